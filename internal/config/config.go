@@ -1,0 +1,189 @@
+// Package config reads CareCircle's configuration from environment variables
+// into one typed, validated struct.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration of a CareCircle process.
+type Config struct {
+	Port          int
+	APIPrefix     string
+	DataDir       string
+	DatabaseURL   string
+	JWTSecret     string
+	JWTExpiresIn  time.Duration
+	PublicURL     string
+	AppEnv        string
+	LogLevel      slog.Level
+	LogFormat     string
+	RateLimit     bool
+	TrustProxy    bool
+	MailFrom      string
+	ShutdownGrace time.Duration
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	Help    string
+	Secret  bool
+}
+
+// Vars lists every environment variable CareCircle reads, in the order they
+// are documented by --help and the README.
+func Vars() []Var {
+	return []Var{
+		{Name: "PORT", Default: "4000", Help: "HTTP port for the API, web app, realtime and health probes"},
+		{Name: "API_PREFIX", Default: "/api/v1", Help: "path prefix of the REST API"},
+		{Name: "DATA_DIR", Default: "./data", Help: "directory for the SQLite database, generated secrets and the mail outbox"},
+		{Name: "DATABASE_URL", Default: "", Help: "empty: SQLite in DATA_DIR; postgres://… : PostgreSQL", Secret: true},
+		{Name: "JWT_SECRET", Default: "", Help: "HS256 signing key for access tokens; generated once into DATA_DIR when unset (required in production)", Secret: true},
+		{Name: "JWT_EXPIRES_IN", Default: "15m", Help: "access token lifetime (Go duration, or a number of seconds)"},
+		{Name: "PUBLIC_URL", Default: "http://localhost:4000", Help: "base URL for links in emails and the allowed browser Origin"},
+		{Name: "APP_ENV", Default: "development", Help: "development, test or production"},
+		{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
+		{Name: "LOG_FORMAT", Default: "text", Help: "text or json"},
+		{Name: "RATE_LIMIT_ENABLED", Default: "true", Help: "apply the per-client rate limit tiers"},
+		{Name: "TRUST_PROXY", Default: "false", Help: "take the client address from X-Forwarded-For"},
+		{Name: "MAIL_FROM", Default: "CareCircle <no-reply@carecircle.local>", Help: "sender address of outgoing email"},
+		{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Help: "how long in-flight requests may take to finish on shutdown"},
+	}
+}
+
+// Load reads the configuration through getenv (os.Getenv in production) and
+// validates it. Every error names the variable at fault.
+func Load(getenv func(string) string) (Config, error) {
+	vars := Vars()
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var (
+		c    Config
+		errs []error
+		err  error
+	)
+	bad := func(name, value, why string) {
+		errs = append(errs, fmt.Errorf("%s: %q %s", name, value, why))
+	}
+
+	if c.Port, err = strconv.Atoi(get("PORT")); err != nil || c.Port < 1 || c.Port > 65535 {
+		bad("PORT", get("PORT"), "is not a port")
+	}
+	c.APIPrefix = "/" + strings.Trim(get("API_PREFIX"), "/")
+	if c.APIPrefix == "/" {
+		bad("API_PREFIX", get("API_PREFIX"), "must not be the root path")
+	}
+	c.DataDir = get("DATA_DIR")
+	c.DatabaseURL = get("DATABASE_URL")
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New(`DATABASE_URL: must start with postgres:// (leave it empty for SQLite)`))
+	}
+	c.JWTSecret = get("JWT_SECRET")
+	if c.JWTExpiresIn, err = parseDuration(get("JWT_EXPIRES_IN")); err != nil || c.JWTExpiresIn < time.Minute {
+		bad("JWT_EXPIRES_IN", get("JWT_EXPIRES_IN"), "is not a duration of at least one minute")
+	}
+	c.PublicURL = strings.TrimRight(get("PUBLIC_URL"), "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PUBLIC_URL", get("PUBLIC_URL"), "is not an http(s) URL")
+	}
+	c.AppEnv = get("APP_ENV")
+	switch c.AppEnv {
+	case "development", "test", "production":
+	default:
+		bad("APP_ENV", c.AppEnv, "is not one of development, test, production")
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
+		bad("LOG_LEVEL", get("LOG_LEVEL"), "is not one of debug, info, warn, error")
+	}
+	c.LogFormat = get("LOG_FORMAT")
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("LOG_FORMAT", c.LogFormat, "is not one of text, json")
+	}
+	if c.RateLimit, err = strconv.ParseBool(get("RATE_LIMIT_ENABLED")); err != nil {
+		bad("RATE_LIMIT_ENABLED", get("RATE_LIMIT_ENABLED"), "is not a boolean")
+	}
+	if c.TrustProxy, err = strconv.ParseBool(get("TRUST_PROXY")); err != nil {
+		bad("TRUST_PROXY", get("TRUST_PROXY"), "is not a boolean")
+	}
+	c.MailFrom = get("MAIL_FROM")
+	if c.ShutdownGrace, err = parseDuration(get("SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownGrace <= 0 {
+		bad("SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT"), "is not a positive duration")
+	}
+
+	if c.AppEnv == "production" {
+		if c.JWTSecret == "" {
+			errs = append(errs, errors.New("JWT_SECRET: required when APP_ENV=production"))
+		} else if len(c.JWTSecret) < 32 {
+			errs = append(errs, errors.New("JWT_SECRET: must be at least 32 characters in production"))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// Production reports whether the process runs in production mode.
+func (c Config) Production() bool { return c.AppEnv == "production" }
+
+// Postgres reports whether the configuration selects PostgreSQL.
+func (c Config) Postgres() bool { return c.DatabaseURL != "" }
+
+// LogValue renders the effective configuration with secrets masked.
+func (c Config) LogValue() slog.Value {
+	database := "sqlite"
+	if c.Postgres() {
+		database = "postgres " + maskURL(c.DatabaseURL)
+	}
+	secret := "generated"
+	if c.JWTSecret != "" {
+		secret = "set"
+	}
+	return slog.GroupValue(
+		slog.Int("port", c.Port),
+		slog.String("apiPrefix", c.APIPrefix),
+		slog.String("dataDir", c.DataDir),
+		slog.String("database", database),
+		slog.String("jwtSecret", secret),
+		slog.Duration("jwtExpiresIn", c.JWTExpiresIn),
+		slog.String("publicURL", c.PublicURL),
+		slog.String("appEnv", c.AppEnv),
+		slog.String("logLevel", c.LogLevel.String()),
+		slog.String("logFormat", c.LogFormat),
+		slog.Bool("rateLimit", c.RateLimit),
+		slog.Bool("trustProxy", c.TrustProxy),
+	)
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// maskURL hides the password of a connection URL.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.Redacted()
+}

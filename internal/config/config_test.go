@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 4000 || c.APIPrefix != "/api/v1" || c.DataDir != "./data" || c.Postgres() {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.JWTExpiresIn != 15*time.Minute {
+		t.Fatalf("JWTExpiresIn = %v", c.JWTExpiresIn)
+	}
+}
+
+func TestLoadRejectsBadValuesNamingTheVariable(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"port":       {map[string]string{"PORT": "abc"}, `PORT: "abc" is not a port`},
+		"port range": {map[string]string{"PORT": "70000"}, `PORT: "70000" is not a port`},
+		"db":         {map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
+		"jwt":        {map[string]string{"JWT_EXPIRES_IN": "soon"}, "JWT_EXPIRES_IN"},
+		"env":        {map[string]string{"APP_ENV": "staging"}, "APP_ENV"},
+		"level":      {map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		"prod":       {map[string]string{"APP_ENV": "production"}, "JWT_SECRET: required"},
+		"url":        {map[string]string{"PUBLIC_URL": "ftp://x"}, "PUBLIC_URL"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLogValueMasksSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"DATABASE_URL": "postgres://app:hunter2@db:5432/care",
+		"JWT_SECRET":   "supersecretsupersecretsupersecret",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.LogValue().String()
+	if strings.Contains(s, "hunter2") || strings.Contains(s, "supersecret") {
+		t.Fatalf("secret leaked: %s", s)
+	}
+	if !strings.Contains(s, "db:5432") {
+		t.Fatalf("host missing: %s", s)
+	}
+}
