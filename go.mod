@@ -3,8 +3,11 @@ module github.com/carecircle/carecircle
 go 1.26.8
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
+	github.com/wneessen/go-mail v0.7.2
+	golang.org/x/crypto v0.59.0
 	modernc.org/sqlite v1.62.0
 )
 

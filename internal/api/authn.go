@@ -1,0 +1,135 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Principal is the signed-in user making a request.
+type Principal struct {
+	User    *care.User
+	Session *care.Session
+}
+
+// authedFunc is a handler for signed-in users.
+type authedFunc func(w http.ResponseWriter, r *http.Request, p *Principal) error
+
+// accessToken reads the bearer token, falling back to the access_token cookie.
+func accessToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if c, err := r.Cookie("access_token"); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// authed registers a route for signed-in users.
+func (s *Server) authed(method, path string, fn authedFunc) {
+	s.route(method, path, func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		return fn(w, r, p)
+	})
+}
+
+// authenticate verifies the access token, that its session is still live and
+// that the account may act; cookie-authenticated writes must also come from
+// a trusted origin.
+func (s *Server) authenticate(r *http.Request) (*Principal, error) {
+	tok := accessToken(r)
+	if tok == "" {
+		return nil, unauthorized("Authentication required")
+	}
+	claims, err := s.tokens.Parse(tok)
+	if err != nil {
+		return nil, unauthorized("Invalid or expired token")
+	}
+	sess, user, err := s.store.ActiveSession(r.Context(), claims.SessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.UserID != claims.Subject) {
+		return nil, unauthorized("Session has ended")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if user.Status != care.UserActive {
+		return nil, unauthorized("Account is not active")
+	}
+	if r.Header.Get("Authorization") == "" && !safeMethod(r.Method) && !s.trustedOrigin(r) {
+		return nil, forbidden("Cross-site request refused")
+	}
+	return &Principal{User: user, Session: sess}, nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// trustedOrigin implements CSRF protection for cookie-authenticated writes:
+// the Origin (or, failing that, the Referer) must be PUBLIC_URL's origin or
+// the origin the request was addressed to.
+func (s *Server) trustedOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		ref, err := url.Parse(r.Header.Get("Referer"))
+		if err != nil || ref.Host == "" {
+			return false
+		}
+		origin = ref.Scheme + "://" + ref.Host
+	}
+	if origin == "null" {
+		return false
+	}
+	if strings.EqualFold(origin, originOf(s.cfg.PublicURL)) {
+		return true
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return strings.EqualFold(origin, scheme+"://"+r.Host)
+}
+
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// setAuthCookies stores the tokens as httpOnly cookies.
+func (s *Server) setAuthCookies(w http.ResponseWriter, access, refresh string, refreshTTL time.Duration) {
+	same, secure := http.SameSiteLaxMode, false
+	if s.cfg.Production {
+		same, secure = http.SameSiteNoneMode, true
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: "access_token", Value: access, Path: "/", HttpOnly: true, Secure: secure, SameSite: same,
+		MaxAge: int(s.tokens.TTL() / time.Second),
+	})
+	if refresh != "" {
+		http.SetCookie(w, &http.Cookie{
+			Name: "refresh_token", Value: refresh, Path: s.cfg.Prefix + "/auth", HttpOnly: true,
+			Secure: secure, SameSite: same, MaxAge: int(refreshTTL / time.Second),
+		})
+	}
+}
+
+// clearAuthCookies removes both auth cookies.
+func (s *Server) clearAuthCookies(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: "access_token", Value: "", Path: "/", HttpOnly: true, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: "refresh_token", Value: "", Path: s.cfg.Prefix + "/auth", HttpOnly: true, MaxAge: -1})
+}

@@ -1,0 +1,185 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// maxBodyBytes bounds every JSON request body.
+const maxBodyBytes = 1 << 20
+
+// validator is implemented by request bodies that check themselves.
+type validator interface {
+	Validate(p Problems)
+}
+
+// decode reads a JSON body into dst: unknown fields, trailing data, wrong
+// types and bodies over 1 MiB are refused; then dst validates itself.
+func decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	if err := decodeBody(w, r, dst, false); err != nil {
+		return err
+	}
+	if v, ok := dst.(validator); ok {
+		p := Problems{}
+		v.Validate(p)
+		return p.Err()
+	}
+	return nil
+}
+
+// decodeOptional is decode for bodies that may be absent altogether.
+func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
+	if err := decodeBody(w, r, dst, true); err != nil {
+		return err
+	}
+	if v, ok := dst.(validator); ok {
+		p := Problems{}
+		v.Validate(p)
+		return p.Err()
+	}
+	return nil
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
+	if r.ContentLength > maxBodyBytes {
+		return errorf(http.StatusRequestEntityTooLarge, "Request body exceeds %d bytes", maxBodyBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errorf(http.StatusRequestEntityTooLarge, "Request body exceeds %d bytes", maxBodyBytes)
+		}
+		return badRequest("Could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return badRequest("Request body is required")
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return errorf(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		}
+	}
+	return decodeJSON(body, dst)
+}
+
+// decodeJSON strictly decodes one JSON value into dst.
+func decodeJSON(body []byte, dst any) error {
+	if !utf8.Valid(body) {
+		return badRequest("Request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return badRequest("Request body must be a single JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("Request body must be a single JSON value")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var fieldErr *fieldError
+	switch {
+	case errors.As(err, &syntax):
+		return badRequest("Malformed JSON at byte %d", syntax.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return badRequest("Malformed JSON: unexpected end of input")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return badRequest("Request body must be a JSON object")
+		}
+		return Problems{field: {fmt.Sprintf("must be %s", jsonKind(typeErr.Type.Kind().String()))}}.Err()
+	case errors.As(err, &fieldErr):
+		return Problems{fieldErr.field: {fieldErr.reason}}.Err()
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return Problems{name: {"is not a known field"}}.Err()
+	default:
+		return badRequest("Malformed JSON")
+	}
+}
+
+func jsonKind(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "ptr":
+		return "a valid value"
+	default:
+		return "a number"
+	}
+}
+
+// fieldError reports a value that decoded but is invalid for its type.
+type fieldError struct{ field, reason string }
+
+func (e *fieldError) Error() string { return e.field + " " + e.reason }
+
+// Optional is a PATCH field: it tells an absent field from an explicit null
+// from a value.
+type Optional[T any] struct {
+	Set   bool // the field was present
+	Null  bool // the field was null
+	Value T
+}
+
+// UnmarshalJSON records presence and decodes the value.
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// Ptr returns the value when set and not null, or nil.
+func (o Optional[T]) Ptr() *T {
+	if !o.Set || o.Null {
+		return nil
+	}
+	v := o.Value
+	return &v
+}
+
+// pathID reads a UUID path parameter, answering 400 for a malformed one.
+func pathID(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	id, err := uuid.Parse(v)
+	if err != nil || len(v) != 36 {
+		return "", badRequest("%s must be a UUID", name)
+	}
+	return id.String(), nil
+}
+
+// validUUID reports whether s is a canonical UUID string.
+func validUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Error is an HTTP error with a message a client may see.
+type Error struct {
+	Status  int
+	Message string
+	Fields  map[string][]string
+	// Header values to set on the response (e.g. Retry-After).
+	Header http.Header
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+// errorf builds an Error with a formatted message.
+func errorf(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *Error { return errorf(http.StatusBadRequest, format, args...) }
+func forbidden(format string, args ...any) *Error  { return errorf(http.StatusForbidden, format, args...) }
+func notFound(what string) *Error                  { return errorf(http.StatusNotFound, "%s not found", what) }
+func conflict(format string, args ...any) *Error   { return errorf(http.StatusConflict, format, args...) }
+func unauthorized(msg string) *Error               { return &Error{Status: http.StatusUnauthorized, Message: msg} }
+
+// envelope is the contract's error body.
+type envelope struct {
+	StatusCode int                 `json:"statusCode"`
+	Message    string              `json:"message"`
+	Error      string              `json:"error"`
+	Timestamp  string              `json:"timestamp"`
+	Path       string              `json:"path"`
+	RequestID  string              `json:"requestId"`
+	Errors     map[string][]string `json:"errors,omitempty"`
+}
+
+// toError maps any error to the Error a client sees. Store sentinels become
+// 404/409; anything unknown is a 500 without detail.
+func toError(err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("Resource")
+	case errors.Is(err, store.ErrConflict):
+		return conflict("The resource already exists or was changed concurrently")
+	case errors.Is(err, store.ErrReference):
+		return badRequest("A referenced resource does not exist")
+	default:
+		return &Error{Status: http.StatusInternalServerError, Message: "Internal server error"}
+	}
+}
+
+// writeError renders err in the error envelope, logging server faults.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toError(err)
+	if e.Status >= 500 {
+		s.logger.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.String("requestId", requestID(r.Context())),
+			slog.Any("error", err))
+	}
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	writeEnvelope(w, r, s.clock.Now(), e)
+}
+
+func writeEnvelope(w http.ResponseWriter, r *http.Request, now time.Time, e *Error) {
+	writeJSON(w, e.Status, envelope{
+		StatusCode: e.Status,
+		Message:    e.Message,
+		Error:      http.StatusText(e.Status),
+		Timestamp:  now.UTC().Format(time.RFC3339Nano),
+		Path:       r.URL.Path,
+		RequestID:  requestID(r.Context()),
+		Errors:     e.Fields,
+	})
+}
+
+// writeJSON writes v as the JSON response body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Problems collects validation failures by field.
+type Problems map[string][]string
+
+// Add records a reason against a field.
+func (p Problems) Add(field, reason string) { p[field] = append(p[field], reason) }
+
+// Err returns the 400 validation error, or nil when there are no problems.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	fields := make([]string, 0, len(p))
+	for f := range p {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	return &Error{
+		Status:  http.StatusBadRequest,
+		Message: "Validation failed for: " + strings.Join(fields, ", "),
+		Fields:  p,
+	}
+}

@@ -1,0 +1,214 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/carecircle/carecircle/internal/kv"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// requestID returns the id of the request in ctx.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// withRequestID echoes a sane X-Request-Id or generates one.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !saneRequestID(id) {
+			id = uuid.NewString()
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverPanics turns a panic into a 500 envelope and a log line.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loggedWriter records the status and size of a response.
+type loggedWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *loggedWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggedWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// accessLog writes one structured line per request.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		lw := &loggedWriter{ResponseWriter: w}
+		next.ServeHTTP(lw, r)
+		level := slog.LevelInfo
+		if lw.status >= 500 {
+			level = slog.LevelError
+		}
+		s.logger.LogAttrs(r.Context(), level, "http request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", lw.status),
+			slog.Int("bytes", lw.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("ip", s.clientIP(r)),
+			slog.String("requestId", requestID(r.Context())),
+		)
+	})
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP is the address a request came from.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// rateTiers are the contract's per-client limits.
+func rateTiers() []struct {
+	name  string
+	limit kv.Limit
+} {
+	return []struct {
+		name  string
+		limit kv.Limit
+	}{
+		{"short", kv.Limit{Count: 5, Period: time.Second}},
+		{"medium", kv.Limit{Count: 30, Period: 10 * time.Second}},
+		{"long", kv.Limit{Count: 150, Period: time.Minute}},
+	}
+}
+
+// rateLimit applies the tiers to API requests per client: the signed-in user
+// when the request carries a valid access token, otherwise the address.
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.RateLimit || !strings.HasPrefix(r.URL.Path, s.cfg.Prefix+"/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		client := "ip:" + s.clientIP(r)
+		if tok := accessToken(r); tok != "" {
+			if c, err := s.tokens.Parse(tok); err == nil {
+				client = "user:" + c.Subject
+			}
+		}
+		for _, tier := range rateTiers() {
+			ok, retry, err := s.limiter.Allow(r.Context(), "rl:"+tier.name+":"+client, tier.limit)
+			if err != nil {
+				// A limiter fault must not take the API down with it.
+				s.logger.WarnContext(r.Context(), "rate limiter unavailable", slog.Any("error", err))
+				break
+			}
+			if !ok {
+				s.writeError(w, r, tooManyRequests(retry))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tooManyRequests is the 429 envelope with Retry-After in whole seconds.
+func tooManyRequests(retry time.Duration) *Error {
+	secs := int((retry + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return &Error{
+		Status:  http.StatusTooManyRequests,
+		Message: "Too many requests. Please try again later.",
+		Header:  http.Header{"Retry-After": {strconv.Itoa(secs)}},
+	}
+}
+
+// limit applies an extra limit (per account on auth routes) under key.
+func (s *Server) limit(ctx context.Context, key string, l kv.Limit) error {
+	if !s.cfg.RateLimit {
+		return nil
+	}
+	ok, retry, err := s.limiter.Allow(ctx, key, l)
+	if err != nil {
+		s.logger.WarnContext(ctx, "rate limiter unavailable", slog.Any("error", err))
+		return nil
+	}
+	if !ok {
+		return tooManyRequests(retry)
+	}
+	return nil
+}

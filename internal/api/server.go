@@ -1,0 +1,174 @@
+// Package api serves CareCircle's REST API under the configured prefix, with
+// the contract's error envelope, validation, authentication and permissions.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/auth"
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Config holds what the API needs to know about its deployment.
+type Config struct {
+	Prefix     string // e.g. /api/v1
+	PublicURL  string // base for links in emails; its origin is trusted for cookies
+	Production bool   // secure cookies
+	RateLimit  bool   // apply the per-client tiers
+	TrustProxy bool   // client address from X-Forwarded-For
+}
+
+// Deps are the collaborators the API is built from.
+type Deps struct {
+	Store   *store.Store
+	Tokens  *auth.Tokens
+	Mail    mail.Sender
+	Limiter kv.RateLimiter
+	Clock   clock.Clock
+	Logger  *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	store   *store.Store
+	tokens  *auth.Tokens
+	mail    mail.Sender
+	limiter kv.RateLimiter
+	clock   clock.Clock
+	logger  *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New builds the API server.
+func New(cfg Config, d Deps) *Server {
+	s := &Server{
+		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
+		clock: d.Clock, logger: d.Logger, mux: http.NewServeMux(),
+	}
+	s.routes()
+	return s
+}
+
+// Handler returns the API with its middleware: request id, panic recovery,
+// access log, security headers and rate limits.
+func (s *Server) Handler() http.Handler {
+	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = s.rateLimit(h)
+	h = securityHeaders(h)
+	h = s.accessLog(h)
+	h = s.recoverPanics(h)
+	h = withRequestID(h)
+	return h
+}
+
+// Mount registers an extra handler (web pages, realtime) on the same mux.
+func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// dispatch routes a request, rendering unmatched paths and methods in the
+// error envelope rather than ServeMux's plain text.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusOnly{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	status := rec.status
+	if status == 0 || status == http.StatusOK {
+		status = http.StatusNotFound
+	}
+	if allow := rec.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	if status == http.StatusMovedPermanently || status == http.StatusTemporaryRedirect || status == http.StatusPermanentRedirect {
+		w.Header().Set("Location", rec.header.Get("Location"))
+		w.WriteHeader(status)
+		return
+	}
+	msg := "Cannot " + r.Method + " " + r.URL.Path
+	writeEnvelope(w, r, s.clock.Now(), &Error{Status: status, Message: msg})
+}
+
+// statusOnly captures what ServeMux's fallback handlers would answer.
+type statusOnly struct {
+	header http.Header
+	status int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(code int)        { s.status = code }
+
+// handlerFunc is a handler that reports failure by returning an error.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts a handlerFunc, rendering its error in the envelope.
+func (s *Server) handle(fn handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// route registers a handler for "METHOD /path" under the API prefix.
+func (s *Server) route(method, path string, fn handlerFunc) {
+	s.mux.HandleFunc(method+" "+s.cfg.Prefix+path, s.handle(fn))
+}
+
+// routes registers every API route. Each resource adds its own in its file.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /health", s.handle(s.health))
+	s.mux.HandleFunc("GET /health/ready", s.handle(s.ready))
+	s.mux.HandleFunc("GET /health/live", s.handle(s.live))
+	s.authRoutes()
+	s.familyRoutes()
+	s.careRecipientRoutes()
+}
+
+// health reports each component's state; 503 when any is down.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status, code := "ok", http.StatusOK
+	db := map[string]any{"status": "up", "dialect": s.store.Dialect()}
+	start := time.Now()
+	if err := s.store.Ping(ctx); err != nil {
+		db["status"], db["error"] = "down", "database did not answer"
+		status, code = "error", http.StatusServiceUnavailable
+	}
+	db["latencyMs"] = time.Since(start).Milliseconds()
+	writeJSON(w, code, map[string]any{
+		"status":    status,
+		"timestamp": s.clock.Now().Format(time.RFC3339),
+		"components": map[string]any{
+			"database": db,
+		},
+	})
+	return nil
+}
+
+// ready answers 200 once the database answers, for load balancers.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return errorf(http.StatusServiceUnavailable, "Database unavailable")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+// live answers 200 while the process serves requests.
+func (s *Server) live(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+	return nil
+}
