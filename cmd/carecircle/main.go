@@ -1,0 +1,167 @@
+// Command carecircle runs the CareCircle service: the API, web app, realtime
+// endpoint and background work in one binary.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/carecircle/carecircle/internal/app"
+	"github.com/carecircle/carecircle/internal/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var usage usageError
+		fmt.Fprintln(os.Stderr, "carecircle:", err)
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + " (see carecircle --help)" }
+
+// run executes one subcommand; it is main without the process exits.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "-h", "--help", "help":
+		printHelp(stdout)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(stdout, "carecircle", version())
+		return nil
+	case "serve":
+		return serve(ctx, args, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
+	default:
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+func loadConfig(getenv func(string) string) (config.Config, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, logOut io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			return usageError{"serve takes no arguments; configure it with environment variables"}
+		}
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", a)}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := app.NewLogger(cfg, logOut)
+	srv, err := app.NewServer(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, logOut io.Writer) error {
+	sub := "up"
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	if len(args) > 1 || (sub != "up" && sub != "status") {
+		return usageError{"migrate takes one of: up, status"}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if sub == "up" {
+		n, err := st.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "applied %d migration(s) on %s\n", n, st.Dialect())
+		return nil
+	}
+	ms, err := st.Migrations(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "VERSION\tNAME\tAPPLIED\n")
+	for _, m := range ms {
+		applied := "pending"
+		if m.AppliedAt != nil {
+			applied = m.AppliedAt.Format("2006-01-02 15:04:05Z07:00")
+		}
+		fmt.Fprintf(tw, "%04d\t%s\t%s\n", m.Version, m.Name, applied)
+	}
+	return tw.Flush()
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, `CareCircle: families caring for someone together.
+
+Usage:
+  carecircle [command]
+
+Commands:
+  serve            run the API, web app and background work (default)
+  migrate up       apply pending database migrations
+  migrate status   list migrations and when each was applied
+  version          print the version
+  help             print this help
+
+Environment:
+`)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, v := range config.Vars() {
+		def := v.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Name, def, v.Help)
+	}
+	tw.Flush()
+}
+
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/config"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestHelpListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range config.Vars() {
+		if !strings.Contains(out.String(), v.Name) {
+			t.Errorf("help lacks %s", v.Name)
+		}
+	}
+	for _, c := range []string{"serve", "migrate up", "migrate status", "version"} {
+		if !strings.Contains(out.String(), c) {
+			t.Errorf("help lacks command %q", c)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	var usage usageError
+	if err := run(context.Background(), []string{"frobnicate"}, envOf(nil), io.Discard, io.Discard); !errors.As(err, &usage) {
+		t.Fatalf("unknown command: %v", err)
+	}
+	if err := run(context.Background(), []string{"migrate", "down"}, envOf(nil), io.Discard, io.Discard); !errors.As(err, &usage) {
+		t.Fatalf("migrate down: %v", err)
+	}
+	err := run(context.Background(), []string{"serve"}, envOf(map[string]string{"PORT": "abc"}), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `PORT: "abc" is not a port`) {
+		t.Fatalf("bad PORT: %v", err)
+	}
+}
+
+func TestMigrateUpAndStatus(t *testing.T) {
+	t.Parallel()
+	env := envOf(map[string]string{"DATA_DIR": t.TempDir()})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "up"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "on sqlite") {
+		t.Fatalf("migrate up: %s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"migrate", "status"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "pending") || !strings.Contains(out.String(), "0001") {
+		t.Fatalf("migrate status: %s", out.String())
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestServeAnswersHealthAndStopsGracefully runs the default command with no
+// configuration but a data directory, waits for its "serving" log line,
+// checks /health and shuts it down by cancelling its context.
+func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	env := envOf(map[string]string{"DATA_DIR": t.TempDir(), "PORT": strconv.Itoa(port)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logR, logW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, env, io.Discard, logW)
+		logW.Close()
+	}()
+	serving := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(logR)
+		signalled := false
+		for sc.Scan() {
+			if !signalled && strings.Contains(sc.Text(), "carecircle serving") {
+				close(serving)
+				signalled = true
+			}
+		}
+	}()
+	select {
+	case <-serving:
+	case err := <-done:
+		t.Fatalf("serve exited early: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("/health = %d", res.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
