@@ -80,19 +80,20 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// TestServeAnswersHealthAndStopsGracefully runs the default command with no
-// configuration but a data directory, waits for its "serving" log line,
-// checks /health and shuts it down by cancelling its context.
-func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
-	t.Parallel()
+// startServer runs the serve command with env (plus a free PORT) until the
+// test ends or stop is called. It returns once the server logs that it serves.
+func startServer(t *testing.T, env map[string]string) (base string, stop func()) {
+	t.Helper()
 	port := freePort(t)
-	env := envOf(map[string]string{"DATA_DIR": t.TempDir(), "PORT": strconv.Itoa(port)})
+	full := map[string]string{"PORT": strconv.Itoa(port)}
+	for k, v := range env {
+		full[k] = v
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	logR, logW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, env, io.Discard, logW)
+		done <- run(ctx, nil, envOf(full), io.Discard, logW)
 		logW.Close()
 	}()
 	serving := make(chan struct{})
@@ -104,16 +105,42 @@ func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
 				close(serving)
 				signalled = true
 			}
+			if strings.Contains(sc.Text(), "level=ERROR") {
+				t.Log(sc.Text())
+			}
 		}
 	}()
 	select {
 	case <-serving:
 	case err := <-done:
+		cancel()
 		t.Fatalf("serve exited early: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
+		cancel()
 		t.Fatal("serve did not start")
 	}
-	res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/health")
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return "http://127.0.0.1:" + strconv.Itoa(port), stop
+}
+
+// TestServeAnswersHealthAndStopsGracefully runs the default command with no
+// configuration but a data directory and port, checks /health and shuts it
+// down by cancelling its context.
+func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
+	t.Parallel()
+	base, stop := startServer(t, map[string]string{"DATA_DIR": t.TempDir()})
+	res, err := http.Get(base + "/health")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +148,5 @@ func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("/health = %d", res.StatusCode)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
+	stop()
 }

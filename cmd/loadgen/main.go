@@ -19,13 +19,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/carecircle/carecircle/internal/mail"
 )
 
 func main() {
@@ -175,13 +175,12 @@ var codePattern = regexp.MustCompile(`\b(\d{6})\b`)
 // verifies it, returning an access token.
 func (c *client) signUp(ctx context.Context, outbox string) (string, error) {
 	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
-	before := time.Now()
 	if err := c.call(ctx, "POST", "/auth/register", "", map[string]any{
 		"fullName": "Load Tester", "email": email, "password": "Load-tester-2026",
 	}, nil); err != nil {
 		return "", err
 	}
-	code, err := findCode(outbox, email, before)
+	code, err := findCode(outbox, email)
 	if err != nil {
 		return "", err
 	}
@@ -192,24 +191,18 @@ func (c *client) signUp(ctx context.Context, outbox string) (string, error) {
 	return v.AccessToken, nil
 }
 
-// findCode looks through the outbox for the newest message to email.
-func findCode(outbox, email string, since time.Time) (string, error) {
-	files, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+// findCode reads the newest message to email from the outbox and returns
+// the 6-digit code in it.
+func findCode(outbox, email string) (string, error) {
+	msgs, err := mail.ReadOutbox(outbox)
 	if err != nil {
 		return "", err
 	}
-	sort.Sort(sort.Reverse(sort.StringSlice(files)))
-	for _, f := range files {
-		st, err := os.Stat(f)
-		if err != nil || st.ModTime().Before(since.Add(-time.Second)) {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil || !bytes.Contains(b, []byte(email)) {
-			continue
-		}
-		if m := codePattern.FindSubmatch(b[bytes.Index(b, []byte("\r\n\r\n"))+1:]); m != nil {
-			return string(m[1]), nil
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if strings.EqualFold(msgs[i].To, email) {
+			if m := codePattern.FindStringSubmatch(msgs[i].Text); m != nil {
+				return m[1], nil
+			}
 		}
 	}
 	return "", fmt.Errorf("no verification code for %s in %s", email, outbox)

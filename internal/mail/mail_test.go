@@ -45,3 +45,24 @@ func TestOutboxWritesParseableEML(t *testing.T) {
 		t.Fatalf("body lacks the code: %s", body)
 	}
 }
+
+func TestReadOutboxDecodesLongLines(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	o, err := NewOutbox(dir, "CareCircle <no-reply@carecircle.local>", slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "http://localhost:4000/accept-invite/" + strings.Repeat("AbC-_9", 12)
+	if err := o.Send(context.Background(), Message{To: "Bo@Example.com", Subject: "Join the Lee family – CareCircle", Text: "Open " + link + " to join.", HTML: "<a href=\"" + link + "\">join</a>"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := ReadOutbox(dir)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("ReadOutbox = %v, %v", msgs, err)
+	}
+	m := msgs[0]
+	if !strings.Contains(m.Text, link) || m.Subject != "Join the Lee family – CareCircle" || !strings.EqualFold(m.To, "bo@example.com") {
+		t.Fatalf("read back %+v", m)
+	}
+}
