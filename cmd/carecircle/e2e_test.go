@@ -89,7 +89,7 @@ func TestNewFamilyEndToEnd(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			dataDir := t.TempDir()
-			env := map[string]string{"DATA_DIR": dataDir, "RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warn"}
+			env := map[string]string{"DATA_DIR": dataDir, "RATE_LIMIT_ENABLED": "false"}
 			if backend == "postgres" {
 				env["DATABASE_URL"] = storetest.NewPostgresSchema(t)
 			}

@@ -67,11 +67,8 @@ func loadConfig(getenv func(string) string) (config.Config, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, logOut io.Writer) error {
-	for _, a := range args {
-		if a == "-h" || a == "--help" {
-			return usageError{"serve takes no arguments; configure it with environment variables"}
-		}
-		return usageError{fmt.Sprintf("serve: unexpected argument %q", a)}
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments (got %q); configure it with environment variables", args[0])}
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {

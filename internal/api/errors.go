@@ -29,11 +29,15 @@ func errorf(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
-func badRequest(format string, args ...any) *Error { return errorf(http.StatusBadRequest, format, args...) }
-func forbidden(format string, args ...any) *Error  { return errorf(http.StatusForbidden, format, args...) }
-func notFound(what string) *Error                  { return errorf(http.StatusNotFound, "%s not found", what) }
-func conflict(format string, args ...any) *Error   { return errorf(http.StatusConflict, format, args...) }
-func unauthorized(msg string) *Error               { return &Error{Status: http.StatusUnauthorized, Message: msg} }
+func badRequest(format string, args ...any) *Error {
+	return errorf(http.StatusBadRequest, format, args...)
+}
+func forbidden(format string, args ...any) *Error {
+	return errorf(http.StatusForbidden, format, args...)
+}
+func notFound(what string) *Error                { return errorf(http.StatusNotFound, "%s not found", what) }
+func conflict(format string, args ...any) *Error { return errorf(http.StatusConflict, format, args...) }
+func unauthorized(msg string) *Error             { return &Error{Status: http.StatusUnauthorized, Message: msg} }
 
 // envelope is the contract's error body.
 type envelope struct {

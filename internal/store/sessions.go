@@ -150,7 +150,11 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID, reason str
 // RevokeUserSessions ends every session of the user except keepSessionID
 // (empty: all of them) and returns how many ended.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID, keepSessionID, reason string) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3, revoke_reason = $4
+	return s.revokeUserSessions(ctx, s.w, userID, keepSessionID, reason)
+}
+
+func (s *Store) revokeUserSessions(ctx context.Context, q querier, userID, keepSessionID, reason string) (int64, error) {
+	res, err := q.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3, revoke_reason = $4
 		WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2`,
 		userID, orNilUUID(keepSessionID), ts(s.now()), reason)
 	if err != nil {

@@ -192,7 +192,12 @@ func (s *Store) RecordLoginSuccess(ctx context.Context, id string) error {
 
 // SetPassword replaces the password hash.
 func (s *Store) SetPassword(ctx context.Context, id, hash string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE users SET password_hash = $2, failed_logins = 0,
+	return s.setPassword(ctx, s.w, id, hash)
+}
+
+// setPassword replaces the password hash and lifts any login lock.
+func (s *Store) setPassword(ctx context.Context, q querier, id, hash string) error {
+	res, err := q.ExecContext(ctx, `UPDATE users SET password_hash = $2, failed_logins = 0,
 		locked_until = NULL, updated_at = $3 WHERE id = $1`, id, hash, ts(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: set password: %w", err)

@@ -16,14 +16,6 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 // ts formats a time for a query argument.
 func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// tsPtr formats an optional time; nil stays NULL.
-func tsPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return ts(*t)
-}
-
 // timeCol scans a timestamp from either dialect.
 type timeCol struct{ dst *time.Time }
 
