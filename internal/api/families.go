@@ -1,3 +1,231 @@
 package api
 
-func (s *Server) familyRoutes() {}
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// familyRoutes registers families, their members and their invitations.
+func (s *Server) familyRoutes() {
+	s.authed("POST", "/families", s.createFamily)
+	s.authed("GET", "/families", s.listFamilies)
+	s.authed("GET", "/families/{familyId}", s.getFamily)
+	s.authed("PATCH", "/families/{familyId}", s.renameFamily)
+	s.authed("DELETE", "/families/{familyId}", s.deleteFamily)
+	s.authed("GET", "/families/{familyId}/members", s.listMembers)
+	s.authed("PATCH", "/families/{familyId}/members/{memberId}/role", s.changeMemberRole)
+	s.authed("DELETE", "/families/{familyId}/members/{memberId}", s.removeMember)
+	s.invitationRoutes()
+}
+
+// writeDeleted answers a successful DELETE as the existing API does.
+func writeDeleted(w http.ResponseWriter) {
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+}
+
+// familyAccess reads {familyId} and checks the principal's membership.
+func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, *care.Member, error) {
+	id, err := pathID(r, "familyId")
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := s.store.Family(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return "", nil, notFound("Family")
+	} else if err != nil {
+		return "", nil, err
+	}
+	m, err := s.familyMember(r.Context(), p, id, n)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, m, nil
+}
+
+// familyDetails loads a family with its members, care recipients and open
+// invitations.
+func (s *Server) familyDetails(ctx context.Context, familyID string) (*care.FamilyDetails, error) {
+	f, err := s.store.Family(ctx, familyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("Family")
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &care.FamilyDetails{Family: *f}
+	if d.Members, err = s.store.Members(ctx, familyID); err != nil {
+		return nil, err
+	}
+	if d.CareRecipients, err = s.store.CareRecipients(ctx, familyID); err != nil {
+		return nil, err
+	}
+	if d.Invitations, err = s.store.PendingInvitations(ctx, familyID); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+type createFamilyBody struct {
+	Name     string  `json:"name"`
+	Nickname *string `json:"nickname"`
+}
+
+func (b *createFamilyBody) Validate(p Problems) {
+	b.Name = p.line("name", b.Name, maxNameLen)
+	b.Nickname = p.optLine("nickname", b.Nickname, 50)
+}
+
+// createFamily makes a family whose creator is its ADMIN.
+func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	var b createFamilyBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	f, _, err := s.store.CreateFamily(r.Context(), b.Name, p.User.ID, b.Nickname)
+	if err != nil {
+		return err
+	}
+	d, err := s.familyDetails(r.Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+// listFamilies lists the caller's families with their role in each.
+func (s *Server) listFamilies(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	fams, err := s.store.FamilyListings(r.Context(), p.User.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, fams)
+	return nil
+}
+
+func (s *Server) getFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, _, err := s.familyAccess(r, p, anyMember)
+	if err != nil {
+		return err
+	}
+	d, err := s.familyDetails(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+type renameFamilyBody struct {
+	Name Optional[string] `json:"name"`
+}
+
+func (b *renameFamilyBody) Validate(p Problems) {
+	p.patchRequired("name", &b.Name, func(v string) string { return p.line("name", v, maxNameLen) })
+}
+
+func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, _, err := s.familyAccess(r, p, admin)
+	if err != nil {
+		return err
+	}
+	var b renameFamilyBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	var f *care.Family
+	if b.Name.Set {
+		f, err = s.store.RenameFamily(r.Context(), id, b.Name.Value)
+	} else {
+		f, err = s.store.Family(r.Context(), id)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, f)
+	return nil
+}
+
+func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, _, err := s.familyAccess(r, p, admin)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteFamily(r.Context(), id); err != nil {
+		return err
+	}
+	writeDeleted(w)
+	return nil
+}
+
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, _, err := s.familyAccess(r, p, anyMember)
+	if err != nil {
+		return err
+	}
+	members, err := s.store.Members(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, members)
+	return nil
+}
+
+type memberRoleBody struct {
+	Role care.Role `json:"role"`
+}
+
+func (b *memberRoleBody) Validate(p Problems) {
+	p.oneOf("role", string(b.Role), care.Roles()...)
+}
+
+// memberError explains the member rules to the client.
+func memberError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrLastAdmin):
+		return conflict("A family must keep at least one admin: make another member ADMIN first")
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("Member")
+	}
+	return err
+}
+
+func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	memberID, err := pathID(r, "memberId")
+	if err != nil {
+		return err
+	}
+	familyID, _, err := s.familyAccess(r, p, admin)
+	if err != nil {
+		return err
+	}
+	var b memberRoleBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	m, err := s.store.ChangeMemberRole(r.Context(), familyID, memberID, b.Role)
+	if err != nil {
+		return memberError(err)
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	memberID, err := pathID(r, "memberId")
+	if err != nil {
+		return err
+	}
+	familyID, _, err := s.familyAccess(r, p, admin)
+	if err != nil {
+		return err
+	}
+	if err := s.store.RemoveMember(r.Context(), familyID, memberID); err != nil {
+		return memberError(err)
+	}
+	writeDeleted(w)
+	return nil
+}

@@ -1,0 +1,232 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/auth"
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// invitationRoutes registers the invitation life cycle: invite, look up by
+// link, accept or decline, and cancel or resend.
+func (s *Server) invitationRoutes() {
+	s.authed("POST", "/families/{familyId}/invite", s.invite)
+	s.authed("GET", "/families/{familyId}/invitations", s.listInvitations)
+	s.route("GET", "/families/invitations/{token}/details", s.invitationDetails)
+	s.authed("POST", "/families/invitations/{token}/accept", s.acceptInvitation)
+	s.route("POST", "/families/invitations/{token}/decline", s.declineInvitation)
+	s.authed("DELETE", "/families/invitations/{invitationId}", s.cancelInvitation)
+	s.authed("POST", "/families/invitations/{invitationId}/resend", s.resendInvitation)
+}
+
+// invitationError explains why an invitation cannot be used or made. An
+// expired invitation is 410 Gone wherever it is used; one that was already
+// accepted, declined or cancelled is 400.
+func invitationError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("Invitation")
+	case errors.Is(err, store.ErrInvitationExpired):
+		return errorf(http.StatusGone, "This invitation has expired; ask for a new one")
+	case errors.Is(err, store.ErrInvitationClosed):
+		return badRequest("This invitation has already been used or cancelled")
+	case errors.Is(err, store.ErrInvitationEmail):
+		return forbidden("This invitation was sent to a different email address")
+	case errors.Is(err, store.ErrAlreadyMember):
+		return forbidden("This person is already a member of the family")
+	case errors.Is(err, store.ErrAlreadyInvited):
+		return forbidden("This email address already has a pending invitation to the family")
+	}
+	return err
+}
+
+// tokenHash reads the {token} of an invitation link and returns the hash it
+// is stored under; an implausible token is simply not found.
+func tokenHash(r *http.Request) (string, error) {
+	tok := r.PathValue("token")
+	if tok == "" || len(tok) > 256 {
+		return "", notFound("Invitation")
+	}
+	return auth.HashToken(tok), nil
+}
+
+type inviteBody struct {
+	Email   string    `json:"email"`
+	Role    care.Role `json:"role"`
+	Message *string   `json:"message"`
+}
+
+func (b *inviteBody) Validate(p Problems) {
+	b.Email = p.email("email", b.Email)
+	p.oneOf("role", string(b.Role), care.Roles()...)
+	b.Message = p.optText("message", b.Message, 1000)
+}
+
+// invitationSent is the answer to invite.
+type invitationSent struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Role      care.Role `json:"role"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// invite records an invitation and emails its link to the invitee.
+func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	familyID, _, err := s.familyAccess(r, p, admin)
+	if err != nil {
+		return err
+	}
+	var b inviteBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	token := auth.NewOpaqueToken()
+	inv, err := s.store.CreateInvitation(r.Context(), store.NewInvitation{
+		FamilyID: familyID, Email: b.Email, Role: b.Role, InvitedByID: p.User.ID,
+		Message: b.Message, TokenHash: auth.HashToken(token), TTL: care.InvitationTTL,
+	})
+	if err != nil {
+		return invitationError(err)
+	}
+	s.sendInvitation(r.Context(), inv, p.User.FullName, token)
+	writeJSON(w, http.StatusCreated, invitationSent{ID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt})
+	return nil
+}
+
+// sendInvitation emails the invitation link. The invitation stands even when
+// the mail cannot be sent: an admin can resend it.
+func (s *Server) sendInvitation(ctx context.Context, inv *care.Invitation, inviterName, token string) {
+	familyName := ""
+	if f, err := s.store.Family(ctx, inv.FamilyID); err == nil {
+		familyName = f.Name
+	}
+	msg := ""
+	if inv.Message != nil {
+		msg = *inv.Message
+	}
+	m := mail.InvitationMessage(s.cfg.PublicURL, mail.Invitation{
+		To: inv.Email, FamilyName: familyName, InviterName: inviterName, Role: string(inv.Role),
+		Message: msg, Token: token, ExpiresAt: inv.ExpiresAt,
+	})
+	if err := s.mail.Send(ctx, m); err != nil {
+		s.logger.ErrorContext(ctx, "invitation email not sent", slog.String("invitationId", inv.ID),
+			slog.Any("error", err))
+	}
+}
+
+func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	familyID, _, err := s.familyAccess(r, p, anyMember)
+	if err != nil {
+		return err
+	}
+	invs, err := s.store.PendingInvitations(r.Context(), familyID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, invs)
+	return nil
+}
+
+// invitationDetails shows the holder of a link what they were invited to.
+func (s *Server) invitationDetails(w http.ResponseWriter, r *http.Request) error {
+	hash, err := tokenHash(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.store.InvitationDetails(r.Context(), hash)
+	if err != nil {
+		return invitationError(err)
+	}
+	switch d.Status {
+	case care.InvitationPending:
+	case care.InvitationExpired:
+		return invitationError(store.ErrInvitationExpired)
+	default:
+		return invitationError(store.ErrInvitationClosed)
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// acceptInvitation makes the signed-in invitee a member and answers with the
+// family.
+func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	hash, err := tokenHash(r)
+	if err != nil {
+		return err
+	}
+	familyID, err := s.store.AcceptInvitation(r.Context(), hash, p.User.ID, p.User.Email)
+	if err != nil {
+		return invitationError(err)
+	}
+	d, err := s.familyDetails(r.Context(), familyID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error {
+	hash, err := tokenHash(r)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeclineInvitation(r.Context(), hash); err != nil {
+		return invitationError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message": "Invitation declined"})
+	return nil
+}
+
+// invitationAdmin loads the invitation {invitationId} and checks that the
+// principal is an ADMIN of its family.
+func (s *Server) invitationAdmin(r *http.Request, p *Principal) (*care.Invitation, error) {
+	id, err := pathID(r, "invitationId")
+	if err != nil {
+		return nil, err
+	}
+	inv, err := s.store.Invitation(r.Context(), id)
+	if err != nil {
+		return nil, invitationError(err)
+	}
+	if _, err := s.familyMember(r.Context(), p, inv.FamilyID, admin); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	inv, err := s.invitationAdmin(r, p)
+	if err != nil {
+		return err
+	}
+	if err := s.store.CancelInvitation(r.Context(), inv.ID); err != nil {
+		return invitationError(err)
+	}
+	writeDeleted(w)
+	return nil
+}
+
+// resendInvitation issues a new link with a new expiry, which makes the old
+// link useless, and emails it again.
+func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	inv, err := s.invitationAdmin(r, p)
+	if err != nil {
+		return err
+	}
+	token := auth.NewOpaqueToken()
+	inv, err = s.store.RenewInvitation(r.Context(), inv.ID, auth.HashToken(token), care.InvitationTTL)
+	if err != nil {
+		return invitationError(err)
+	}
+	s.sendInvitation(r.Context(), inv, p.User.FullName, token)
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Invitation resent", "expiresAt": inv.ExpiresAt})
+	return nil
+}

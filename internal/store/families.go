@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/carecircle/carecircle/internal/care"
+)
+
+const familyColumns = `id, name, created_at, updated_at`
+
+func scanFamily(row interface{ Scan(...any) error }) (*care.Family, error) {
+	var f care.Family
+	if err := row.Scan(&f.ID, &f.Name, timeCol{&f.CreatedAt}, timeCol{&f.UpdatedAt}); err != nil {
+		return nil, mapErr(err)
+	}
+	return &f, nil
+}
+
+// forUpdate locks the rows a SELECT reads against other writers until the
+// transaction ends. On PostgreSQL that is FOR NO KEY UPDATE, which, unlike
+// FOR UPDATE, still lets other transactions insert rows referencing them.
+// SQLite has no row locks and needs none: its single writer connection starts
+// every transaction with BEGIN IMMEDIATE, so writers are already serialised.
+func (s *Store) forUpdate(query string) string {
+	if s.dialect == Postgres {
+		return query + " FOR NO KEY UPDATE"
+	}
+	return query
+}
+
+// lockFamily serialises writes that check a family-wide rule (such as "one
+// admin at least", or "one open invitation per email") against each other.
+// Transactions take it before locking any member or invitation row, so that
+// they cannot deadlock. ErrNotFound when the family is gone.
+func (s *Store) lockFamily(ctx context.Context, tx *sql.Tx, familyID string) error {
+	var id string
+	err := tx.QueryRowContext(ctx, s.forUpdate(`SELECT id FROM families WHERE id = $1`), familyID).Scan(&id)
+	return mapErr(err)
+}
+
+// CreateFamily creates a family whose creator is its first ADMIN, and returns
+// it with that membership.
+func (s *Store) CreateFamily(ctx context.Context, name, creatorID string, nickname *string) (*care.Family, *care.Member, error) {
+	var f *care.Family
+	var m *care.Member
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := ts(s.now())
+		var err error
+		f, err = scanFamily(tx.QueryRowContext(ctx, `INSERT INTO families (id, name, created_by_id,
+			created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING `+familyColumns,
+			newID(), name, creatorID, now))
+		if err != nil {
+			return err
+		}
+		m, err = scanMember(tx.QueryRowContext(ctx, `INSERT INTO family_members (id, family_id,
+			user_id, role, nickname, can_edit, is_active, joined_at)
+			VALUES ($1, $2, $3, $4, $5, TRUE, TRUE, $6) RETURNING `+memberColumns,
+			newID(), f.ID, creatorID, care.RoleAdmin, nickname, now))
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: create family: %w", err)
+	}
+	return f, m, nil
+}
+
+// Family loads a family by id.
+func (s *Store) Family(ctx context.Context, id string) (*care.Family, error) {
+	f, err := scanFamily(s.r.QueryRowContext(ctx, `SELECT `+familyColumns+` FROM families WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("store: family %s: %w", id, err)
+	}
+	return f, nil
+}
+
+// RenameFamily changes a family's name.
+func (s *Store) RenameFamily(ctx context.Context, id, name string) (*care.Family, error) {
+	f, err := scanFamily(s.w.QueryRowContext(ctx, `UPDATE families SET name = $2, updated_at = $3
+		WHERE id = $1 RETURNING `+familyColumns, id, name, ts(s.now())))
+	if err != nil {
+		return nil, fmt.Errorf("store: rename family: %w", err)
+	}
+	return f, nil
+}
+
+// DeleteFamily deletes a family with its memberships, invitations, care
+// recipients and everything recorded about them.
+func (s *Store) DeleteFamily(ctx context.Context, id string) error {
+	return s.deleteByID(ctx, "families", id)
+}
+
+// deleteByID deletes one row of table; ErrNotFound when there is none.
+// table is always a constant from this package.
+func (s *Store) deleteByID(ctx context.Context, table, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM `+table+` WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("store: delete from %s: %w", table, mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: delete from %s: %w", table, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: delete from %s: %w", table, ErrNotFound)
+	}
+	return nil
+}
+
+// userFamiliesFilter selects the families in which $1 is an active member.
+const userFamiliesFilter = `family_id IN (SELECT family_id FROM family_members
+	WHERE user_id = $1 AND is_active = TRUE)`
+
+// UserFamilies lists the families in which the user is an active member, with
+// the user's role and the family's care recipients.
+func (s *Store) UserFamilies(ctx context.Context, userID string) ([]care.FamilySummary, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT f.id, f.name, m.role FROM family_members m
+		JOIN families f ON f.id = m.family_id
+		WHERE m.user_id = $1 AND m.is_active = TRUE ORDER BY f.created_at, f.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: user families: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []care.FamilySummary{}
+	for rows.Next() {
+		f := care.FamilySummary{CareRecipients: []care.CareRecipient{}}
+		if err := rows.Scan(&f.ID, &f.Name, &f.Role); err != nil {
+			return nil, fmt.Errorf("store: user families: %w", mapErr(err))
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: user families: %w", mapErr(err))
+	}
+	crs, err := s.careRecipientsWhere(ctx, userFamiliesFilter, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: user families: %w", err)
+	}
+	for i := range out {
+		out[i].CareRecipients = append(out[i].CareRecipients, crs[out[i].ID]...)
+	}
+	return out, nil
+}
+
+// FamilyListings lists the families in which the user is an active member,
+// each with the user's role, its active members and its care recipients.
+func (s *Store) FamilyListings(ctx context.Context, userID string) ([]care.FamilyListing, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("f.", familyColumns)+`, m.role
+		FROM family_members m JOIN families f ON f.id = m.family_id
+		WHERE m.user_id = $1 AND m.is_active = TRUE ORDER BY f.created_at, f.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: family listings: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []care.FamilyListing{}
+	for rows.Next() {
+		var l care.FamilyListing
+		if err := rows.Scan(&l.ID, &l.Name, timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}, &l.Role); err != nil {
+			return nil, fmt.Errorf("store: family listings: %w", mapErr(err))
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: family listings: %w", mapErr(err))
+	}
+	members, err := s.membersWhere(ctx, "m."+userFamiliesFilter, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: family listings: %w", err)
+	}
+	crs, err := s.careRecipientsWhere(ctx, userFamiliesFilter, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: family listings: %w", err)
+	}
+	for i := range out {
+		l := &out[i]
+		l.Members = append([]care.Member{}, members[l.ID]...)
+		l.MemberCount = len(l.Members)
+		l.CareRecipients = append([]care.CareRecipient{}, crs[l.ID]...)
+	}
+	return out, nil
+}
