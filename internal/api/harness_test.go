@@ -239,7 +239,13 @@ func (h *harness) newUser(email string) testUser {
 	if u, err = h.store.ActivateUser(ctx, u.ID); err != nil {
 		h.t.Fatal(err)
 	}
-	sess, err := h.store.CreateSession(ctx, store.NewSession{UserID: u.ID, TTL: 7 * 24 * time.Hour, RefreshHash: auth.HashToken(auth.NewOpaqueToken())})
+	return testUser{User: u, Token: h.signIn(u)}
+}
+
+// signIn starts a new session for u and returns its access token.
+func (h *harness) signIn(u *care.User) string {
+	h.t.Helper()
+	sess, err := h.store.CreateSession(context.Background(), store.NewSession{UserID: u.ID, TTL: 7 * 24 * time.Hour, RefreshHash: auth.HashToken(auth.NewOpaqueToken())})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -247,7 +253,7 @@ func (h *harness) newUser(email string) testUser {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return testUser{User: u, Token: tok}
+	return tok
 }
 
 // errorEnvelope asserts that r is an error in the contract's envelope with

@@ -132,6 +132,9 @@ func (s *Server) routes() {
 	s.authRoutes()
 	s.familyRoutes()
 	s.careRecipientRoutes()
+	s.medicationRoutes()
+	s.appointmentRoutes()
+	s.shiftRoutes()
 }
 
 // health reports each component's state; 503 when any is down.
