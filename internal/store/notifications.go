@@ -61,3 +61,13 @@ func (s *Store) insertNotifications(ctx context.Context, q querier, ns []care.No
 	}
 	return out, nil
 }
+
+// InsertNotificationsTx is InsertNotifications inside the caller's
+// transaction, so a delivery and its ledger update commit together.
+func (s *Store) InsertNotificationsTx(ctx context.Context, tx *sql.Tx, ns []care.Notification) ([]care.Notification, error) {
+	out, err := s.insertNotifications(ctx, tx, ns)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert notifications: %w", err)
+	}
+	return out, nil
+}

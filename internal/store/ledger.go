@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Reminder ledger states.
+const (
+	LedgerPlanned    = "PLANNED"    // waiting for its fire time
+	LedgerEnqueued   = "ENQUEUED"   // handed to the job queue for delivery
+	LedgerSent       = "SENT"       // delivered to its recipients
+	LedgerSkipped    = "SKIPPED"    // planned too late to be useful (after downtime)
+	LedgerSuppressed = "SUPPRESSED" // no longer true at delivery (dose logged, cancelled, ...)
+)
+
+// ErrPlannerBusy means another node holds the planner lock right now.
+var ErrPlannerBusy = errors.New("planner busy on another node")
+
+// plannerLockKey is the PostgreSQL advisory lock that makes planning
+// leader-only; the ledger's keys make it safe even without it.
+const plannerLockKey = 0x43617265506c616e // "CarePlan"
+
+// LedgerEntry is one reminder instant.
+type LedgerEntry struct {
+	Key             string
+	Kind            string
+	EntityID        string
+	CareRecipientID string
+	OccurrenceAt    time.Time
+	OffsetMinutes   int
+	FireAt          time.Time
+	Status          string
+	Reason          *string
+	Recipients      int
+	PlannedAt       time.Time
+	EnqueuedAt      *time.Time
+	DoneAt          *time.Time
+}
+
+const ledgerColumns = `key, kind, entity_id, care_recipient_id, occurrence_at, offset_minutes,
+	fire_at, status, reason, recipients, planned_at, enqueued_at, done_at`
+
+func scanLedger(row interface{ Scan(...any) error }) (*LedgerEntry, error) {
+	var e LedgerEntry
+	err := row.Scan(&e.Key, &e.Kind, &e.EntityID, &e.CareRecipientID, timeCol{&e.OccurrenceAt},
+		&e.OffsetMinutes, timeCol{&e.FireAt}, &e.Status, &e.Reason, &e.Recipients,
+		timeCol{&e.PlannedAt}, nullTimeCol{&e.EnqueuedAt}, nullTimeCol{&e.DoneAt})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &e, nil
+}
+
+// Watermark returns how far the named planner has planned; ok is false
+// before its first run.
+func (s *Store) Watermark(ctx context.Context, name string) (t time.Time, ok bool, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT watermark FROM planner_state WHERE name = $1`, name).Scan(timeCol{&t})
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: watermark %s: %w", name, err)
+	}
+	return t, true, nil
+}
+
+// PlanCounts tells what recording a plan did.
+type PlanCounts struct {
+	Planned  int // new entries waiting to fire
+	Skipped  int // new entries already too late, recorded as skipped
+	Existing int // entries already in the ledger
+}
+
+// RecordPlan writes the planner's entries and advances its watermark to
+// planned, atomically. Entries whose fire time is before skipBefore are
+// recorded as skipped. Keys already present are left alone, so planning a
+// window twice is harmless. On PostgreSQL only one node plans at a time;
+// another gets ErrPlannerBusy.
+func (s *Store) RecordPlan(ctx context.Context, name string, planned time.Time, entries []LedgerEntry, skipBefore time.Time) (PlanCounts, error) {
+	var c PlanCounts
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			var got bool
+			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(plannerLockKey)).Scan(&got); err != nil {
+				return err
+			}
+			if !got {
+				return ErrPlannerBusy
+			}
+		}
+		now := ts(s.now())
+		for _, e := range entries {
+			status, reason := LedgerPlanned, (*string)(nil)
+			if e.FireAt.Before(skipBefore) {
+				late := "planned after its fire time had passed"
+				status, reason = LedgerSkipped, &late
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO reminder_ledger (key, kind, entity_id,
+				care_recipient_id, occurrence_at, offset_minutes, fire_at, status, reason, planned_at,
+				done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING`,
+				e.Key, e.Kind, e.EntityID, e.CareRecipientID, ts(e.OccurrenceAt), e.OffsetMinutes,
+				ts(e.FireAt), status, reason, now, doneAt(status, now))
+			if err != nil {
+				return mapErr(err)
+			}
+			switch n, _ := res.RowsAffected(); {
+			case n == 0:
+				c.Existing++
+			case status == LedgerSkipped:
+				c.Skipped++
+			default:
+				c.Planned++
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO planner_state (name, watermark, updated_at)
+			VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET
+			watermark = CASE WHEN excluded.watermark > planner_state.watermark THEN excluded.watermark ELSE planner_state.watermark END,
+			updated_at = excluded.updated_at`, name, ts(planned), now)
+		return mapErr(err)
+	})
+	if err != nil {
+		return PlanCounts{}, fmt.Errorf("store: record plan: %w", err)
+	}
+	return c, nil
+}
+
+func doneAt(status, now string) any {
+	if status == LedgerPlanned {
+		return nil
+	}
+	return now
+}
+
+// NextFireAt returns the earliest fire time of a planned entry, or nil.
+func (s *Store) NextFireAt(ctx context.Context) (*time.Time, error) {
+	var t *time.Time
+	err := s.r.QueryRowContext(ctx, `SELECT MIN(fire_at) FROM reminder_ledger WHERE status = $1`,
+		LedgerPlanned).Scan(nullTimeCol{&t})
+	if err != nil {
+		return nil, fmt.Errorf("store: next fire time: %w", err)
+	}
+	return t, nil
+}
+
+// ClaimDue takes up to limit planned entries whose fire time has come, oldest
+// first, and passes them to handle inside one transaction; handle must move
+// each to another state (MarkLedgerTx). On PostgreSQL concurrent claimers
+// skip each other's rows.
+func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, handle func(tx *sql.Tx, due []LedgerEntry) error) (int, error) {
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		q := `SELECT ` + ledgerColumns + ` FROM reminder_ledger WHERE status = $1 AND fire_at <= $2
+			ORDER BY fire_at LIMIT $3`
+		if s.dialect == Postgres {
+			q += ` FOR UPDATE SKIP LOCKED`
+		}
+		rows, err := tx.QueryContext(ctx, q, LedgerPlanned, ts(now), limit)
+		if err != nil {
+			return mapErr(err)
+		}
+		due, err := collect(rows, scanLedger)
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		n = len(due)
+		return handle(tx, due)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: claim due reminders: %w", err)
+	}
+	return n, nil
+}
+
+// LedgerUpdate moves one entry to a new state.
+type LedgerUpdate struct {
+	Key        string
+	Status     string
+	Reason     *string
+	Recipients int
+}
+
+// MarkLedgerTx applies updates inside tx. Only entries still in one of the
+// from states change, so a late duplicate delivery cannot overwrite a
+// finished one; it reports how many changed.
+func (s *Store) MarkLedgerTx(ctx context.Context, tx *sql.Tx, updates []LedgerUpdate, from ...string) (int, error) {
+	now := ts(s.now())
+	changed := 0
+	for _, u := range updates {
+		q := `UPDATE reminder_ledger SET status = $2, reason = $3, recipients = $4,
+			enqueued_at = CASE WHEN $2 = 'ENQUEUED' THEN $5 ELSE enqueued_at END,
+			done_at = CASE WHEN $2 = 'ENQUEUED' THEN done_at ELSE $5 END
+			WHERE key = $1 AND status IN (` + placeholders(6, len(from)) + `)`
+		args := []any{u.Key, u.Status, u.Reason, u.Recipients, now}
+		for _, f := range from {
+			args = append(args, f)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return changed, fmt.Errorf("store: mark reminder %s: %w", u.Key, mapErr(err))
+		}
+		n, _ := res.RowsAffected()
+		changed += int(n)
+	}
+	return changed, nil
+}
+
+// LedgerEntriesTx loads entries by key inside tx, in key order; missing
+// keys are left out.
+func (s *Store) LedgerEntriesTx(ctx context.Context, tx *sql.Tx, keys []string) ([]LedgerEntry, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerColumns+` FROM reminder_ledger WHERE key IN (`+
+		placeholders(1, len(keys))+`) ORDER BY key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: ledger entries: %w", mapErr(err))
+	}
+	return collect(rows, scanLedger)
+}
+
+// LedgerCounts counts ledger entries by status.
+func (s *Store) LedgerCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM reminder_ledger GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("store: ledger counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: ledger counts: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// placeholders returns "$first, $first+1, ..." for n arguments.
+func placeholders(first, n int) string {
+	b := make([]byte, 0, n*4)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "$%d", first+i)
+	}
+	return string(b)
+}
