@@ -171,3 +171,24 @@ func migrationsFor(d Dialect) ([]Migration, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
 }
+
+// WithMigrationLock runs fn while holding the migration lock (PostgreSQL's
+// advisory lock; SQLite needs none beyond its single writer), for schema
+// work done by other components such as the job queue.
+func (s *Store) WithMigrationLock(ctx context.Context, fn func() error) error {
+	if s.dialect != Postgres {
+		return fn()
+	}
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLockKey)); err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", int64(migrationLockKey))
+	}()
+	return fn()
+}
