@@ -1,3 +1,98 @@
 package api
 
-func (s *Server) shiftRoutes() {}
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// shiftRoutes registers caregiver shifts: scheduling, the views of who is on
+// duty when, and the caregiver's own check-in, check-out and handoff.
+func (s *Server) shiftRoutes() {
+	const base = "/care-recipients/{careRecipientId}/shifts"
+	s.authed("POST", base, s.createShift)
+	s.authed("GET", base, s.listShifts)
+	s.authed("GET", base+"/range", s.shiftRange)
+	s.authed("GET", base+"/current", s.currentShift)
+	s.authed("GET", base+"/on-duty", s.onDutyShifts)
+	s.authed("GET", base+"/upcoming", s.upcomingShifts)
+	s.authed("GET", base+"/day", s.shiftDay)
+	s.authed("GET", base+"/{shiftId}", s.getShift)
+	s.authed("POST", base+"/{shiftId}/checkin", s.checkInShift)
+	s.authed("POST", base+"/{shiftId}/checkout", s.checkOutShift)
+	s.authed("POST", base+"/{shiftId}/confirm", s.confirmShift)
+	s.authed("PATCH", base+"/{shiftId}/cancel", s.cancelShift)
+	s.authed("GET", "/my-shifts", s.myShifts)
+}
+
+// shiftAccess loads the shift {shiftId} of the care recipient
+// {careRecipientId} after checking the principal's membership in their
+// family; a shift of another care recipient is 404.
+func (s *Server) shiftAccess(r *http.Request, p *Principal, n need) (*care.Shift, *care.Member, error) {
+	crID, err := pathID(r, "careRecipientId")
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := pathID(r, "shiftId")
+	if err != nil {
+		return nil, nil, err
+	}
+	_, m, err := s.careRecipientMember(r.Context(), p, crID, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	sh, err := s.store.Shift(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sh.CareRecipientID != crID) {
+		return nil, nil, notFound("Shift")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return sh, m, nil
+}
+
+// shiftZone is the care recipient's zone, in which their shifts' days and
+// times are read; UTC if the stored name no longer loads.
+func shiftZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// shiftLocalTime formats an instant for a notification, in the care
+// recipient's zone.
+func shiftLocalTime(t time.Time, zone string) string {
+	return t.In(shiftZone(zone)).Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+// shiftQueryInt reads an optional whole-number query parameter within
+// [lo, hi], def when absent.
+func shiftQueryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, Problems{name: {"must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}}.Err()
+	}
+	return n, nil
+}
+
+// notifyShiftUser sends one user a notification about a shift. The shift
+// change it reports has already committed, so a failure to notify is logged
+// rather than failing the request.
+func (s *Server) notifyShiftUser(ctx context.Context, userID string, d care.NotificationDraft) {
+	if err := s.notifyUsers(ctx, []string{userID}, d); err != nil {
+		s.logger.ErrorContext(ctx, "shift notification failed", slog.String("type", string(d.Type)),
+			slog.String("userId", userID), slog.Any("error", err))
+	}
+}

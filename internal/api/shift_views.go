@@ -1,0 +1,211 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Bounds of the shift views.
+const (
+	shiftListLimit    = 50
+	shiftListMaxLimit = 200
+	// shiftRecentWindow is how far back the default list reaches.
+	shiftRecentWindow = 7 * 24 * time.Hour
+	shiftMaxRangeDays = 92
+	shiftMaxUpcoming  = 90
+)
+
+// listShifts lists the care recipient's recent and upcoming shifts: those
+// that ended in the last 7 days or have not ended yet, in any status,
+// earliest first (?limit, default 50).
+func (s *Server) listShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	if err != nil {
+		return err
+	}
+	limit, err := shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
+	if err != nil {
+		return err
+	}
+	shs, err := s.store.RecentShifts(r.Context(), cr.ID, s.clock.Now().Add(-shiftRecentWindow), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, shs)
+	return nil
+}
+
+// shiftRange lists the shifts, in any status, that overlap
+// [startDate, endDate]. Each bound is a date (YYYY-MM-DD, in the care
+// recipient's zone; endDate includes that whole day) or an RFC 3339 instant;
+// the range spans at most 92 days.
+func (s *Server) shiftRange(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	if err != nil {
+		return err
+	}
+	loc := shiftZone(cr.Timezone)
+	q, problems := r.URL.Query(), Problems{}
+	from, okFrom := problems.shiftBound("startDate", q.Get("startDate"), loc, false)
+	to, okTo := problems.shiftBound("endDate", q.Get("endDate"), loc, true)
+	if okFrom && okTo {
+		switch {
+		case !to.After(from):
+			problems.Add("endDate", "must be after startDate")
+		case to.After(from.In(loc).AddDate(0, 0, shiftMaxRangeDays)):
+			problems.Add("endDate", "must be at most 92 days after startDate")
+		}
+	}
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	shs, err := s.store.ShiftsOverlapping(r.Context(), cr.ID, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, shs)
+	return nil
+}
+
+// shiftBound reads a required range bound: an RFC 3339 instant, or a date in
+// loc standing for the start of that day (or, with endOfDay, its end).
+func (p Problems) shiftBound(field, v string, loc *time.Location, endOfDay bool) (time.Time, bool) {
+	if v == "" {
+		p.Add(field, "is required")
+		return time.Time{}, false
+	}
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		if d.Year() < 1970 || d.Year() >= 2200 {
+			p.Add(field, "must be between 1970 and 2199")
+			return time.Time{}, false
+		}
+		if endOfDay {
+			d = d.AddDate(0, 0, 1)
+		}
+		return shiftDayStart(d, loc), true
+	}
+	return p.shiftInstant(field, v)
+}
+
+// shiftDayStart is the first instant of the calendar date d (read as a UTC
+// midnight) in loc, also on days whose midnight a DST change skips.
+func shiftDayStart(d time.Time, loc *time.Location) time.Time {
+	return care.ClockTime{}.On(d.Year(), d.Month(), d.Day(), loc).UTC()
+}
+
+// shiftDay lists the shifts, in any status, that overlap one calendar day in
+// the care recipient's zone: ?date=YYYY-MM-DD, by default their today.
+func (s *Server) shiftDay(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	if err != nil {
+		return err
+	}
+	loc := shiftZone(cr.Timezone)
+	day := s.clock.Now().In(loc)
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+	if v := r.URL.Query().Get("date"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil || d.Year() < 1970 || d.Year() >= 2200 {
+			return Problems{"date": {"must be a date in the form YYYY-MM-DD"}}.Err()
+		}
+		day = d
+	}
+	shs, err := s.store.ShiftsOverlapping(r.Context(), cr.ID, shiftDayStart(day, loc), shiftDayStart(day.AddDate(0, 0, 1), loc))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, shs)
+	return nil
+}
+
+// currentShift answers the shift in progress for the care recipient, else
+// the scheduled or confirmed one covering now, else null.
+func (s *Server) currentShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	if err != nil {
+		return err
+	}
+	sh, err := s.store.CurrentShift(r.Context(), cr.ID, s.clock.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSON(w, http.StatusOK, nil)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sh)
+	return nil
+}
+
+// onDutyShifts lists the shifts whose caregivers are on duty now: checked
+// in and not yet out, each with its caregiver.
+func (s *Server) onDutyShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	if err != nil {
+		return err
+	}
+	shs, err := s.store.OnDutyShifts(r.Context(), cr.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, shs)
+	return nil
+}
+
+// upcomingShifts lists the non-cancelled shifts starting within the next
+// ?days (1 to 90, default 7), earliest first.
+func (s *Server) upcomingShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	if err != nil {
+		return err
+	}
+	days, err := shiftQueryInt(r, "days", 7, 1, shiftMaxUpcoming)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	shs, err := s.store.UpcomingShifts(r.Context(), cr.ID, now, now.Add(time.Duration(days)*24*time.Hour))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, shs)
+	return nil
+}
+
+func (s *Server) getShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	sh, _, err := s.shiftAccess(r, p, anyMember)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sh)
+	return nil
+}
+
+// myShifts lists the caller's own shifts in every family they belong to,
+// each with its care recipient. ?upcomingOnly=true keeps the scheduled,
+// confirmed and in-progress ones not yet ended, earliest first; otherwise
+// all are listed, latest first (?limit, default 50).
+func (s *Server) myShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	q := store.UserShiftsQuery{Now: s.clock.Now()}
+	switch r.URL.Query().Get("upcomingOnly") {
+	case "", "false":
+	case "true":
+		q.UpcomingOnly = true
+	default:
+		return Problems{"upcomingOnly": {"must be true or false"}}.Err()
+	}
+	var err error
+	if q.Limit, err = shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit); err != nil {
+		return err
+	}
+	shs, err := s.store.UserShifts(r.Context(), p.User.ID, q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, shs)
+	return nil
+}
