@@ -32,6 +32,8 @@ type Deps struct {
 	Limiter kv.RateLimiter
 	Clock   clock.Clock
 	Logger  *slog.Logger
+	// Jobs retries failed jobs; nil where this node has no job queue.
+	Jobs JobRetrier
 }
 
 // Server is the HTTP API.
@@ -43,6 +45,7 @@ type Server struct {
 	limiter kv.RateLimiter
 	clock   clock.Clock
 	logger  *slog.Logger
+	jobs    JobRetrier
 	mux     *http.ServeMux
 }
 
@@ -50,7 +53,7 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
-		clock: d.Clock, logger: d.Logger, mux: http.NewServeMux(),
+		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, mux: http.NewServeMux(),
 	}
 	s.routes()
 	return s
@@ -135,6 +138,8 @@ func (s *Server) routes() {
 	s.medicationRoutes()
 	s.appointmentRoutes()
 	s.shiftRoutes()
+	s.notificationRoutes()
+	s.adminJobRoutes()
 }
 
 // health reports each component's state; 503 when any is down.
@@ -149,12 +154,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		status, code = "error", http.StatusServiceUnavailable
 	}
 	db["latencyMs"] = time.Since(start).Milliseconds()
+	components := map[string]any{"database": db}
 	writeJSON(w, code, map[string]any{
-		"status":    status,
-		"timestamp": s.clock.Now().Format(time.RFC3339),
-		"components": map[string]any{
-			"database": db,
-		},
+		"status":     status,
+		"timestamp":  s.clock.Now().Format(time.RFC3339),
+		"components": components,
 	})
 	return nil
 }

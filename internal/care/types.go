@@ -107,6 +107,9 @@ type Member struct {
 	IsActive bool      `json:"isActive"`
 	JoinedAt time.Time `json:"joinedAt"`
 	User     *UserRef  `json:"user,omitempty"`
+	// Preferences are the member's account preferences, when loaded for
+	// notification routing; never serialised.
+	Preferences json.RawMessage `json:"-"`
 }
 
 // UserRef is the public face of a user shown to the people they care with.

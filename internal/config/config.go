@@ -28,6 +28,12 @@ type Config struct {
 	TrustProxy    bool
 	MailFrom      string
 	ShutdownGrace time.Duration
+	// Background work.
+	QueueEnabled  bool
+	CronEnabled   bool
+	HealthPort    int
+	ReminderGrace time.Duration
+	MissedAfter   time.Duration
 }
 
 // Var documents one environment variable.
@@ -56,6 +62,11 @@ func Vars() []Var {
 		{Name: "TRUST_PROXY", Default: "false", Help: "take the client address from X-Forwarded-For"},
 		{Name: "MAIL_FROM", Default: "CareCircle <no-reply@carecircle.local>", Help: "sender address of outgoing email"},
 		{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Help: "how long in-flight requests may take to finish on shutdown"},
+		{Name: "QUEUE_ENABLED", Default: "true", Help: "deliver notifications through the job queue; false delivers them inline"},
+		{Name: "ENABLE_CRON_JOBS", Default: "true", Help: "run the periodic planners (reminders, monitors) on this node"},
+		{Name: "HEALTH_PORT", Default: "3002", Help: "port of the worker process's /health, /healthz and /ready"},
+		{Name: "REMINDER_GRACE", Default: "10m", Help: "how late a reminder may still be sent after downtime; older ones are recorded as skipped"},
+		{Name: "MISSED_DOSE_AFTER", Default: "60m", Help: "how long after a dose with no log it is recorded as MISSED"},
 	}
 }
 
@@ -127,6 +138,22 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT"), "is not a positive duration")
 	}
 
+	if c.QueueEnabled, err = strconv.ParseBool(get("QUEUE_ENABLED")); err != nil {
+		bad("QUEUE_ENABLED", get("QUEUE_ENABLED"), "is not a boolean")
+	}
+	if c.CronEnabled, err = strconv.ParseBool(get("ENABLE_CRON_JOBS")); err != nil {
+		bad("ENABLE_CRON_JOBS", get("ENABLE_CRON_JOBS"), "is not a boolean")
+	}
+	if c.HealthPort, err = strconv.Atoi(get("HEALTH_PORT")); err != nil || c.HealthPort < 1 || c.HealthPort > 65535 {
+		bad("HEALTH_PORT", get("HEALTH_PORT"), "is not a port")
+	}
+	if c.ReminderGrace, err = parseDuration(get("REMINDER_GRACE")); err != nil || c.ReminderGrace < time.Minute || c.ReminderGrace > 24*time.Hour {
+		bad("REMINDER_GRACE", get("REMINDER_GRACE"), "is not a duration between 1m and 24h")
+	}
+	if c.MissedAfter, err = parseDuration(get("MISSED_DOSE_AFTER")); err != nil || c.MissedAfter < 5*time.Minute || c.MissedAfter > 24*time.Hour {
+		bad("MISSED_DOSE_AFTER", get("MISSED_DOSE_AFTER"), "is not a duration between 5m and 24h")
+	}
+
 	if c.AppEnv == "production" {
 		if c.JWTSecret == "" {
 			errs = append(errs, errors.New("JWT_SECRET: required when APP_ENV=production"))
@@ -166,6 +193,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("logFormat", c.LogFormat),
 		slog.Bool("rateLimit", c.RateLimit),
 		slog.Bool("trustProxy", c.TrustProxy),
+		slog.Bool("queueEnabled", c.QueueEnabled),
+		slog.Bool("cronEnabled", c.CronEnabled),
+		slog.Int("healthPort", c.HealthPort),
+		slog.Duration("reminderGrace", c.ReminderGrace),
+		slog.Duration("missedDoseAfter", c.MissedAfter),
 	)
 }
 

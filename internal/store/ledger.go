@@ -20,9 +20,11 @@ const (
 // ErrPlannerBusy means another node holds the planner lock right now.
 var ErrPlannerBusy = errors.New("planner busy on another node")
 
-// plannerLockKey is the PostgreSQL advisory lock that makes planning
-// leader-only; the ledger's keys make it safe even without it.
-const plannerLockKey = 0x43617265506c616e // "CarePlan"
+// plannerLockClass is the first half of the PostgreSQL advisory lock that
+// makes planning leader-only (the second is the schema's hash, so separate
+// deployments sharing a database do not contend). The ledger's keys make
+// planning safe even without it.
+const plannerLockClass = 0x43504c4e // "CPLN"
 
 // LedgerEntry is one reminder instant.
 type LedgerEntry struct {
@@ -85,7 +87,7 @@ func (s *Store) RecordPlan(ctx context.Context, name string, planned time.Time, 
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == Postgres {
 			var got bool
-			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(plannerLockKey)).Scan(&got); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1, hashtext(current_schema()))`, int32(plannerLockClass)).Scan(&got); err != nil {
 				return err
 			}
 			if !got {
@@ -211,19 +213,7 @@ func (s *Store) MarkLedgerTx(ctx context.Context, tx *sql.Tx, updates []LedgerUp
 // LedgerEntriesTx loads entries by key inside tx, in key order; missing
 // keys are left out.
 func (s *Store) LedgerEntriesTx(ctx context.Context, tx *sql.Tx, keys []string) ([]LedgerEntry, error) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
-		args[i] = k
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerColumns+` FROM reminder_ledger WHERE key IN (`+
-		placeholders(1, len(keys))+`) ORDER BY key`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: ledger entries: %w", mapErr(err))
-	}
-	return collect(rows, scanLedger)
+	return s.ledgerEntries(ctx, tx, keys)
 }
 
 // LedgerCounts counts ledger entries by status.
@@ -255,4 +245,40 @@ func placeholders(first, n int) string {
 		b = fmt.Appendf(b, "$%d", first+i)
 	}
 	return string(b)
+}
+
+// LedgerEntries loads entries by key, in key order; missing keys are left out.
+func (s *Store) LedgerEntries(ctx context.Context, keys []string) ([]LedgerEntry, error) {
+	return s.ledgerEntries(ctx, s.r, keys)
+}
+
+func (s *Store) ledgerEntries(ctx context.Context, q querier, keys []string) ([]LedgerEntry, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+ledgerColumns+` FROM reminder_ledger WHERE key IN (`+
+		placeholders(1, len(keys))+`) ORDER BY key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: ledger entries: %w", mapErr(err))
+	}
+	return collect(rows, scanLedger)
+}
+
+// RecordMissedDoseTx writes a MISSED log for a dose nobody logged, inside
+// tx; an existing log for that dose is left alone. It reports whether the
+// log was written.
+func (s *Store) RecordMissedDoseTx(ctx context.Context, tx *sql.Tx, medicationID string, scheduled time.Time) (bool, error) {
+	now := ts(s.now())
+	res, err := tx.ExecContext(ctx, `INSERT INTO medication_logs (id, medication_id, scheduled_time, status,
+		created_at, updated_at) VALUES ($1, $2, $3, 'MISSED', $4, $4) ON CONFLICT (medication_id, scheduled_time) DO NOTHING`,
+		newID(), medicationID, ts(scheduled), now)
+	if err != nil {
+		return false, fmt.Errorf("store: record missed dose: %w", mapErr(err))
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }

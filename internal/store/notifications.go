@@ -71,3 +71,69 @@ func (s *Store) InsertNotificationsTx(ctx context.Context, tx *sql.Tx, ns []care
 	}
 	return out, nil
 }
+
+// NotificationQuery filters a user's notifications.
+type NotificationQuery struct {
+	UnreadOnly bool
+	Limit      int
+	Offset     int
+}
+
+// UserNotifications lists a user's notifications, newest first.
+func (s *Store) UserNotifications(ctx context.Context, userID string, q NotificationQuery) ([]care.Notification, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	where := `user_id = $1`
+	if q.UnreadOnly {
+		where += ` AND read = FALSE`
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE `+where+`
+		ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, userID, q.Limit, q.Offset)
+	if err != nil {
+		return nil, fmt.Errorf("store: notifications: %w", err)
+	}
+	return collect(rows, scanNotification)
+}
+
+// UnreadNotificationCount counts a user's unread notifications.
+func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read = FALSE`,
+		userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: unread count: %w", err)
+	}
+	return n, nil
+}
+
+// MarkNotificationsRead marks the user's notifications with the given ids
+// read (all of them when ids is nil) and returns how many changed.
+func (s *Store) MarkNotificationsRead(ctx context.Context, userID string, ids []string) (int, error) {
+	q := `UPDATE notifications SET read = TRUE, read_at = $2 WHERE user_id = $1 AND read = FALSE`
+	args := []any{userID, ts(s.now())}
+	if ids != nil {
+		if len(ids) == 0 {
+			return 0, nil
+		}
+		q += ` AND id IN (` + placeholders(3, len(ids)) + `)`
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	res, err := s.w.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: mark read: %w", mapErr(err))
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// Notification loads one of a user's notifications.
+func (s *Store) Notification(ctx context.Context, userID, id string) (*care.Notification, error) {
+	n, err := scanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE id = $1 AND user_id = $2`, id, userID))
+	if err != nil {
+		return nil, fmt.Errorf("store: notification: %w", err)
+	}
+	return n, nil
+}
