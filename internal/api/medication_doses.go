@@ -1,0 +1,230 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Paging of a medication's dose logs.
+const (
+	defaultDoseLogLimit = 50
+	maxDoseLogLimit     = 500
+	maxSkipReasonLen    = 500
+)
+
+// doseLogBody is the body of POST /medications/{medicationId}/log.
+type doseLogBody struct {
+	Status        string  `json:"status"`
+	ScheduledTime string  `json:"scheduledTime"`
+	SkipReason    *string `json:"skipReason"`
+	Notes         *string `json:"notes"`
+
+	at time.Time // the parsed scheduled time
+}
+
+func (b *doseLogBody) Validate(p Problems) {
+	p.oneOf("status", b.Status, care.DoseStatuses()...)
+	if b.ScheduledTime == "" {
+		p.Add("scheduledTime", "is required")
+	} else if t, err := time.Parse(time.RFC3339, b.ScheduledTime); err != nil {
+		p.Add("scheduledTime", "must be an RFC 3339 timestamp such as 2026-03-08T08:00:00-05:00")
+	} else {
+		b.at = t.UTC()
+	}
+	b.SkipReason = p.optText("skipReason", b.SkipReason, maxSkipReasonLen)
+	switch {
+	case care.DoseStatus(b.Status) == care.DoseSkipped && b.SkipReason == nil:
+		p.Add("skipReason", "is required when status is SKIPPED")
+	case care.DoseStatus(b.Status) != care.DoseSkipped && b.SkipReason != nil:
+		p.Add("skipReason", "is only allowed when status is SKIPPED")
+	}
+	b.Notes = p.optText("notes", b.Notes, maxNotesLen)
+}
+
+// logDose records what happened to one dose: 201 with a new log, 200 when
+// it replaces a PENDING or MISSED one, 409 when the dose already has a final
+// log or the medication is inactive. The rest of the family is notified.
+func (s *Server) logDose(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := pathID(r, "medicationId")
+	if err != nil {
+		return err
+	}
+	m, err := s.store.Medication(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Medication")
+	}
+	if err != nil {
+		return err
+	}
+	cr, _, err := s.careRecipientMember(r.Context(), p, m.CareRecipientID, writer)
+	if err != nil {
+		return err
+	}
+	var b doseLogBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	if !m.IsActive {
+		return conflict("This medication is inactive; reactivate it to log doses")
+	}
+	sched, err := medicationSchedule(m, cr)
+	if err != nil {
+		return err
+	}
+	var notDose *care.DoseTimeError
+	if err := care.CheckDoseTime(m.Frequency, sched, b.at, s.clock.Now()); errors.As(err, &notDose) {
+		return Problems{"scheduledTime": {"is not a dose time: " + notDose.Reason}}.Err()
+	} else if err != nil {
+		return err
+	}
+	log, created, err := s.store.LogDose(r.Context(), m.ID, care.DoseEntry{
+		Status: care.DoseStatus(b.Status), ScheduledTime: b.at, SkipReason: b.SkipReason,
+		Notes: b.Notes, LoggedByID: p.User.ID,
+	})
+	switch {
+	case errors.Is(err, care.ErrDoseAlreadyLogged):
+		return conflict("This dose is already logged")
+	case errors.Is(err, care.ErrMedicationInactive):
+		return conflict("This medication is inactive; reactivate it to log doses")
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("Medication")
+	case err != nil:
+		return err
+	}
+	s.notifyDoseLogged(r.Context(), p, cr, m, log)
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, log)
+	return nil
+}
+
+// medicationSchedule is m's schedule in its care recipient's zone.
+func medicationSchedule(m *care.Medication, cr *care.CareRecipient) (care.MedicationSchedule, error) {
+	times := make([]care.ClockTime, 0, len(m.ScheduledTimes))
+	for _, v := range m.ScheduledTimes {
+		c, err := care.ParseClockTime(v)
+		if err != nil {
+			return care.MedicationSchedule{}, fmt.Errorf("medication %s: stored dose time: %w", m.ID, err)
+		}
+		times = append(times, c)
+	}
+	return care.MedicationSchedule{
+		MedicationID: m.ID, CareRecipientID: cr.ID, FamilyID: cr.FamilyID, Name: m.Name,
+		Dosage: m.Dosage, Timezone: cr.Timezone, Times: times, StartDate: m.StartDate, EndDate: m.EndDate,
+	}, nil
+}
+
+// notifyDoseLogged tells the other active members what was logged. The dose
+// is already recorded, so a failure here is logged rather than answered.
+func (s *Server) notifyDoseLogged(ctx context.Context, p *Principal, cr *care.CareRecipient, m *care.Medication, l *care.MedicationLog) {
+	local := l.ScheduledTime
+	if loc, err := time.LoadLocation(cr.Timezone); err == nil {
+		local = local.In(loc)
+	}
+	who, what := p.User.FullName, m.Name+" "+m.Dosage
+	at := local.Format("15:04")
+	var title, body string
+	switch l.Status {
+	case care.DoseGiven:
+		title, body = "Medication given", fmt.Sprintf("%s gave %s %s (dose of %s)", who, cr.FullName, what, at)
+	case care.DoseSkipped:
+		title, body = "Medication skipped", fmt.Sprintf("%s skipped %s's %s (dose of %s)", who, cr.FullName, what, at)
+	case care.DoseMissed:
+		title, body = "Medication missed", fmt.Sprintf("%s marked %s's %s (dose of %s) as missed", who, cr.FullName, what, at)
+	default:
+		title, body = "Medication pending", fmt.Sprintf("%s marked %s's %s (dose of %s) as pending", who, cr.FullName, what, at)
+	}
+	err := s.notifyFamily(ctx, cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
+		Type: care.NotifyMedicationLogged, Title: title, Body: body,
+		Data: map[string]any{
+			"medicationId": m.ID, "careRecipientId": cr.ID, "logId": l.ID, "status": l.Status,
+			"scheduledTime": l.ScheduledTime.Format(time.RFC3339),
+		},
+		DedupeKey: "medication-logged:" + l.ID + ":" + string(l.Status),
+	})
+	if err != nil {
+		s.logger.ErrorContext(ctx, "notify dose logged", slog.String("logId", l.ID), slog.Any("error", err))
+	}
+}
+
+// listMedicationLogs lists a medication's dose logs, newest dose first,
+// optionally within startDate..endDate (both inclusive; RFC 3339 instants,
+// or YYYY-MM-DD dates in the care recipient's zone).
+func (s *Server) listMedicationLogs(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	cr, m, err := s.medicationAccess(r, p, anyMember)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(cr.Timezone)
+	if err != nil {
+		return fmt.Errorf("care recipient %s: zone: %w", cr.ID, err)
+	}
+	rng, err := doseLogQuery(r, loc)
+	if err != nil {
+		return err
+	}
+	logs, err := s.store.MedicationLogs(r.Context(), m.ID, rng)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, logs)
+	return nil
+}
+
+// doseLogQuery reads startDate, endDate and limit.
+func doseLogQuery(r *http.Request, loc *time.Location) (store.MedicationLogRange, error) {
+	q := r.URL.Query()
+	p := Problems{}
+	rng := store.MedicationLogRange{Limit: defaultDoseLogLimit}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxDoseLogLimit {
+			p.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(maxDoseLogLimit))
+		}
+		rng.Limit = n
+	}
+	if v := q.Get("startDate"); v != "" {
+		from, _, ok := doseLogBound(v, loc)
+		if !ok {
+			p.Add("startDate", "must be an RFC 3339 timestamp or a date YYYY-MM-DD")
+		}
+		rng.From = &from
+	}
+	if v := q.Get("endDate"); v != "" {
+		_, to, ok := doseLogBound(v, loc)
+		if !ok {
+			p.Add("endDate", "must be an RFC 3339 timestamp or a date YYYY-MM-DD")
+		}
+		rng.To = &to
+	}
+	if len(p) == 0 && rng.From != nil && rng.To != nil && !rng.From.Before(*rng.To) {
+		p.Add("startDate", "must not be after endDate")
+	}
+	return rng, p.Err()
+}
+
+// doseLogBound reads a range bound: an instant, or a local date. It returns
+// where a range starting at v starts and where one ending at v ends
+// (exclusive), so that both bounds include v.
+func doseLogBound(v string, loc *time.Location) (start, end time.Time, ok bool) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, t.Add(time.Microsecond), true // the store keeps microseconds
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, time.Time{}, false
+	}
+	midnight := care.ClockTime{}
+	next := d.AddDate(0, 0, 1)
+	return midnight.On(d.Year(), d.Month(), d.Day(), loc), midnight.On(next.Year(), next.Month(), next.Day(), loc), true
+}
