@@ -34,6 +34,8 @@ type Config struct {
 	HealthPort    int
 	ReminderGrace time.Duration
 	MissedAfter   time.Duration
+	// QueueConcurrency overrides the number of workers of named queues.
+	QueueConcurrency map[string]int
 }
 
 // Var documents one environment variable.
@@ -67,6 +69,7 @@ func Vars() []Var {
 		{Name: "HEALTH_PORT", Default: "3002", Help: "port of the worker process's /health, /healthz and /ready"},
 		{Name: "REMINDER_GRACE", Default: "10m", Help: "how late a reminder may still be sent after downtime; older ones are recorded as skipped"},
 		{Name: "MISSED_DOSE_AFTER", Default: "60m", Help: "how long after a dose with no log it is recorded as MISSED"},
+		{Name: "QUEUE_CONCURRENCY", Default: "", Help: "workers per queue, e.g. notifications=40,medication-reminders=20 (others keep their defaults)"},
 	}
 }
 
@@ -154,6 +157,10 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("MISSED_DOSE_AFTER", get("MISSED_DOSE_AFTER"), "is not a duration between 5m and 24h")
 	}
 
+	if c.QueueConcurrency, err = parseConcurrency(get("QUEUE_CONCURRENCY")); err != nil {
+		bad("QUEUE_CONCURRENCY", get("QUEUE_CONCURRENCY"), err.Error())
+	}
+
 	if c.AppEnv == "production" {
 		if c.JWTSecret == "" {
 			errs = append(errs, errors.New("JWT_SECRET: required when APP_ENV=production"))
@@ -218,4 +225,21 @@ func maskURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.Redacted()
+}
+
+// parseConcurrency reads "queue=n,queue=n".
+func parseConcurrency(s string) (map[string]int, error) {
+	out := map[string]int{}
+	if s == "" {
+		return out, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		name, num, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(num)
+		if !ok || name == "" || err != nil || n < 0 || n > 1000 {
+			return nil, errors.New("is not a list of queue=workers with 0 to 1000 workers")
+		}
+		out[name] = n
+	}
+	return out, nil
 }

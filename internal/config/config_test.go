@@ -66,3 +66,16 @@ func TestLogValueMasksSecrets(t *testing.T) {
 		t.Fatalf("host missing: %s", s)
 	}
 }
+
+func TestQueueConcurrency(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"QUEUE_CONCURRENCY": "notifications=40, medication-reminders=0"}))
+	if err != nil || c.QueueConcurrency["notifications"] != 40 || c.QueueConcurrency["medication-reminders"] != 0 {
+		t.Fatalf("%v %v", c.QueueConcurrency, err)
+	}
+	for _, bad := range []string{"notifications", "x=-1", "=3", "a=1,b"} {
+		if _, err := Load(env(map[string]string{"QUEUE_CONCURRENCY": bad})); err == nil || !strings.Contains(err.Error(), "QUEUE_CONCURRENCY") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
