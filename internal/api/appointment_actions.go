@@ -1,0 +1,229 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// updateAppointment edits one appointment (of a series, only this
+// occurrence). A status change must follow the appointment state machine
+// (409 otherwise).
+func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	a, _, err := s.appointmentAccess(r, p, writer)
+	if err != nil {
+		return err
+	}
+	var b appointmentPatch
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	out, err := s.store.UpdateAppointment(r.Context(), a.ID, func(a *care.Appointment) error {
+		b.apply(a)
+		if err := b.applyTimes(a); err != nil {
+			return err
+		}
+		if b.Status.Set {
+			return a.SetStatus(care.AppointmentStatus(b.Status.Value))
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Appointment")
+	}
+	if err != nil {
+		return appointmentWriteError(err, "transportAssignedToId")
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) deleteAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	a, _, err := s.appointmentAccess(r, p, writer)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteAppointment(r.Context(), a.ID); errors.Is(err, store.ErrNotFound) {
+		return notFound("Appointment")
+	} else if err != nil {
+		return err
+	}
+	writeDeleted(w)
+	return nil
+}
+
+// errNotOpen refuses cancelling an appointment that is already over.
+func errNotOpen() error {
+	return conflict("Only a scheduled or confirmed appointment can be cancelled")
+}
+
+// cancelAppointment cancels one scheduled or confirmed appointment; one
+// already cancelled, completed or missed is 409. It takes no body.
+func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	a, _, err := s.appointmentAccess(r, p, writer)
+	if err != nil {
+		return err
+	}
+	var none struct{}
+	if err := decodeOptional(w, r, &none); err != nil {
+		return err
+	}
+	out, err := s.store.UpdateAppointment(r.Context(), a.ID, func(a *care.Appointment) error {
+		if !a.Status.Open() {
+			return errNotOpen()
+		}
+		return a.SetStatus(care.AppointmentCancelled)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Appointment")
+	}
+	if err != nil {
+		return appointmentWriteError(err, "")
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// assignTransport makes a family member the appointment's driver, replacing
+// any earlier assignment, and tells them. It answers the assignment.
+func (s *Server) assignTransport(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	a, cr, err := s.appointmentAccess(r, p, writer)
+	if err != nil {
+		return err
+	}
+	var b transportBody
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	out, err := s.store.AssignTransport(r.Context(), a.ID, b.AssignedToID, b.Notes)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Appointment")
+	}
+	if err != nil {
+		return appointmentWriteError(err, "assignedToId")
+	}
+	s.notifyTransport(r, p, cr, *out, fmt.Sprintf("%s on %s", out.Title, appointmentLocalTime(out.StartTime, cr)))
+	writeJSON(w, http.StatusCreated, out.TransportAssignment)
+	return nil
+}
+
+// confirmTransport records that the assigned driver will drive; only they
+// may (403 for anyone else), and only once someone is assigned (404).
+func (s *Server) confirmTransport(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	a, _, err := s.appointmentAccess(r, p, anyMember)
+	if err != nil {
+		return err
+	}
+	out, err := s.store.ConfirmTransport(r.Context(), a.ID, p.User.ID)
+	switch {
+	case errors.Is(err, store.ErrTransportNotAssignee):
+		return forbidden("Only the assigned member can confirm the transport")
+	case errors.Is(err, store.ErrNoTransport):
+		return notFound("Transport assignment")
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("Appointment")
+	case err != nil:
+		return err
+	}
+	writeJSON(w, http.StatusOK, out.TransportAssignment)
+	return nil
+}
+
+// seriesFrom reads ?fromDate: a date in the care recipient's zone (from the
+// start of that day) or an RFC 3339 instant; by default now.
+func (s *Server) seriesFrom(r *http.Request, cr *care.CareRecipient) (time.Time, error) {
+	v := r.URL.Query().Get("fromDate")
+	if v == "" {
+		return s.clock.Now(), nil
+	}
+	p := Problems{}
+	from, ok := p.appointmentBound("fromDate", v, appointmentZone(cr), false)
+	if !ok {
+		return time.Time{}, p.Err()
+	}
+	return from, nil
+}
+
+// seriesChange answers a change to a series.
+type seriesChange struct {
+	Count        int                `json:"count"`
+	Appointments []care.Appointment `json:"appointments,omitempty"`
+}
+
+// updateAppointmentSeries edits every scheduled or confirmed occurrence of a
+// series starting at or after ?fromDate. A new startTime moves each of them
+// to its local time of day, in the care recipient's zone, on its own date
+// (and moves the rule's DTSTART the same way); endTime sets the duration.
+func (s *Server) updateAppointmentSeries(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	list, cr, err := s.seriesAccess(r, p, writer)
+	if err != nil {
+		return err
+	}
+	from, err := s.seriesFrom(r, cr)
+	if err != nil {
+		return err
+	}
+	var b appointmentSeriesPatch
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	loc := appointmentZone(cr)
+	rules := map[string]*string{} // old rule text → moved rule text
+	out, err := s.store.UpdateSeries(r.Context(), *list[0].RecurringSeriesID, from, func(a *care.Appointment) error {
+		b.apply(a)
+		if b.start == nil {
+			return nil
+		}
+		d := a.Duration()
+		if b.end != nil {
+			d = b.end.Sub(*b.start)
+		}
+		a.StartTime = care.AtLocalClock(a.StartTime, *b.start, loc)
+		a.EndTime = a.StartTime.Add(d)
+		if a.RecurrenceRule != nil {
+			moved, ok := rules[*a.RecurrenceRule]
+			if !ok {
+				rule, err := care.LoadRecurrence(*a.RecurrenceRule, loc)
+				if err != nil {
+					return err // rules are validated before they are stored
+				}
+				text := rule.WithStartClock(*b.start).String()
+				moved, rules[*a.RecurrenceRule] = &text, &text
+			}
+			a.RecurrenceRule = moved
+		}
+		return nil
+	})
+	if err != nil {
+		return appointmentWriteError(err, "transportAssignedToId")
+	}
+	writeJSON(w, http.StatusOK, seriesChange{Count: len(out), Appointments: out})
+	return nil
+}
+
+// cancelAppointmentSeries cancels every scheduled or confirmed occurrence of
+// a series starting at or after ?fromDate, answering how many.
+func (s *Server) cancelAppointmentSeries(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	list, cr, err := s.seriesAccess(r, p, writer)
+	if err != nil {
+		return err
+	}
+	from, err := s.seriesFrom(r, cr)
+	if err != nil {
+		return err
+	}
+	var none struct{}
+	if err := decodeOptional(w, r, &none); err != nil {
+		return err
+	}
+	n, err := s.store.CancelSeries(r.Context(), *list[0].RecurringSeriesID, from)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, seriesChange{Count: n})
+	return nil
+}
