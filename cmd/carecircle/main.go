@@ -15,6 +15,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/app"
 	"github.com/carecircle/carecircle/internal/config"
+	"github.com/carecircle/carecircle/internal/jobs"
 )
 
 func main() {
@@ -51,6 +52,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "serve":
 		return serve(ctx, args, getenv, stderr)
+	case "worker":
+		if len(args) > 0 {
+			return usageError{fmt.Sprintf("worker takes no arguments (got %q)", args[0])}
+		}
+		return runRole(ctx, app.RoleWorker, getenv, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
 	default:
@@ -67,15 +73,27 @@ func loadConfig(getenv func(string) string) (config.Config, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, logOut io.Writer) error {
-	if len(args) > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments (got %q); configure it with environment variables", args[0])}
+	role := app.RoleAll
+	for _, a := range args {
+		switch a {
+		case "--role=all":
+			role = app.RoleAll
+		case "--role=api":
+			role = app.RoleAPI
+		default:
+			return usageError{fmt.Sprintf("serve: unexpected argument %q (want --role=all or --role=api)", a)}
+		}
 	}
+	return runRole(ctx, role, getenv, logOut)
+}
+
+func runRole(ctx context.Context, role app.Role, getenv func(string) string, logOut io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	logger := app.NewLogger(cfg, logOut)
-	srv, err := app.NewServer(ctx, cfg, logger)
+	srv, err := app.NewServer(ctx, cfg, logger, role)
 	if err != nil {
 		return err
 	}
@@ -102,6 +120,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if sub == "up" {
 		n, err := st.Migrate(ctx)
 		if err != nil {
+			return err
+		}
+		if err := jobs.Migrate(ctx, st); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "applied %d migration(s) on %s\n", n, st.Dialect())
@@ -131,6 +152,8 @@ Usage:
 
 Commands:
   serve            run the API, web app and background work (default)
+  serve --role=api run the API and web app only (background work runs in a worker)
+  worker           run the background work only, with health probes on HEALTH_PORT
   migrate up       apply pending database migrations
   migrate status   list migrations and when each was applied
   version          print the version

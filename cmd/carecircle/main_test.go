@@ -150,3 +150,63 @@ func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
 	}
 	stop()
 }
+
+// TestWorkerRoleServesHealthProbes runs `carecircle worker`: background work
+// only, with its probes on HEALTH_PORT and no API.
+func TestWorkerRoleServesHealthProbes(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	env := map[string]string{"DATA_DIR": t.TempDir(), "HEALTH_PORT": strconv.Itoa(port)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logR, logW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"worker"}, envOf(env), io.Discard, logW)
+		logW.Close()
+	}()
+	serving := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(logR)
+		signalled := false
+		for sc.Scan() {
+			if !signalled && strings.Contains(sc.Text(), "carecircle serving") {
+				close(serving)
+				signalled = true
+			}
+		}
+	}()
+	select {
+	case <-serving:
+	case err := <-done:
+		t.Fatalf("worker exited early: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("worker did not start")
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	for _, p := range []string{"/health", "/healthz", "/ready"} {
+		res, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s = %d %s", p, res.StatusCode, body)
+		}
+		if p == "/health" && (!strings.Contains(string(body), `"database":"up"`) || !strings.Contains(string(body), `"queue"`)) {
+			t.Fatalf("/health = %s", body)
+		}
+	}
+	res, err := http.Get(base + "/api/v1/auth/me")
+	if err == nil {
+		res.Body.Close()
+		if res.StatusCode != 404 {
+			t.Fatalf("the worker serves the API: %d", res.StatusCode)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}

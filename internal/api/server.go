@@ -10,6 +10,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/store"
@@ -155,6 +156,13 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	}
 	db["latencyMs"] = time.Since(start).Milliseconds()
 	components := map[string]any{"database": db}
+	if q, err := jobs.ReadStatus(ctx, s.store, s.clock.Now()); err == nil {
+		components["queue"] = q.Queues
+		components["scheduler"] = map[string]any{"lastRuns": q.LastRuns, "reminders": q.Reminders}
+		components["deadLetters"] = q.DeadLetters
+	} else {
+		components["queue"] = map[string]string{"status": "unavailable"}
+	}
 	writeJSON(w, code, map[string]any{
 		"status":     status,
 		"timestamp":  s.clock.Now().Format(time.RFC3339),

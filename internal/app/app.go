@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +14,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/carecircle/carecircle/internal/api"
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/config"
+	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/store"
@@ -40,17 +44,33 @@ func OpenStore(ctx context.Context, cfg config.Config, clk clock.Clock) (*store.
 	})
 }
 
-// Server is a running CareCircle HTTP server with everything it owns.
+// Role selects what a process runs.
+type Role string
+
+// Process roles.
+const (
+	// RoleAll runs the API, the web app and the background work in one process.
+	RoleAll Role = "all"
+	// RoleAPI serves HTTP only; a worker process does the background work.
+	RoleAPI Role = "api"
+	// RoleWorker runs the background work, with health probes on HEALTH_PORT.
+	RoleWorker Role = "worker"
+)
+
+// Server is a running CareCircle process with everything it owns.
 type Server struct {
 	cfg    config.Config
+	role   Role
 	logger *slog.Logger
 	store  *store.Store
-	http   *http.Server
+	http   *http.Server // the API, or the worker's health probes
+	engine *jobs.Engine
+	river  *river.Client[*sql.Tx]
 }
 
-// NewServer builds the API server: it opens and migrates the database and
-// loads (or generates) the secrets.
-func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
+// NewServer builds a process of the given role: it opens and migrates the
+// database and loads (or generates) the secrets.
+func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role Role) (*Server, error) {
 	clk := clock.Real{}
 	st, err := OpenStore(ctx, cfg, clk)
 	if err != nil {
@@ -66,74 +86,127 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Se
 	if err != nil {
 		return nil, err
 	}
+	if err := jobs.Migrate(ctx, st); err != nil {
+		return nil, err
+	}
 	if n > 0 {
 		logger.Info("database migrated", slog.Int("applied", n), slog.String("dialect", string(st.Dialect())))
 	}
-	secret, err := jwtSecret(cfg)
-	if err != nil {
-		return nil, err
+	srv := &Server{cfg: cfg, role: role, logger: logger, store: st}
+	if role != RoleAPI {
+		ecfg := jobs.DefaultEngineConfig()
+		ecfg.QueueEnabled = cfg.QueueEnabled
+		ecfg.Grace = cfg.ReminderGrace
+		ecfg.Rules.MissedAfter = cfg.MissedAfter
+		srv.engine = jobs.NewEngine(st, nil, clk, logger, ecfg)
+		srv.river, err = jobs.NewClient(st, srv.engine.Workers(), jobs.ClientConfig{Work: true, Concurrency: cfg.QueueConcurrency, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		srv.engine.SetRiver(srv.river)
 	}
-	mailer, err := mail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), cfg.MailFrom, logger, clk.Now)
-	if err != nil {
-		return nil, err
+	var retrier api.JobRetrier
+	if srv.river != nil {
+		retrier = srv.river
 	}
-	a := api.New(api.Config{
-		Prefix:     cfg.APIPrefix,
-		PublicURL:  cfg.PublicURL,
-		Production: cfg.Production(),
-		RateLimit:  cfg.RateLimit,
-		TrustProxy: cfg.TrustProxy,
-	}, api.Deps{
-		Store:   st,
-		Tokens:  auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now),
-		Mail:    mailer,
-		Limiter: kv.NewMemoryLimiter(clk),
-		Clock:   clk,
-		Logger:  logger,
-	})
+	if role == RoleWorker {
+		srv.http = newHTTPServer(cfg.HealthPort, jobs.HealthHandler(st, clk), logger)
+	} else {
+		secret, err := jwtSecret(cfg)
+		if err != nil {
+			return nil, err
+		}
+		mailer, err := mail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), cfg.MailFrom, logger, clk.Now)
+		if err != nil {
+			return nil, err
+		}
+		a := api.New(api.Config{
+			Prefix:     cfg.APIPrefix,
+			PublicURL:  cfg.PublicURL,
+			Production: cfg.Production(),
+			RateLimit:  cfg.RateLimit,
+			TrustProxy: cfg.TrustProxy,
+		}, api.Deps{
+			Store:   st,
+			Tokens:  auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now),
+			Mail:    mailer,
+			Limiter: kv.NewMemoryLimiter(clk),
+			Clock:   clk,
+			Logger:  logger,
+			Jobs:    retrier,
+		})
+		srv.http = newHTTPServer(cfg.Port, a.Handler(), logger)
+	}
 	ok = true
-	return &Server{
-		cfg:    cfg,
-		logger: logger,
-		store:  st,
-		http: &http.Server{
-			Addr:              fmt.Sprintf(":%d", cfg.Port),
-			Handler:           a.Handler(),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       2 * time.Minute,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		},
-	}, nil
+	return srv, nil
 }
 
-// Run serves until ctx is cancelled, then lets in-flight requests finish
-// (up to SHUTDOWN_TIMEOUT) and closes the database.
+func newHTTPServer(port int, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              fmt.Sprintf(":%d", port),
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// Run serves until ctx is cancelled, then lets in-flight requests and jobs
+// finish (up to SHUTDOWN_TIMEOUT) and closes the database.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.store.Close()
 	ln, err := net.Listen("tcp", s.http.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.http.Addr, err)
 	}
-	s.logger.Info("carecircle serving", slog.String("addr", ln.Addr().String()),
+	// The job queue and the engine get contexts of their own so that shutdown
+	// can stop them in order: planning first, then the queue, gracefully.
+	riverCtx, stopRiver := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRiver()
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEngine()
+	engineDone := make(chan error, 1)
+	if s.engine != nil {
+		if err := s.river.Start(riverCtx); err != nil {
+			return fmt.Errorf("start job queue: %w", err)
+		}
+		go func() { engineDone <- s.engine.Run(engineCtx, s.cfg.CronEnabled) }()
+	} else {
+		engineDone <- nil
+	}
+	s.logger.Info("carecircle serving", slog.String("role", string(s.role)), slog.String("addr", ln.Addr().String()),
 		slog.String("dialect", string(s.store.Dialect())), slog.Any("config", s.cfg))
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
 	s.logger.Info("shutting down", slog.Duration("grace", s.cfg.ShutdownGrace))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
+	var errs []error
 	if err := s.http.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	stopEngine()
+	if err := <-engineDone; err != nil {
+		errs = append(errs, err)
+	}
+	if s.river != nil {
+		if err := s.river.Stop(shutdownCtx); err != nil {
+			errs = append(errs, fmt.Errorf("stop job queue: %w", err))
+		}
+	}
+	if serveErr == nil {
+		serveErr = <-errc
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("serve: %w", serveErr))
 	}
 	s.logger.Info("stopped")
-	return nil
+	return errors.Join(errs...)
 }

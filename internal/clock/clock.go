@@ -48,12 +48,3 @@ func (f *Fake) Set(t time.Time) {
 	defer f.mu.Unlock()
 	f.now = t.UTC()
 }
-
-// Offset is the wall clock shifted by a fixed amount: it runs at real speed
-// from another instant, for load tools that rehearse a given time of day.
-type Offset struct {
-	By time.Duration
-}
-
-// Now returns the current UTC time shifted by By.
-func (o Offset) Now() time.Time { return time.Now().UTC().Add(o.By) }

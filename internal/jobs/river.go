@@ -46,7 +46,12 @@ func DefaultConcurrency() map[string]int {
 // Job defaults.
 const (
 	maxAttempts = 5
-	jobTimeout  = time.Minute
+	// jobTimeout bounds one attempt; a reminder batch takes milliseconds.
+	jobTimeout = 30 * time.Second
+	// rescueAfter is when a job left running by a crashed process is handed
+	// back to the queue (River checks every 30 s), bounding how long a crash
+	// can delay the reminders it was delivering.
+	rescueAfter = 45 * time.Second
 )
 
 // riverDriver picks River's driver for the store's database. Both work on
@@ -92,7 +97,7 @@ type ClientConfig struct {
 	// Work makes the client fetch and work jobs; false makes it insert-only
 	// (an API node in a split deployment).
 	Work bool
-	// Concurrency per queue; DefaultConcurrency when nil.
+	// Concurrency overrides DefaultConcurrency for the queues it names.
 	Concurrency map[string]int
 	Logger      *slog.Logger
 }
@@ -104,6 +109,8 @@ func NewClient(st *store.Store, workers *river.Workers, cfg ClientConfig) (*rive
 		Logger:      cfg.Logger,
 		MaxAttempts: maxAttempts,
 		JobTimeout:  jobTimeout,
+		// RescueStuckJobsAfter defaults to an hour; reminders cannot wait that long.
+		RescueStuckJobsAfter: rescueAfter,
 		// Reminders never wait on River's scheduler: the dispatcher enqueues
 		// them when they are due, so a short poll only bounds pickup on a
 		// node that did not insert the job itself.
@@ -112,9 +119,12 @@ func NewClient(st *store.Store, workers *river.Workers, cfg ClientConfig) (*rive
 		Workers:           workers,
 	}
 	if cfg.Work {
-		conc := cfg.Concurrency
-		if conc == nil {
-			conc = DefaultConcurrency()
+		conc := DefaultConcurrency()
+		for q, n := range cfg.Concurrency {
+			if _, ok := conc[q]; !ok {
+				return nil, fmt.Errorf("jobs: unknown queue %q in QUEUE_CONCURRENCY", q)
+			}
+			conc[q] = n
 		}
 		rc.Queues = map[string]river.QueueConfig{}
 		for q, n := range conc {

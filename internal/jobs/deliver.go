@@ -1,0 +1,342 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// outcome is what delivering one reminder amounts to, decided from the
+// world as it is at delivery time.
+type outcome struct {
+	status        string // store.LedgerSent or store.LedgerSuppressed
+	reason        string
+	notifications []care.Notification
+	// missedDose, when set, records a MISSED log for this dose.
+	missedDose *time.Time
+}
+
+func suppressed(reason string) outcome {
+	return outcome{status: store.LedgerSuppressed, reason: reason}
+}
+
+// deliverTx delivers entries inside tx: each entry still in state from moves
+// to SENT (with its notifications) or SUPPRESSED. The ledger update and the
+// notifications commit together, and notifications carry the ledger key as
+// their dedupe key, so a reminder reaches each recipient once whatever
+// crashes or retries happen.
+func (e *Engine) deliverTx(ctx context.Context, tx *sql.Tx, entries []store.LedgerEntry, from string) (int, error) {
+	outs, err := e.prepare(ctx, entries)
+	if err != nil {
+		return 0, err
+	}
+	return e.applyTx(ctx, tx, entries, outs, from)
+}
+
+// prepare decides every entry's outcome, reading outside any write
+// transaction.
+func (e *Engine) prepare(ctx context.Context, entries []store.LedgerEntry) ([]outcome, error) {
+	p := &preparer{e: e, members: map[string][]care.Member{}, recipients: map[string]*care.CareRecipient{}}
+	outs := make([]outcome, len(entries))
+	for i, en := range entries {
+		o, err := p.outcome(ctx, en)
+		if err != nil {
+			return nil, fmt.Errorf("deliver %s: %w", en.Key, err)
+		}
+		outs[i] = o
+	}
+	return outs, nil
+}
+
+func (e *Engine) applyTx(ctx context.Context, tx *sql.Tx, entries []store.LedgerEntry, outs []outcome, from string) (int, error) {
+	sent := 0
+	for i, en := range entries {
+		o := outs[i]
+		up := store.LedgerUpdate{Key: en.Key, Status: o.status, Recipients: len(o.notifications)}
+		if o.reason != "" {
+			up.Reason = &o.reason
+		}
+		changed, err := e.store.MarkLedgerTx(ctx, tx, []store.LedgerUpdate{up}, from)
+		if err != nil {
+			return sent, err
+		}
+		if changed == 0 {
+			continue // delivered or skipped by someone else already
+		}
+		if o.missedDose != nil {
+			if _, err := e.store.RecordMissedDoseTx(ctx, tx, en.EntityID, *o.missedDose); err != nil {
+				return sent, err
+			}
+		}
+		if _, err := e.store.InsertNotificationsTx(ctx, tx, o.notifications); err != nil {
+			return sent, err
+		}
+		if o.status == store.LedgerSent {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// preparer caches what several reminders of one batch share.
+type preparer struct {
+	e          *Engine
+	members    map[string][]care.Member
+	recipients map[string]*care.CareRecipient
+}
+
+func (p *preparer) careRecipient(ctx context.Context, id string) (*care.CareRecipient, error) {
+	if cr, ok := p.recipients[id]; ok {
+		return cr, nil
+	}
+	cr, err := p.e.store.CareRecipient(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		cr, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.recipients[id] = cr
+	return cr, nil
+}
+
+func (p *preparer) familyMembers(ctx context.Context, familyID string) ([]care.Member, error) {
+	if ms, ok := p.members[familyID]; ok {
+		return ms, nil
+	}
+	ms, err := p.e.store.MembersWithPreferences(ctx, familyID)
+	if err != nil {
+		return nil, err
+	}
+	p.members[familyID] = ms
+	return ms, nil
+}
+
+func (p *preparer) outcome(ctx context.Context, en store.LedgerEntry) (outcome, error) {
+	cr, err := p.careRecipient(ctx, en.CareRecipientID)
+	if err != nil || cr == nil {
+		return suppressed("care recipient removed"), err
+	}
+	loc, err := time.LoadLocation(cr.Timezone)
+	if err != nil {
+		return suppressed("unknown time zone"), nil
+	}
+	switch en.Kind {
+	case KindMedication, KindMissedDose, KindRefill:
+		return p.medication(ctx, en, cr, loc)
+	case KindAppointment:
+		return p.appointment(ctx, en, cr, loc)
+	case KindShift:
+		return p.shift(ctx, en, cr, loc)
+	default:
+		return suppressed("unknown reminder kind " + en.Kind), nil
+	}
+}
+
+func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
+	med, err := p.e.store.Medication(ctx, en.EntityID)
+	if errors.Is(err, store.ErrNotFound) {
+		return suppressed("medication deleted"), nil
+	}
+	if err != nil {
+		return outcome{}, err
+	}
+	if !med.IsActive {
+		return suppressed("medication deactivated"), nil
+	}
+	local := en.OccurrenceAt.In(loc)
+	if en.Kind == KindRefill {
+		return p.refill(ctx, en, cr, med, local)
+	}
+	if !scheduledAt(med.ScheduledTimes, local) {
+		return suppressed("dose time no longer scheduled"), nil
+	}
+	logged, err := p.e.store.MedicationLogAt(ctx, med.ID, en.OccurrenceAt)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return outcome{}, err
+	}
+	data := map[string]any{
+		"medicationId": med.ID, "careRecipientId": cr.ID, "scheduledTime": en.OccurrenceAt.UTC().Format(time.RFC3339),
+		"minutesBefore": max(en.OffsetMinutes, 0), "timezone": cr.Timezone,
+	}
+	members, err := p.familyMembers(ctx, cr.FamilyID)
+	if err != nil {
+		return outcome{}, err
+	}
+	if en.Kind == KindMissedDose {
+		if logged != nil {
+			return suppressed("dose logged"), nil
+		}
+		o := outcome{status: store.LedgerSent, missedDose: &en.OccurrenceAt}
+		o.notifications = notifications(en.Key, members, func(m care.Member) bool {
+			return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
+		}, "medicationReminders", care.NotifyMedicationMissed,
+			fmt.Sprintf("Missed dose: %s %s", med.Name, med.Dosage),
+			fmt.Sprintf("%s's %s dose (due %s) was not logged.", name(cr), local.Format("15:04"), zoneNote(local)), data)
+		return o, nil
+	}
+	if logged != nil && (logged.Status == care.DoseGiven || logged.Status == care.DoseSkipped) {
+		return suppressed("dose already logged"), nil
+	}
+	body := fmt.Sprintf("%s's dose is due now (%s).", name(cr), zoneNote(local))
+	if en.OffsetMinutes > 0 {
+		body = fmt.Sprintf("%s's dose is due in %d minutes, at %s.", name(cr), en.OffsetMinutes, zoneNote(local))
+	}
+	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, nil, "medicationReminders",
+		care.NotifyMedicationReminder, fmt.Sprintf("Medication reminder: %s %s", med.Name, med.Dosage), body, data)}, nil
+}
+
+func (p *preparer) refill(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, med *care.Medication, local time.Time) (outcome, error) {
+	if med.CurrentSupply == nil || med.RefillAt == nil || *med.CurrentSupply > *med.RefillAt {
+		return suppressed("supply sufficient"), nil
+	}
+	members, err := p.familyMembers(ctx, cr.FamilyID)
+	if err != nil {
+		return outcome{}, err
+	}
+	title := fmt.Sprintf("Refill needed: %s", med.Name)
+	urgent := *med.CurrentSupply <= 5
+	if urgent {
+		title = "Urgent refill: " + med.Name
+	}
+	data := map[string]any{"medicationId": med.ID, "careRecipientId": cr.ID, "currentSupply": *med.CurrentSupply,
+		"refillAt": *med.RefillAt, "urgent": urgent, "date": local.Format(time.DateOnly)}
+	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, func(m care.Member) bool {
+		return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
+	}, "medicationReminders", care.NotifyRefillAlert, title,
+		fmt.Sprintf("%d left for %s; refill at %d.", *med.CurrentSupply, name(cr), *med.RefillAt), data)}, nil
+}
+
+func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
+	a, err := p.e.store.Appointment(ctx, en.EntityID)
+	if errors.Is(err, store.ErrNotFound) {
+		return suppressed("appointment deleted"), nil
+	}
+	if err != nil {
+		return outcome{}, err
+	}
+	switch {
+	case a.Status != care.AppointmentScheduled && a.Status != care.AppointmentConfirmed:
+		return suppressed("appointment " + string(a.Status)), nil
+	case !a.StartTime.Equal(en.OccurrenceAt):
+		return suppressed("appointment moved"), nil
+	case !containsInt(a.ReminderMinutes, en.OffsetMinutes):
+		return suppressed("reminder time removed"), nil
+	}
+	members, err := p.familyMembers(ctx, cr.FamilyID)
+	if err != nil {
+		return outcome{}, err
+	}
+	local := a.StartTime.In(loc)
+	data := map[string]any{"appointmentId": a.ID, "careRecipientId": cr.ID, "startTime": a.StartTime.UTC().Format(time.RFC3339),
+		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
+	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, nil, "appointmentReminders",
+		care.NotifyAppointmentReminder, "Appointment reminder: "+a.Title,
+		fmt.Sprintf("%s has %s %s, at %s.", name(cr), a.Title, until(en.OffsetMinutes), zoneNote(local)), data)}, nil
+}
+
+func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
+	sh, err := p.e.store.Shift(ctx, en.EntityID)
+	if errors.Is(err, store.ErrNotFound) {
+		return suppressed("shift deleted"), nil
+	}
+	if err != nil {
+		return outcome{}, err
+	}
+	switch {
+	case sh.Status != care.ShiftScheduled && sh.Status != care.ShiftConfirmed:
+		return suppressed("shift " + string(sh.Status)), nil
+	case !sh.StartTime.Equal(en.OccurrenceAt):
+		return suppressed("shift moved"), nil
+	}
+	members, err := p.familyMembers(ctx, cr.FamilyID)
+	if err != nil {
+		return outcome{}, err
+	}
+	local := sh.StartTime.In(loc)
+	data := map[string]any{"shiftId": sh.ID, "careRecipientId": cr.ID, "startTime": sh.StartTime.UTC().Format(time.RFC3339),
+		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
+	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, func(m care.Member) bool {
+		return m.UserID == sh.CaregiverID
+	}, "shiftReminders", care.NotifyShiftReminder, "Shift reminder",
+		fmt.Sprintf("Your shift with %s starts %s, at %s.", name(cr), until(en.OffsetMinutes), zoneNote(local)), data)}, nil
+}
+
+// notifications addresses one notification per active member who passes
+// keep and has not turned pref off.
+func notifications(key string, members []care.Member, keep func(care.Member) bool, pref string, typ care.NotificationType, title, body string, data map[string]any) []care.Notification {
+	raw, _ := json.Marshal(data)
+	var out []care.Notification
+	for _, m := range members {
+		if !m.IsActive || (keep != nil && !keep(m)) || !care.WantsNotification(m.Preferences, pref) {
+			continue
+		}
+		k := key
+		out = append(out, care.Notification{UserID: m.UserID, Type: typ, Title: title, Body: body, Data: raw, DedupeKey: &k})
+	}
+	return out
+}
+
+func scheduledAt(times []string, local time.Time) bool {
+	hm := local.Format("15:04")
+	for _, t := range times {
+		c, err := care.ParseClockTime(t)
+		if err != nil {
+			continue
+		}
+		if c.String() == hm {
+			return true
+		}
+		// A time in a DST gap fires at the end of the gap.
+		if y, m, d := local.Date(); c.On(y, m, d, local.Location()).Equal(local) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func name(cr *care.CareRecipient) string {
+	if cr.PreferredName != nil && *cr.PreferredName != "" {
+		return *cr.PreferredName
+	}
+	return cr.FullName
+}
+
+// zoneNote renders a local time with its zone: "08:00 Asia/Tokyo".
+func zoneNote(local time.Time) string {
+	return local.Format("15:04") + " " + local.Location().String()
+}
+
+func until(minutes int) string {
+	switch {
+	case minutes <= 0:
+		return "now"
+	case minutes%1440 == 0:
+		if minutes == 1440 {
+			return "tomorrow"
+		}
+		return fmt.Sprintf("in %d days", minutes/1440)
+	case minutes%60 == 0:
+		if minutes == 60 {
+			return "in 1 hour"
+		}
+		return fmt.Sprintf("in %d hours", minutes/60)
+	default:
+		return fmt.Sprintf("in %d minutes", minutes)
+	}
+}

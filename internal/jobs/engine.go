@@ -1,0 +1,351 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// plannerName is the watermark of the reminder planner.
+const plannerName = "reminders"
+
+// EngineConfig tunes the reminder engine.
+type EngineConfig struct {
+	// QueueEnabled hands due reminders to River; false delivers them inline.
+	QueueEnabled bool
+	// Horizon is how far ahead of now the planner plans.
+	Horizon time.Duration
+	// Grace is how late a reminder may still be sent; older ones are skipped.
+	Grace time.Duration
+	// MaxCatchUp bounds how far back the planner looks after downtime.
+	MaxCatchUp time.Duration
+	// BatchSize is how many reminders one delivery job carries.
+	BatchSize int
+	Rules     PlanRules
+}
+
+// DefaultEngineConfig is the production configuration.
+func DefaultEngineConfig() EngineConfig {
+	return EngineConfig{
+		QueueEnabled: true,
+		Horizon:      15 * time.Minute,
+		Grace:        10 * time.Minute,
+		MaxCatchUp:   24 * time.Hour,
+		BatchSize:    100,
+		Rules:        PlanRules{MissedAfter: time.Hour, RefillCheckAt: care.ClockTime{Hour: 9}},
+	}
+}
+
+// Engine plans reminders into the ledger, dispatches them when due, and
+// delivers them exactly once.
+type Engine struct {
+	store  *store.Store
+	river  *river.Client[*sql.Tx]
+	clock  clock.Clock
+	logger *slog.Logger
+	cfg    EngineConfig
+	wake   chan struct{}
+}
+
+// NewEngine builds the reminder engine. river may be nil when
+// cfg.QueueEnabled is false.
+func NewEngine(st *store.Store, rc *river.Client[*sql.Tx], clk clock.Clock, logger *slog.Logger, cfg EngineConfig) *Engine {
+	return &Engine{store: st, river: rc, clock: clk, logger: logger, cfg: cfg, wake: make(chan struct{}, 1)}
+}
+
+// Plan computes every reminder instant from the durable watermark (or, when
+// the watermark is recent, from Grace ago, so entities created since the last
+// run are planned too) to Horizon ahead, records them in the ledger and
+// advances the watermark. Instants already older than Grace are recorded as
+// skipped.
+func (e *Engine) Plan(ctx context.Context, now time.Time) (store.PlanCounts, error) {
+	wm, ok, err := e.store.Watermark(ctx, plannerName)
+	if err != nil {
+		return store.PlanCounts{}, err
+	}
+	from := now.Add(-e.cfg.Grace)
+	if ok && wm.Before(from) {
+		from = wm // catch up after downtime
+	}
+	if oldest := now.Add(-e.cfg.MaxCatchUp); from.Before(oldest) {
+		from = oldest
+	}
+	w := window{From: from, To: now.Add(e.cfg.Horizon)}
+	entries, err := e.entries(ctx, w)
+	if err != nil {
+		return store.PlanCounts{}, err
+	}
+	c, err := e.store.RecordPlan(ctx, plannerName, w.To, entries, now.Add(-e.cfg.Grace))
+	if err != nil {
+		return c, err
+	}
+	e.Wake()
+	return c, nil
+}
+
+func (e *Engine) entries(ctx context.Context, w window) ([]store.LedgerEntry, error) {
+	meds, err := e.store.ActiveMedicationSchedules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan: medications: %w", err)
+	}
+	appts, err := e.store.AppointmentsStartingBetween(ctx, w.From, w.To.Add(maxAppointmentReminder))
+	if err != nil {
+		return nil, fmt.Errorf("plan: appointments: %w", err)
+	}
+	shifts, err := e.store.ShiftsStartingBetween(ctx, w.From, w.To.Add(time.Hour+time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("plan: shifts: %w", err)
+	}
+	out := planMedications(meds, w, e.cfg.Rules)
+	out = append(out, planAppointments(appts, w)...)
+	out = append(out, planShifts(shifts, w)...)
+	sortEntries(out)
+	return out, nil
+}
+
+// Wake tells the dispatcher that the plan changed.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// claimBatch is how many due entries one dispatch transaction takes.
+const claimBatch = 500
+
+// DispatchDue moves every reminder due at now onward: too-late ones are
+// skipped, the rest enqueued for delivery (or delivered inline when the queue
+// is off). It returns how many entries it handled.
+func (e *Engine) DispatchDue(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := e.store.ClaimDue(ctx, now, claimBatch, func(tx *sql.Tx, due []store.LedgerEntry) error {
+			return e.dispatchTx(ctx, tx, now, due)
+		})
+		total += n
+		if err != nil || n < claimBatch {
+			return total, err
+		}
+	}
+}
+
+func (e *Engine) dispatchTx(ctx context.Context, tx *sql.Tx, now time.Time, due []store.LedgerEntry) error {
+	var late []store.LedgerUpdate
+	var ready []store.LedgerEntry
+	for _, en := range due {
+		if en.FireAt.Before(now.Add(-e.cfg.Grace)) {
+			reason := "due during downtime, older than the grace period"
+			late = append(late, store.LedgerUpdate{Key: en.Key, Status: store.LedgerSkipped, Reason: &reason})
+			continue
+		}
+		ready = append(ready, en)
+	}
+	if _, err := e.store.MarkLedgerTx(ctx, tx, late, store.LedgerPlanned); err != nil {
+		return err
+	}
+	if !e.cfg.QueueEnabled {
+		_, err := e.deliverTx(ctx, tx, ready, store.LedgerPlanned)
+		return err
+	}
+	var params []river.InsertManyParams
+	var enqueued []store.LedgerUpdate
+	for _, batch := range batches(ready, e.cfg.BatchSize) {
+		keys := make([]string, len(batch))
+		for i, en := range batch {
+			keys[i] = en.Key
+			enqueued = append(enqueued, store.LedgerUpdate{Key: en.Key, Status: store.LedgerEnqueued})
+		}
+		params = append(params, river.InsertManyParams{
+			Args:       ReminderBatchArgs{ReminderKind: batch[0].Kind, Keys: keys},
+			InsertOpts: &river.InsertOpts{Queue: queueFor(batch[0].Kind)},
+		})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := e.store.MarkLedgerTx(ctx, tx, enqueued, store.LedgerPlanned); err != nil {
+		return err
+	}
+	if _, err := e.river.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("dispatch: enqueue: %w", err)
+	}
+	return nil
+}
+
+// batches splits entries into runs of one kind of at most size each.
+func batches(es []store.LedgerEntry, size int) [][]store.LedgerEntry {
+	if size <= 0 {
+		size = 100
+	}
+	byKind := map[string][]store.LedgerEntry{}
+	var kinds []string
+	for _, en := range es {
+		if _, ok := byKind[en.Kind]; !ok {
+			kinds = append(kinds, en.Kind)
+		}
+		byKind[en.Kind] = append(byKind[en.Kind], en)
+	}
+	var out [][]store.LedgerEntry
+	for _, k := range kinds {
+		list := byKind[k]
+		for len(list) > 0 {
+			n := min(size, len(list))
+			out = append(out, list[:n])
+			list = list[n:]
+		}
+	}
+	return out
+}
+
+// queueFor names the queue of a reminder kind.
+func queueFor(kind string) string {
+	switch kind {
+	case KindAppointment:
+		return QueueAppointmentReminders
+	case KindShift:
+		return QueueShiftReminders
+	case KindRefill:
+		return QueueRefillAlerts
+	default:
+		return QueueMedicationReminders
+	}
+}
+
+// Run plans every minute and dispatches each reminder at its fire time until
+// ctx ends. plan is false on nodes with ENABLE_CRON_JOBS=false, which still
+// dispatch (claims never collide).
+func (e *Engine) Run(ctx context.Context, plan bool) error {
+	errc := make(chan error, 3)
+	go func() { errc <- e.dispatchLoop(ctx) }()
+	if plan {
+		go func() { errc <- e.planLoop(ctx) }()
+		go func() { errc <- e.monitorLoop(ctx) }()
+	} else {
+		errc <- nil
+		errc <- nil
+	}
+	return errors.Join(<-errc, <-errc, <-errc)
+}
+
+// monitorInterval is how often the failed-jobs monitor runs.
+const monitorInterval = 5 * time.Minute
+
+// monitorLoop reports, every five minutes, the jobs that failed for good
+// since the last report, and the queue's failing and retrying jobs.
+func (e *Engine) monitorLoop(ctx context.Context) error {
+	since := e.clock.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(monitorInterval):
+		}
+		start := time.Now()
+		n, err := e.MonitorFailures(ctx, since)
+		since = e.clock.Now()
+		e.recordRun(ctx, "failed-jobs-monitor", start, n, err)
+	}
+}
+
+// MonitorFailures logs the dead letters recorded since the given time and
+// the jobs waiting to be retried, and returns how many dead letters are new.
+func (e *Engine) MonitorFailures(ctx context.Context, since time.Time) (int, error) {
+	open, recent, err := e.store.CountDeadLetters(ctx, since)
+	if err != nil {
+		return 0, err
+	}
+	depths, err := e.store.QueueDepths(ctx)
+	if err != nil {
+		return 0, err
+	}
+	retrying, discarded := 0, 0
+	for _, d := range depths {
+		switch d.State {
+		case "retryable":
+			retrying += d.Count
+		case "discarded", "cancelled":
+			discarded += d.Count
+		}
+	}
+	level := slog.LevelInfo
+	if recent > 0 {
+		level = slog.LevelWarn
+	}
+	e.logger.Log(ctx, level, "failed jobs", slog.Int("newDeadLetters", recent), slog.Int("openDeadLetters", open),
+		slog.Int("retrying", retrying), slog.Int("discardedOrCancelled", discarded))
+	return recent, nil
+}
+
+// planLoop runs the planner at start and then at the top of every minute.
+func (e *Engine) planLoop(ctx context.Context) error {
+	for {
+		start := time.Now()
+		c, err := e.Plan(ctx, e.clock.Now())
+		e.recordRun(ctx, "reminder-planner", start, c.Planned+c.Skipped, err)
+		if err != nil && !errors.Is(err, store.ErrPlannerBusy) && ctx.Err() == nil {
+			e.logger.Error("reminder planner failed", slog.Any("error", err))
+		}
+		now := e.clock.Now()
+		next := now.Truncate(time.Minute).Add(time.Minute)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(next.Sub(now)):
+		}
+	}
+}
+
+// dispatchLoop sleeps until the next planned fire time (or a wake-up) and
+// dispatches what is due, so a reminder leaves at its instant rather than at
+// the next poll.
+func (e *Engine) dispatchLoop(ctx context.Context) error {
+	const maxSleep = 30 * time.Second
+	for {
+		if n, err := e.DispatchDue(ctx, e.clock.Now()); err != nil && ctx.Err() == nil {
+			e.logger.Error("reminder dispatch failed", slog.Any("error", err))
+		} else if n > 0 {
+			e.logger.Debug("reminders dispatched", slog.Int("count", n))
+		}
+		sleep := maxSleep
+		if next, err := e.store.NextFireAt(ctx); err == nil && next != nil {
+			sleep = min(maxSleep, max(0, next.Sub(e.clock.Now())))
+		}
+		timer := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-e.wake:
+			timer.Stop()
+		case <-timer.C:
+		}
+	}
+}
+
+// recordRun appends a run to the job-run log.
+func (e *Engine) recordRun(ctx context.Context, job string, start time.Time, items int, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	run := store.JobRun{Job: job, StartedAt: e.clock.Now().Add(-time.Since(start)), DurationMS: time.Since(start).Milliseconds(), Items: items, Status: "ok"}
+	if err != nil {
+		msg := err.Error()
+		run.Status, run.Error = "error", &msg
+		if errors.Is(err, store.ErrPlannerBusy) {
+			run.Status, run.Error = "skipped", nil
+		}
+	}
+	if err := e.store.RecordJobRun(ctx, run); err != nil {
+		e.logger.Warn("record job run", slog.Any("error", err))
+	}
+}
