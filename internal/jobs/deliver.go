@@ -185,8 +185,8 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 		return suppressed("dose already logged"), nil
 	}
 	body := fmt.Sprintf("%s's dose is due now (%s).", name(cr), zoneNote(local))
-	if en.OffsetMinutes > 0 {
-		body = fmt.Sprintf("%s's dose is due in %d minutes, at %s.", name(cr), en.OffsetMinutes, zoneNote(local))
+	if left := p.minutesUntil(en.OccurrenceAt); left > 0 {
+		body = fmt.Sprintf("%s's dose is due %s, at %s.", name(cr), until(left), zoneNote(local))
 	}
 	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, nil, "medicationReminders",
 		care.NotifyMedicationReminder, fmt.Sprintf("Medication reminder: %s %s", med.Name, med.Dosage), body, data)}, nil
@@ -238,7 +238,7 @@ func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *ca
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, nil, "appointmentReminders",
 		care.NotifyAppointmentReminder, "Appointment reminder: "+a.Title,
-		fmt.Sprintf("%s has %s %s, at %s.", name(cr), a.Title, until(en.OffsetMinutes), zoneNote(local)), data)}, nil
+		fmt.Sprintf("%s has %s %s, at %s.", name(cr), a.Title, until(p.minutesUntil(a.StartTime)), zoneNote(local)), data)}, nil
 }
 
 func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
@@ -265,7 +265,7 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID
 	}, "shiftReminders", care.NotifyShiftReminder, "Shift reminder",
-		fmt.Sprintf("Your shift with %s starts %s, at %s.", name(cr), until(en.OffsetMinutes), zoneNote(local)), data)}, nil
+		fmt.Sprintf("Your shift with %s starts %s, at %s.", name(cr), until(p.minutesUntil(sh.StartTime)), zoneNote(local)), data)}, nil
 }
 
 // notifications addresses one notification per active member who passes
@@ -299,6 +299,16 @@ func scheduledAt(times []string, local time.Time) bool {
 		}
 	}
 	return false
+}
+
+// minutesUntil is how many whole minutes (rounded up) remain until t; a
+// reminder sent late after downtime says what is true when it arrives.
+func (p *preparer) minutesUntil(t time.Time) int {
+	d := t.Sub(p.e.clock.Now())
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Minute - 1) / time.Minute)
 }
 
 func containsInt(xs []int, x int) bool {
