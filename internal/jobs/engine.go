@@ -165,10 +165,7 @@ func (e *Engine) dispatchTx(ctx context.Context, tx *sql.Tx, now time.Time, due 
 			keys[i] = en.Key
 			enqueued = append(enqueued, store.LedgerUpdate{Key: en.Key, Status: store.LedgerEnqueued})
 		}
-		params = append(params, river.InsertManyParams{
-			Args:       ReminderBatchArgs{ReminderKind: batch[0].Kind, Keys: keys},
-			InsertOpts: &river.InsertOpts{Queue: queueFor(batch[0].Kind)},
-		})
+		params = append(params, river.InsertManyParams{Args: ReminderBatchArgs{ReminderKind: batch[0].Kind, Keys: keys}})
 	}
 	if len(params) == 0 {
 		return nil

@@ -23,6 +23,11 @@ type ReminderBatchArgs struct {
 // Kind names the job for River.
 func (ReminderBatchArgs) Kind() string { return "reminder_batch" }
 
+// InsertOpts puts the batch in its kind's queue.
+func (a ReminderBatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueFor(a.ReminderKind)}
+}
+
 // ReminderWorker delivers reminder batches.
 type ReminderWorker struct {
 	river.WorkerDefaults[ReminderBatchArgs]
