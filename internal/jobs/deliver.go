@@ -234,7 +234,7 @@ func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *ca
 		return outcome{}, err
 	}
 	local := a.StartTime.In(loc)
-	data := map[string]any{"appointmentId": a.ID, "careRecipientId": cr.ID, "startTime": a.StartTime.UTC().Format(time.RFC3339),
+	data := map[string]any{"appointmentId": a.ID, "careRecipientId": cr.ID, "scheduledTime": a.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, nil, "appointmentReminders",
 		care.NotifyAppointmentReminder, "Appointment reminder: "+a.Title,
@@ -260,7 +260,7 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 		return outcome{}, err
 	}
 	local := sh.StartTime.In(loc)
-	data := map[string]any{"shiftId": sh.ID, "careRecipientId": cr.ID, "startTime": sh.StartTime.UTC().Format(time.RFC3339),
+	data := map[string]any{"shiftId": sh.ID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID
