@@ -43,6 +43,22 @@ func TestPermanentFailureGoesStraightToDeadLetters(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("monitor counted %d, %v", n, err)
 		}
+		// What the admin retry route does: the job runs again (and, still
+		// malformed, is dead-lettered again).
+		if _, err := r.engine.river.JobRetry(ctx, *dls[0].JobID); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case ev := <-events:
+			if ev.Kind != river.EventKindJobCancelled || ev.Job.ID != *dls[0].JobID {
+				t.Fatalf("retried job: %s", ev.Kind)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the retried job did not run")
+		}
+		if dls, _ := r.st.DeadLetters(ctx, 10, 0); len(dls) != 2 {
+			t.Fatalf("dead letters after retry = %d, want 2", len(dls))
+		}
 	})
 }
 
