@@ -22,3 +22,11 @@ func TestPermissionMatrixNotifications(t *testing.T) {
 	t.Parallel()
 	runMatrix(t, notificationMatrix())
 }
+
+func TestPermissionMatrixPreferences(t *testing.T) {
+	t.Parallel()
+	runMatrix(t, []matrixCase{
+		{"get preferences", "GET", path("/user/preferences/notifications"), signedIn(200)},
+		{"patch preferences", "PATCH", withBody(map[string]any{"push": false}, "/user/preferences/notifications"), signedIn(200)},
+	})
+}

@@ -141,6 +141,7 @@ func (s *Server) routes() {
 	s.shiftRoutes()
 	s.notificationRoutes()
 	s.adminJobRoutes()
+	s.preferenceRoutes()
 }
 
 // health reports each component's state; 503 when any is down.
