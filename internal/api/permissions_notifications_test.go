@@ -30,3 +30,13 @@ func TestPermissionMatrixPreferences(t *testing.T) {
 		{"patch preferences", "PATCH", withBody(map[string]any{"push": false}, "/user/preferences/notifications"), signedIn(200)},
 	})
 }
+
+func TestPermissionMatrixPushSubscriptions(t *testing.T) {
+	t.Parallel()
+	body := map[string]any{"endpoint": "https://push.example.com/send/matrix", "keys": map[string]any{
+		"p256dh": "BOr4n0SFnKb9jQnWo2K4xqMsWlj3lcS-_gctSRa7PNCVdHjPQMJzFMkMGTM6t9FnSkNgTgaN7hlY5uEh6U0wPcI", "auth": "8eDyX_uCN0XRhSbY5hs7Hg"}}
+	runMatrix(t, []matrixCase{
+		{"subscribe", "POST", withBody(body, "/notifications/push-subscription"), signedIn(201)},
+		{"unsubscribe (none)", "DELETE", withBody(map[string]any{"endpoint": "https://push.example.com/send/none"}, "/notifications/push-subscription"), signedIn(404)},
+	})
+}

@@ -142,6 +142,7 @@ func (s *Server) routes() {
 	s.notificationRoutes()
 	s.adminJobRoutes()
 	s.preferenceRoutes()
+	s.pushSubscriptionRoutes()
 }
 
 // health reports each component's state; 503 when any is down.
