@@ -89,11 +89,18 @@ func startServer(t *testing.T, env map[string]string) (base string, stop func())
 	for k, v := range env {
 		full[k] = v
 	}
+	return "http://127.0.0.1:" + strconv.Itoa(port), startCommand(t, nil, full)
+}
+
+// startCommand runs the command line args with env until the test ends or
+// stop is called, returning once the process logs "carecircle serving".
+func startCommand(t *testing.T, args []string, env map[string]string) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logR, logW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, envOf(full), io.Discard, logW)
+		done <- run(ctx, args, envOf(env), io.Discard, logW)
 		logW.Close()
 	}()
 	serving := make(chan struct{})
@@ -114,10 +121,10 @@ func startServer(t *testing.T, env map[string]string) (base string, stop func())
 	case <-serving:
 	case err := <-done:
 		cancel()
-		t.Fatalf("serve exited early: %v", err)
+		t.Fatalf("%v exited early: %v", args, err)
 	case <-time.After(60 * time.Second):
 		cancel()
-		t.Fatal("serve did not start")
+		t.Fatalf("%v did not start", args)
 	}
 	stopped := false
 	stop = func() {
@@ -131,7 +138,7 @@ func startServer(t *testing.T, env map[string]string) (base string, stop func())
 		}
 	}
 	t.Cleanup(stop)
-	return "http://127.0.0.1:" + strconv.Itoa(port), stop
+	return stop
 }
 
 // TestServeAnswersHealthAndStopsGracefully runs the default command with no
@@ -156,33 +163,7 @@ func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
 func TestWorkerRoleServesHealthProbes(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
-	env := map[string]string{"DATA_DIR": t.TempDir(), "HEALTH_PORT": strconv.Itoa(port)}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logR, logW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"worker"}, envOf(env), io.Discard, logW)
-		logW.Close()
-	}()
-	serving := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(logR)
-		signalled := false
-		for sc.Scan() {
-			if !signalled && strings.Contains(sc.Text(), "carecircle serving") {
-				close(serving)
-				signalled = true
-			}
-		}
-	}()
-	select {
-	case <-serving:
-	case err := <-done:
-		t.Fatalf("worker exited early: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("worker did not start")
-	}
+	stop := startCommand(t, []string{"worker"}, map[string]string{"DATA_DIR": t.TempDir(), "HEALTH_PORT": strconv.Itoa(port)})
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	for _, p := range []string{"/health", "/healthz", "/ready"} {
 		res, err := http.Get(base + p)
@@ -199,14 +180,12 @@ func TestWorkerRoleServesHealthProbes(t *testing.T) {
 		}
 	}
 	res, err := http.Get(base + "/api/v1/auth/me")
-	if err == nil {
-		res.Body.Close()
-		if res.StatusCode != 404 {
-			t.Fatalf("the worker serves the API: %d", res.StatusCode)
-		}
+	if err != nil {
+		t.Fatal(err)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("shutdown: %v", err)
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Fatalf("the worker serves the API: %d", res.StatusCode)
 	}
+	stop()
 }

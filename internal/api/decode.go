@@ -25,20 +25,16 @@ type validator interface {
 // decode reads a JSON body into dst: unknown fields, trailing data, wrong
 // types and bodies over 1 MiB are refused; then dst validates itself.
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	if err := decodeBody(w, r, dst, false); err != nil {
-		return err
-	}
-	if v, ok := dst.(validator); ok {
-		p := Problems{}
-		v.Validate(p)
-		return p.Err()
-	}
-	return nil
+	return decodeAndValidate(w, r, dst, false)
 }
 
 // decodeOptional is decode for bodies that may be absent altogether.
 func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
-	if err := decodeBody(w, r, dst, true); err != nil {
+	return decodeAndValidate(w, r, dst, true)
+}
+
+func decodeAndValidate(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
+	if err := decodeBody(w, r, dst, optional); err != nil {
 		return err
 	}
 	if v, ok := dst.(validator); ok {
