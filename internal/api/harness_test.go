@@ -79,7 +79,8 @@ type harness struct {
 
 // harnessOptions adjusts a harness.
 type harnessOptions struct {
-	rateLimit bool
+	rateLimit    bool
+	metricsToken string
 }
 
 // testLogger sends logs to t.Log.
@@ -100,10 +101,11 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 	st := open(t, clk)
 	box := &mailbox{}
 	api := New(Config{
-		Prefix:     testPrefix,
-		PublicURL:  "http://carecircle.test",
-		RateLimit:  opts.rateLimit,
-		TrustProxy: true,
+		Prefix:       testPrefix,
+		PublicURL:    "http://carecircle.test",
+		RateLimit:    opts.rateLimit,
+		TrustProxy:   true,
+		MetricsToken: opts.metricsToken,
 	}, Deps{
 		Store:   st,
 		Tokens:  auth.NewTokens([]byte("test-secret-test-secret-test-sec"), 15*time.Minute, clk.Now),
@@ -190,7 +192,7 @@ func (h *harness) request(method, path, token string, body any, header ...string
 		}
 		rd = bytes.NewReader(buf)
 	}
-	if strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/health") && !strings.HasPrefix(path, testPrefix) {
+	if strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/health") && path != "/metrics" && !strings.HasPrefix(path, testPrefix) {
 		path = testPrefix + path
 	}
 	req, err := http.NewRequest(method, h.srv.URL+path, rd)

@@ -95,6 +95,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		lw := &loggedWriter{ResponseWriter: w}
 		next.ServeHTTP(lw, r)
+		s.metrics.observe(r, lw.status, time.Since(start))
 		level := slog.LevelInfo
 		if lw.status >= 500 {
 			level = slog.LevelError

@@ -23,6 +23,8 @@ type Config struct {
 	Production bool   // secure cookies
 	RateLimit  bool   // apply the per-client tiers
 	TrustProxy bool   // client address from X-Forwarded-For
+	// MetricsToken, when set, is required as a bearer token on /metrics.
+	MetricsToken string
 }
 
 // Deps are the collaborators the API is built from.
@@ -47,6 +49,7 @@ type Server struct {
 	clock   clock.Clock
 	logger  *slog.Logger
 	jobs    JobRetrier
+	metrics *metrics
 	mux     *http.ServeMux
 }
 
@@ -54,7 +57,7 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
-		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, mux: http.NewServeMux(),
+		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.routes()
 	return s
@@ -133,6 +136,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /health", s.handle(s.health))
 	s.mux.HandleFunc("GET /health/ready", s.handle(s.ready))
 	s.mux.HandleFunc("GET /health/live", s.handle(s.live))
+	s.mux.HandleFunc("GET /metrics", s.handle(s.serveMetrics))
 	s.authRoutes()
 	s.familyRoutes()
 	s.careRecipientRoutes()

@@ -103,3 +103,32 @@ func TestRateLimitTiers(t *testing.T) {
 	h.clock.Advance(time.Second)
 	h.request("GET", "/nope", "", nil, "X-Forwarded-For", "203.0.113.9").expect(404)
 }
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	h := sqliteHarness(t, harnessOptions{})
+	u := h.newUser("ann@example.com")
+	h.request("GET", "/auth/me", u.Token, nil).expect(200)
+	h.request("GET", "/care-recipients/0190f000-0000-7000-8000-000000000000", u.Token, nil).expect(404)
+	body := string(h.request("GET", "/metrics", "", nil).expect(200).Body)
+	for _, want := range []string{
+		`carecircle_http_requests_total{code="200",method="GET",route="GET /api/v1/auth/me"} 1`,
+		`route="GET /api/v1/care-recipients/{id}"`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "0190f000") {
+		t.Fatal("a raw path leaked into the labels")
+	}
+}
+
+func TestMetricsToken(t *testing.T) {
+	t.Parallel()
+	h := sqliteHarness(t, harnessOptions{metricsToken: "scrape-secret"})
+	h.request("GET", "/metrics", "", nil).errorEnvelope(401)
+	h.request("GET", "/metrics", "wrong", nil).errorEnvelope(401)
+	h.request("GET", "/metrics", "scrape-secret", nil).expect(200)
+}

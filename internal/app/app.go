@@ -121,11 +121,12 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			return nil, err
 		}
 		a := api.New(api.Config{
-			Prefix:     cfg.APIPrefix,
-			PublicURL:  cfg.PublicURL,
-			Production: cfg.Production(),
-			RateLimit:  cfg.RateLimit,
-			TrustProxy: cfg.TrustProxy,
+			Prefix:       cfg.APIPrefix,
+			PublicURL:    cfg.PublicURL,
+			Production:   cfg.Production(),
+			RateLimit:    cfg.RateLimit,
+			TrustProxy:   cfg.TrustProxy,
+			MetricsToken: cfg.MetricsToken,
 		}, api.Deps{
 			Store:   st,
 			Tokens:  auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now),

@@ -34,6 +34,7 @@ type Config struct {
 	HealthPort    int
 	ReminderGrace time.Duration
 	MissedAfter   time.Duration
+	MetricsToken  string
 	// QueueConcurrency overrides the number of workers of named queues.
 	QueueConcurrency map[string]int
 }
@@ -64,6 +65,7 @@ func Vars() []Var {
 		{Name: "TRUST_PROXY", Default: "false", Help: "take the client address from X-Forwarded-For"},
 		{Name: "MAIL_FROM", Default: "CareCircle <no-reply@carecircle.local>", Help: "sender address of outgoing email"},
 		{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Help: "how long in-flight requests may take to finish on shutdown"},
+		{Name: "METRICS_TOKEN", Default: "", Help: "bearer token required on GET /metrics (open when empty)", Secret: true},
 		{Name: "QUEUE_ENABLED", Default: "true", Help: "deliver notifications through the job queue; false delivers them inline"},
 		{Name: "ENABLE_CRON_JOBS", Default: "true", Help: "run the periodic planners (reminders, monitors) on this node"},
 		{Name: "HEALTH_PORT", Default: "3002", Help: "port of the worker process's /health, /healthz and /ready"},
@@ -137,6 +139,7 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("TRUST_PROXY", get("TRUST_PROXY"), "is not a boolean")
 	}
 	c.MailFrom = get("MAIL_FROM")
+	c.MetricsToken = get("METRICS_TOKEN")
 	if c.ShutdownGrace, err = parseDuration(get("SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownGrace <= 0 {
 		bad("SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT"), "is not a positive duration")
 	}
