@@ -95,28 +95,15 @@ func (s *Store) RecordPlan(ctx context.Context, name string, planned time.Time, 
 			}
 		}
 		now := ts(s.now())
-		for _, e := range entries {
-			status, reason := LedgerPlanned, (*string)(nil)
-			if e.FireAt.Before(skipBefore) {
-				late := "planned after its fire time had passed"
-				status, reason = LedgerSkipped, &late
-			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO reminder_ledger (key, kind, entity_id,
-				care_recipient_id, occurrence_at, offset_minutes, fire_at, status, reason, planned_at,
-				done_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING`,
-				e.Key, e.Kind, e.EntityID, e.CareRecipientID, ts(e.OccurrenceAt), e.OffsetMinutes,
-				ts(e.FireAt), status, reason, now, doneAt(status, now))
+		for start := 0; start < len(entries); start += ledgerInsertChunk {
+			chunk := entries[start:min(start+ledgerInsertChunk, len(entries))]
+			counts, err := s.insertLedgerChunk(ctx, tx, chunk, skipBefore, now)
 			if err != nil {
-				return mapErr(err)
+				return err
 			}
-			switch n, _ := res.RowsAffected(); {
-			case n == 0:
-				c.Existing++
-			case status == LedgerSkipped:
-				c.Skipped++
-			default:
-				c.Planned++
-			}
+			c.Planned += counts.Planned
+			c.Skipped += counts.Skipped
+			c.Existing += counts.Existing
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO planner_state (name, watermark, updated_at)
 			VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET
@@ -127,6 +114,60 @@ func (s *Store) RecordPlan(ctx context.Context, name string, planned time.Time, 
 	if err != nil {
 		return PlanCounts{}, fmt.Errorf("store: record plan: %w", err)
 	}
+	return c, nil
+}
+
+// ledgerInsertChunk is how many entries one INSERT writes (11 arguments
+// each, well under both databases' parameter limits).
+const ledgerInsertChunk = 400
+
+// insertLedgerChunk inserts entries in one statement, leaving existing keys
+// alone, and counts what it did.
+func (s *Store) insertLedgerChunk(ctx context.Context, tx *sql.Tx, entries []LedgerEntry, skipBefore time.Time, now string) (PlanCounts, error) {
+	var c PlanCounts
+	status := make(map[string]string, len(entries))
+	args := make([]any, 0, len(entries)*11)
+	values := make([]byte, 0, len(entries)*64)
+	late := "planned after its fire time had passed"
+	for i, e := range entries {
+		st, reason := LedgerPlanned, (*string)(nil)
+		if e.FireAt.Before(skipBefore) {
+			st, reason = LedgerSkipped, &late
+		}
+		status[e.Key] = st
+		if i > 0 {
+			values = append(values, ", "...)
+		}
+		values = append(values, '(')
+		values = append(values, placeholders(len(args)+1, 11)...)
+		values = append(values, ')')
+		args = append(args, e.Key, e.Kind, e.EntityID, e.CareRecipientID, ts(e.OccurrenceAt), e.OffsetMinutes,
+			ts(e.FireAt), st, reason, now, doneAt(st, now))
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO reminder_ledger (key, kind, entity_id, care_recipient_id,
+		occurrence_at, offset_minutes, fire_at, status, reason, planned_at, done_at) VALUES `+string(values)+`
+		ON CONFLICT (key) DO NOTHING RETURNING key`, args...)
+	if err != nil {
+		return c, mapErr(err)
+	}
+	defer rows.Close()
+	inserted := 0
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return c, mapErr(err)
+		}
+		inserted++
+		if status[key] == LedgerSkipped {
+			c.Skipped++
+		} else {
+			c.Planned++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c, mapErr(err)
+	}
+	c.Existing = len(entries) - inserted
 	return c, nil
 }
 
