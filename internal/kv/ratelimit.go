@@ -1,5 +1,3 @@
-// Package kv holds CareCircle's short-lived shared state: rate limits and
-// similar counters, in memory by default.
 package kv
 
 import (
@@ -16,11 +14,47 @@ type Limit struct {
 	Period time.Duration
 }
 
+// unlimited reports whether l limits nothing (a zero or negative rate).
+func (l Limit) unlimited() bool { return l.Count <= 0 || l.Period <= 0 }
+
+// interval is the time one event adds to a key's theoretical arrival time.
+func (l Limit) interval() time.Duration { return l.Period / time.Duration(l.Count) }
+
 // RateLimiter decides whether an event under key may happen now.
 type RateLimiter interface {
 	// Allow records an event for key and reports whether it fits the limit;
 	// when it does not, retryAfter says when the next one would.
 	Allow(ctx context.Context, key string, l Limit) (ok bool, retryAfter time.Duration, err error)
+}
+
+// Rule is one limit applied to one key.
+type Rule struct {
+	Key   string
+	Limit Limit
+}
+
+// MultiLimiter is a RateLimiter that can also check several limits as one
+// event, such as the contract's short, medium and long tiers for a client.
+type MultiLimiter interface {
+	RateLimiter
+	// AllowAll records one event under every rule when all of them allow it,
+	// and records nothing when any refuses; retryAfter is then the longest
+	// wait among the refusing rules. On Redis it is one command for all rules.
+	AllowAll(ctx context.Context, rules ...Rule) (ok bool, retryAfter time.Duration, err error)
+}
+
+// gcraStep applies one event at now to a key whose theoretical arrival time
+// is tat: it returns the new arrival time when the event fits, or how long
+// until it would.
+func gcraStep(now, tat time.Time, l Limit) (next time.Time, ok bool, retryAfter time.Duration) {
+	if tat.Before(now) {
+		tat = now
+	}
+	next = tat.Add(l.interval())
+	if allowAt := next.Add(-l.Period); now.Before(allowAt) {
+		return tat, false, allowAt.Sub(now)
+	}
+	return next, true, 0
 }
 
 // MemoryLimiter is a GCRA rate limiter held in process memory.
@@ -31,6 +65,8 @@ type MemoryLimiter struct {
 	ops   int
 }
 
+var _ MultiLimiter = (*MemoryLimiter)(nil)
+
 // NewMemoryLimiter returns an in-memory limiter using clk.
 func NewMemoryLimiter(clk clock.Clock) *MemoryLimiter {
 	return &MemoryLimiter{clock: clk, tat: map[string]time.Time{}}
@@ -39,24 +75,40 @@ func NewMemoryLimiter(clk clock.Clock) *MemoryLimiter {
 // Allow implements RateLimiter with the generic cell rate algorithm: each
 // event pushes the key's theoretical arrival time one interval ahead, and an
 // event is refused while that time is more than a period ahead of now.
-func (m *MemoryLimiter) Allow(_ context.Context, key string, l Limit) (bool, time.Duration, error) {
-	if l.Count <= 0 || l.Period <= 0 {
-		return true, 0, nil
-	}
+func (m *MemoryLimiter) Allow(ctx context.Context, key string, l Limit) (bool, time.Duration, error) {
+	return m.AllowAll(ctx, Rule{Key: key, Limit: l})
+}
+
+// AllowAll implements MultiLimiter.
+func (m *MemoryLimiter) AllowAll(_ context.Context, rules ...Rule) (bool, time.Duration, error) {
 	now := m.clock.Now()
-	interval := l.Period / time.Duration(l.Count)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(now)
-	tat := m.tat[key]
-	if tat.Before(now) {
-		tat = now
+	// Steps are computed on a scratch copy so that a refusal by any rule
+	// leaves every key as it was.
+	next := make(map[string]time.Time, len(rules))
+	var longest time.Duration
+	for _, r := range rules {
+		if r.Limit.unlimited() {
+			continue
+		}
+		tat, seen := next[r.Key]
+		if !seen {
+			tat = m.tat[r.Key]
+		}
+		n, ok, retry := gcraStep(now, tat, r.Limit)
+		if !ok {
+			longest = max(longest, retry)
+		}
+		next[r.Key] = n
 	}
-	next := tat.Add(interval)
-	if allowAt := next.Add(-l.Period); now.Before(allowAt) {
-		return false, allowAt.Sub(now), nil
+	if longest > 0 {
+		return false, longest, nil
 	}
-	m.tat[key] = next
+	for k, t := range next {
+		m.tat[k] = t
+	}
 	return true, 0, nil
 }
 

@@ -95,8 +95,9 @@ func (s *Store) RecordPlan(ctx context.Context, name string, planned time.Time, 
 			}
 		}
 		now := ts(s.now())
-		for start := 0; start < len(entries); start += ledgerInsertChunk {
-			chunk := entries[start:min(start+ledgerInsertChunk, len(entries))]
+		size := s.ledgerInsertChunk()
+		for start := 0; start < len(entries); start += size {
+			chunk := entries[start:min(start+size, len(entries))]
 			counts, err := s.insertLedgerChunk(ctx, tx, chunk, skipBefore, now)
 			if err != nil {
 				return err
@@ -117,9 +118,16 @@ func (s *Store) RecordPlan(ctx context.Context, name string, planned time.Time, 
 	return c, nil
 }
 
-// ledgerInsertChunk is how many entries one INSERT writes (11 arguments
-// each, well under both databases' parameter limits).
-const ledgerInsertChunk = 400
+// ledgerInsertChunk is how many entries one INSERT writes: many on
+// PostgreSQL, where each statement is a round trip; few on SQLite, where
+// statements are in-process and large ones cost more to prepare than they
+// save (measured with cmd/reminderbench).
+func (s *Store) ledgerInsertChunk() int {
+	if s.dialect == Postgres {
+		return 400
+	}
+	return 8
+}
 
 // insertLedgerChunk inserts entries in one statement, leaving existing keys
 // alone, and counts what it did.
