@@ -20,7 +20,7 @@ func TestVerificationCodeMessage(t *testing.T) {
 	if strings.Contains(m.HTML, "<b>Lee</b>") || !strings.Contains(m.HTML, "042917") {
 		t.Fatalf("HTML not escaped or lacks the code: %s", m.HTML)
 	}
-	if m.To != "load-123456@example.com" || m.Subject == "" || m.Template != "verification-code" {
+	if m.To != "load-123456@example.com" || m.Subject == "" || m.Template != "email-verification" {
 		t.Fatalf("message = %+v", m)
 	}
 }
