@@ -307,15 +307,24 @@ func (e *Engine) planLoop(ctx context.Context) error {
 // the next poll.
 func (e *Engine) dispatchLoop(ctx context.Context) error {
 	const maxSleep = 30 * time.Second
+	backoff := time.Duration(0)
 	for {
-		if n, err := e.DispatchDue(ctx, e.clock.Now()); err != nil && ctx.Err() == nil {
-			e.logger.Error("reminder dispatch failed", slog.Any("error", err))
-		} else if n > 0 {
+		n, err := e.DispatchDue(ctx, e.clock.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			// Due entries stay due while the database refuses: back off
+			// instead of spinning on them.
+			backoff = min(max(2*backoff, 250*time.Millisecond), 10*time.Second)
+			e.logger.Error("reminder dispatch failed", slog.Any("error", err), slog.Duration("retryIn", backoff))
+		case n > 0:
+			backoff = 0
 			e.logger.Debug("reminders dispatched", slog.Int("count", n))
+		default:
+			backoff = 0
 		}
 		sleep := maxSleep
 		if next, err := e.store.NextFireAt(ctx); err == nil && next != nil {
-			sleep = min(maxSleep, max(0, next.Sub(e.clock.Now())))
+			sleep = min(maxSleep, max(backoff, next.Sub(e.clock.Now())))
 		}
 		timer := time.NewTimer(sleep)
 		select {
