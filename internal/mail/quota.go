@@ -1,0 +1,247 @@
+package mail
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/clock"
+)
+
+// DefaultDailyLimit is EMAIL_DAILY_LIMIT's default: the free tier of the
+// seed's provider.
+const DefaultDailyLimit = 300
+
+// Priority says how much a message may take from the daily quota.
+type Priority int
+
+const (
+	// PriorityRoutine is mail that can wait or go by push/in-app instead:
+	// reminders, invitations, account mail. It may not use the reserve.
+	PriorityRoutine Priority = iota
+	// PriorityEmergency is an emergency alert: it may use the reserve, and
+	// goes out even when the day's quota is spent.
+	PriorityEmergency
+)
+
+// String names the priority for logs and records.
+func (p Priority) String() string {
+	if p == PriorityEmergency {
+		return "emergency"
+	}
+	return "routine"
+}
+
+// Counter counts events under a key shared by every node, in memory or in
+// Redis.
+type Counter interface {
+	// Incr adds one to key and returns the new count. A key that does not
+	// exist starts at zero and expires ttl after this first increment.
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Get returns key's count, zero when it does not exist.
+	Get(ctx context.Context, key string) (int64, error)
+}
+
+// QuotaConfig sets the daily email budget of each provider.
+type QuotaConfig struct {
+	// Limit is the number of messages each provider may send per UTC day;
+	// 0 means DefaultDailyLimit.
+	Limit int64
+	// ReservePercent of Limit is kept for emergencies: routine mail stops
+	// at Limit minus the reserve. 0 means 10 (30 of 300), a negative value
+	// keeps no reserve. A positive percentage keeps at least one message.
+	ReservePercent int
+	// WarnPercent of Limit, once reached, calls OnWarning; 0 means 80
+	// (240 of 300).
+	WarnPercent int
+	// OnWarning is called once per provider per UTC day, by the send that
+	// reaches the warning threshold (on one node only, when the Counter is
+	// shared). It runs on that send's goroutine, so it hands slow work
+	// (notifying system admins) off rather than doing it inline.
+	OnWarning func(ctx context.Context, w QuotaWarning)
+	// KeyPrefix namespaces the Counter's keys; "" means "mail:quota:".
+	KeyPrefix string
+}
+
+// QuotaWarning says a provider has used most of the day's quota.
+type QuotaWarning struct {
+	Provider string
+	Day      time.Time // midnight UTC starting the day
+	Used     int64
+	Limit    int64
+}
+
+// Usage is a provider's consumption for the current UTC day.
+type Usage struct {
+	Provider string
+	Day      time.Time // midnight UTC starting the day
+	Used     int64
+	Limit    int64
+	Reserve  int64 // kept for emergencies
+}
+
+// Quota keeps each provider within its daily email limit, per UTC day.
+type Quota struct {
+	limit, reserve, warnAt int64
+	onWarning              func(context.Context, QuotaWarning)
+	prefix                 string
+	counter                Counter
+	clock                  clock.Clock
+}
+
+// NewQuota returns a quota counting in counter by the days of clk.
+func NewQuota(cfg QuotaConfig, counter Counter, clk clock.Clock) *Quota {
+	q := &Quota{limit: cfg.Limit, onWarning: cfg.OnWarning, prefix: cfg.KeyPrefix, counter: counter, clock: clk}
+	if q.limit <= 0 {
+		q.limit = DefaultDailyLimit
+	}
+	reservePct := cfg.ReservePercent
+	if reservePct == 0 {
+		reservePct = 10
+	}
+	if reservePct > 0 {
+		q.reserve = max(1, ceilPercent(q.limit, reservePct))
+	}
+	q.reserve = min(q.reserve, q.limit)
+	warnPct := cfg.WarnPercent
+	if warnPct <= 0 {
+		warnPct = 80
+	}
+	q.warnAt = max(1, ceilPercent(q.limit, warnPct))
+	if q.prefix == "" {
+		q.prefix = "mail:quota:"
+	}
+	return q
+}
+
+func ceilPercent(n int64, pct int) int64 { return (n*int64(pct) + 99) / 100 }
+
+// Reserve takes one message from provider's quota for today and reports
+// whether it fits: routine mail up to the limit minus the emergency reserve,
+// emergencies up to the limit. A message that does not fit takes nothing.
+func (q *Quota) Reserve(ctx context.Context, provider string, p Priority) (bool, error) {
+	ceiling := q.limit
+	if p == PriorityRoutine {
+		ceiling -= q.reserve
+	}
+	now := q.clock.Now()
+	key := q.key(provider, now)
+	// Looking first keeps refusals from inflating the count; the check after
+	// the increment settles races between nodes.
+	used, err := q.counter.Get(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("mail: quota %s: %w", provider, err)
+	}
+	if used >= ceiling {
+		return false, nil
+	}
+	used, err = q.incr(ctx, provider, key, now)
+	if err != nil {
+		return false, err
+	}
+	return used <= ceiling, nil
+}
+
+// Charge counts one message against provider's quota without checking it:
+// for emergencies sent after the limit is reached, so usage stays true.
+func (q *Quota) Charge(ctx context.Context, provider string) error {
+	now := q.clock.Now()
+	_, err := q.incr(ctx, provider, q.key(provider, now), now)
+	return err
+}
+
+// Usage reports provider's consumption today, for /health.
+func (q *Quota) Usage(ctx context.Context, provider string) (Usage, error) {
+	now := q.clock.Now()
+	used, err := q.counter.Get(ctx, q.key(provider, now))
+	if err != nil {
+		return Usage{}, fmt.Errorf("mail: quota %s: %w", provider, err)
+	}
+	return Usage{Provider: provider, Day: startOfDay(now), Used: used, Limit: q.limit, Reserve: q.reserve}, nil
+}
+
+func (q *Quota) incr(ctx context.Context, provider, key string, now time.Time) (int64, error) {
+	// The key outlives its day by a day so yesterday's usage stays readable.
+	used, err := q.counter.Incr(ctx, key, NextDay(now).Sub(now)+24*time.Hour)
+	if err != nil {
+		return 0, fmt.Errorf("mail: quota %s: %w", provider, err)
+	}
+	// Counts grow one at a time, so exactly one send sees the threshold.
+	if used == q.warnAt && q.onWarning != nil {
+		q.onWarning(ctx, QuotaWarning{Provider: provider, Day: startOfDay(now), Used: used, Limit: q.limit})
+	}
+	return used, nil
+}
+
+func (q *Quota) key(provider string, now time.Time) string {
+	return q.prefix + provider + ":" + now.UTC().Format(time.DateOnly)
+}
+
+// NextDay returns the midnight UTC that ends now's UTC day: when deferred
+// routine mail may try again.
+func NextDay(now time.Time) time.Time { return startOfDay(now).AddDate(0, 0, 1) }
+
+func startOfDay(now time.Time) time.Time {
+	y, m, d := now.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// MemoryCounter is a Counter held in process memory, for one node.
+type MemoryCounter struct {
+	clock   clock.Clock
+	mu      sync.Mutex
+	entries map[string]counterEntry
+	ops     int
+}
+
+type counterEntry struct {
+	n       int64
+	expires time.Time
+}
+
+// NewMemoryCounter returns an empty counter whose keys expire by clk.
+func NewMemoryCounter(clk clock.Clock) *MemoryCounter {
+	return &MemoryCounter{clock: clk, entries: map[string]counterEntry{}}
+}
+
+// Incr implements Counter.
+func (c *MemoryCounter) Incr(_ context.Context, key string, ttl time.Duration) (int64, error) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sweep(now)
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.expires) {
+		e = counterEntry{expires: now.Add(ttl)}
+	}
+	e.n++
+	c.entries[key] = e
+	return e.n, nil
+}
+
+// Get implements Counter.
+func (c *MemoryCounter) Get(_ context.Context, key string) (int64, error) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.expires) {
+		return 0, nil
+	}
+	return e.n, nil
+}
+
+// sweep drops expired keys every 1,024 increments, so memory stays bounded
+// by the keys alive at once.
+func (c *MemoryCounter) sweep(now time.Time) {
+	c.ops++
+	if c.ops%1024 != 0 {
+		return
+	}
+	for k, e := range c.entries {
+		if !now.Before(e.expires) {
+			delete(c.entries, k)
+		}
+	}
+}
