@@ -13,12 +13,18 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/carecircle/carecircle/internal/app"
 	"github.com/carecircle/carecircle/internal/config"
 	"github.com/carecircle/carecircle/internal/jobs"
+	"github.com/carecircle/carecircle/internal/kv"
 )
 
 func main() {
+	// go-redis logs every failed dial through a process-wide logger; an
+	// outage is reported once, by the resilient wrapper, so these are dropped.
+	redis.SetLogger(kv.ClientLogger{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()

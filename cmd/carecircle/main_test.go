@@ -8,10 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/carecircle/carecircle/internal/config"
 )
@@ -187,5 +190,49 @@ func TestWorkerRoleServesHealthProbes(t *testing.T) {
 	if res.StatusCode != 404 {
 		t.Fatalf("the worker serves the API: %d", res.StatusCode)
 	}
+	stop()
+}
+
+// TestServeWithRedis runs the API with REDIS_URL: /health reports Redis up
+// and rate limits are kept there.
+func TestServeWithRedis(t *testing.T) {
+	t.Parallel()
+	url := os.Getenv("CARECIRCLE_TEST_REDIS_URL")
+	if url == "" {
+		if os.Getenv("CARECIRCLE_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("CARECIRCLE_TEST_REDIS_URL is not set but CARECIRCLE_TEST_REQUIRE_SERVICES=1")
+		}
+		t.Skip("Redis tests skipped: set CARECIRCLE_TEST_REDIS_URL to run them")
+	}
+	prefix := "cctest-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	base, stop := startServer(t, map[string]string{"DATA_DIR": t.TempDir(), "REDIS_URL": url, "REDIS_KEY_PREFIX": prefix})
+	res, err := http.Get(base + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `"redis":{"since":`) || !strings.Contains(string(body), `"status":"up"`) {
+		t.Fatalf("/health = %s", body)
+	}
+	// A request's rate-limit state is kept in Redis under the prefix.
+	res, err = http.Get(base + "/api/v1/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("no rate-limit state in Redis under %s: %v %v", prefix, keys, err)
+	}
+	t.Cleanup(func() {
+		rdb.Del(context.Background(), keys...)
+		rdb.Close()
+	})
 	stop()
 }

@@ -37,6 +37,14 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Jobs retries failed jobs; nil where this node has no job queue.
 	Jobs JobRetrier
+	// Shared reports the shared-state backend (Redis); nil when there is none.
+	Shared SharedState
+}
+
+// SharedState is the shared-state backend as /health reports it: "up", or
+// "degraded" while Redis is away and node-local fallbacks serve.
+type SharedState interface {
+	Status() (state string, since time.Time)
 }
 
 // Server is the HTTP API.
@@ -49,6 +57,7 @@ type Server struct {
 	clock   clock.Clock
 	logger  *slog.Logger
 	jobs    JobRetrier
+	shared  SharedState
 	metrics *metrics
 	mux     *http.ServeMux
 }
@@ -57,7 +66,7 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
-		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, metrics: newMetrics(), mux: http.NewServeMux(),
+		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.routes()
 	return s
@@ -162,6 +171,12 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	}
 	db["latencyMs"] = time.Since(start).Milliseconds()
 	components := map[string]any{"database": db}
+	if s.shared != nil {
+		state, since := s.shared.Status()
+		components["redis"] = map[string]any{"status": state, "since": since.UTC().Format(time.RFC3339)}
+	} else {
+		components["redis"] = map[string]any{"status": "disabled"}
+	}
 	if q, err := jobs.ReadStatus(ctx, s.store, s.clock.Now()); err == nil {
 		components["queue"] = q.Queues
 		components["scheduler"] = map[string]any{"lastRuns": q.LastRuns, "reminders": q.Reminders}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
 	"github.com/carecircle/carecircle/internal/api"
@@ -66,6 +67,8 @@ type Server struct {
 	http   *http.Server // the API, or the worker's health probes
 	engine *jobs.Engine
 	river  *river.Client[*sql.Tx]
+	redis  *redis.Client
+	shared *kv.Resilient
 }
 
 // NewServer builds a process of the given role: it opens and migrates the
@@ -112,6 +115,20 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if role == RoleWorker {
 		srv.http = newHTTPServer(cfg.HealthPort, jobs.HealthHandler(st, clk), logger)
 	} else {
+		limiter := kv.RateLimiter(kv.NewMemoryLimiter(clk))
+		var sharedStatus api.SharedState
+		if cfg.Redis() {
+			opts, err := kv.RedisOptions(cfg.RedisURL, cfg.RedisHost, cfg.RedisPort, cfg.RedisPassword, cfg.RedisTLS)
+			if err != nil {
+				return nil, fmt.Errorf("redis: %w", err)
+			}
+			srv.redis = redis.NewClient(opts)
+			srv.shared, err = kv.NewResilient(ctx, kv.ResilientConfig{Client: srv.redis, Prefix: cfg.RedisKeyPrefix, Clock: clk, Logger: logger})
+			if err != nil {
+				return nil, fmt.Errorf("redis: %w", err)
+			}
+			limiter, sharedStatus = srv.shared.Limiter(), srv.shared
+		}
 		secret, err := jwtSecret(cfg)
 		if err != nil {
 			return nil, err
@@ -131,10 +148,11 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Store:   st,
 			Tokens:  auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now),
 			Mail:    mailer,
-			Limiter: kv.NewMemoryLimiter(clk),
+			Limiter: limiter,
 			Clock:   clk,
 			Logger:  logger,
 			Jobs:    retrier,
+			Shared:  sharedStatus,
 		})
 		srv.http = newHTTPServer(cfg.Port, a.Handler(), logger)
 	}
@@ -207,6 +225,14 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve: %w", serveErr))
+	}
+	if s.shared != nil {
+		s.shared.Close()
+	}
+	if s.redis != nil {
+		if err := s.redis.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close redis: %w", err))
+		}
 	}
 	s.logger.Info("stopped")
 	return errors.Join(errs...)

@@ -35,6 +35,13 @@ type Config struct {
 	ReminderGrace time.Duration
 	MissedAfter   time.Duration
 	MetricsToken  string
+	// Redis: empty RedisURL and RedisHost mean no Redis (in-memory).
+	RedisURL       string
+	RedisHost      string
+	RedisPort      string
+	RedisPassword  string
+	RedisTLS       bool
+	RedisKeyPrefix string
 	// QueueConcurrency overrides the number of workers of named queues.
 	QueueConcurrency map[string]int
 }
@@ -66,6 +73,12 @@ func Vars() []Var {
 		{Name: "MAIL_FROM", Default: "CareCircle <no-reply@carecircle.local>", Help: "sender address of outgoing email"},
 		{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Help: "how long in-flight requests may take to finish on shutdown"},
 		{Name: "METRICS_TOKEN", Default: "", Help: "bearer token required on GET /metrics (open when empty)", Secret: true},
+		{Name: "REDIS_URL", Default: "", Help: "Redis for rate limits and shared state (redis://…); or use REDIS_HOST", Secret: true},
+		{Name: "REDIS_HOST", Default: "", Help: "Redis host, when REDIS_URL is not set"},
+		{Name: "REDIS_PORT", Default: "6379", Help: "Redis port, with REDIS_HOST"},
+		{Name: "REDIS_PASSWORD", Default: "", Help: "Redis password, with REDIS_HOST", Secret: true},
+		{Name: "REDIS_TLS", Default: "false", Help: "connect to REDIS_HOST over TLS"},
+		{Name: "REDIS_KEY_PREFIX", Default: "cc:", Help: "prefix of every key CareCircle writes to Redis"},
 		{Name: "QUEUE_ENABLED", Default: "true", Help: "deliver notifications through the job queue; false delivers them inline"},
 		{Name: "ENABLE_CRON_JOBS", Default: "true", Help: "run the periodic planners (reminders, monitors) on this node"},
 		{Name: "HEALTH_PORT", Default: "3002", Help: "port of the worker process's /health, /healthz and /ready"},
@@ -140,6 +153,14 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.MailFrom = get("MAIL_FROM")
 	c.MetricsToken = get("METRICS_TOKEN")
+	c.RedisURL, c.RedisHost, c.RedisPort = get("REDIS_URL"), get("REDIS_HOST"), get("REDIS_PORT")
+	c.RedisPassword, c.RedisKeyPrefix = get("REDIS_PASSWORD"), get("REDIS_KEY_PREFIX")
+	if c.RedisTLS, err = strconv.ParseBool(get("REDIS_TLS")); err != nil {
+		bad("REDIS_TLS", get("REDIS_TLS"), "is not a boolean")
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		errs = append(errs, errors.New("REDIS_URL: must start with redis:// or rediss://"))
+	}
 	if c.ShutdownGrace, err = parseDuration(get("SHUTDOWN_TIMEOUT")); err != nil || c.ShutdownGrace <= 0 {
 		bad("SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT"), "is not a positive duration")
 	}
@@ -174,6 +195,20 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// Redis reports whether Redis is configured.
+func (c Config) Redis() bool { return c.RedisURL != "" || c.RedisHost != "" }
+
+func (c Config) redisSummary() string {
+	switch {
+	case c.RedisURL != "":
+		return maskURL(c.RedisURL)
+	case c.RedisHost != "":
+		return c.RedisHost + ":" + c.RedisPort
+	default:
+		return "off"
+	}
+}
+
 // Production reports whether the process runs in production mode.
 func (c Config) Production() bool { return c.AppEnv == "production" }
 
@@ -203,6 +238,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("logFormat", c.LogFormat),
 		slog.Bool("rateLimit", c.RateLimit),
 		slog.Bool("trustProxy", c.TrustProxy),
+		slog.String("redis", c.redisSummary()),
 		slog.Bool("queueEnabled", c.QueueEnabled),
 		slog.Bool("cronEnabled", c.CronEnabled),
 		slog.Int("healthPort", c.HealthPort),
