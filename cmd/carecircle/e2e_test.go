@@ -124,9 +124,15 @@ func TestNewFamilyEndToEnd(t *testing.T) {
 				t.Fatalf("bo's family = %v", f)
 			}
 
+			key := c.call("GET", "/notifications/vapid-public-key", annToken, nil, 200)["publicKey"]
+
 			stop()
 			base, _ = startServer(t, env)
 			c.base = base
+			// The web push key generated on the first start is kept.
+			if again := c.call("GET", "/notifications/vapid-public-key", annToken, nil, 200)["publicKey"]; again != key || len(key.(string)) != 87 {
+				t.Fatalf("VAPID key %v, after restart %v", key, again)
+			}
 			c.call("GET", "/auth/me", annToken, nil, 200)
 			c.call("GET", "/auth/me", boToken, nil, 200)
 			refreshed := c.call("POST", "/auth/refresh", "", map[string]any{"refreshToken": annRefresh}, 200)

@@ -113,6 +113,8 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 		Limiter: kv.NewMemoryLimiter(clk),
 		Clock:   clk,
 		Logger:  testLogger(t),
+		// A real key pair, as the app loads it; the routes only hand it out.
+		VAPIDPublicKey: "BOr4n0SFnKb9jQnWo2K4xqMsWlj3lcS-_gctSRa7PNCVdHjPQMJzFMkMGTM6t9FnSkNgTgaN7hlY5uEh6U0wPcI",
 	})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)

@@ -37,6 +37,7 @@ func TestPermissionMatrixPushSubscriptions(t *testing.T) {
 		"p256dh": "BOr4n0SFnKb9jQnWo2K4xqMsWlj3lcS-_gctSRa7PNCVdHjPQMJzFMkMGTM6t9FnSkNgTgaN7hlY5uEh6U0wPcI", "auth": "8eDyX_uCN0XRhSbY5hs7Hg"}}
 	runMatrix(t, []matrixCase{
 		{"subscribe", "POST", withBody(body, "/notifications/push-subscription"), signedIn(201)},
+		{"vapid public key", "GET", path("/notifications/vapid-public-key"), signedIn(200)},
 		{"unsubscribe (none)", "DELETE", withBody(map[string]any{"endpoint": "https://push.example.com/send/none"}, "/notifications/push-subscription"), signedIn(404)},
 	})
 }

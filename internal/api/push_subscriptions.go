@@ -13,6 +13,16 @@ import (
 func (s *Server) pushSubscriptionRoutes() {
 	s.authed("POST", "/notifications/push-subscription", s.subscribePush)
 	s.authed("DELETE", "/notifications/push-subscription", s.unsubscribePush)
+	s.authed("GET", "/notifications/vapid-public-key", s.vapidPublicKey)
+}
+
+// vapidPublicKey is the application server key a browser subscribes with.
+func (s *Server) vapidPublicKey(w http.ResponseWriter, _ *http.Request, _ *Principal) error {
+	if s.vapid == "" {
+		return errorf(http.StatusServiceUnavailable, "Web push is not configured")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"publicKey": s.vapid})
+	return nil
 }
 
 // pushKeys are a subscription's keys as the browser's PushSubscription.toJSON gives them.

@@ -39,6 +39,8 @@ type Deps struct {
 	Jobs JobRetrier
 	// Shared reports the shared-state backend (Redis); nil when there is none.
 	Shared SharedState
+	// VAPIDPublicKey is the web push key browsers subscribe with.
+	VAPIDPublicKey string
 }
 
 // SharedState is the shared-state backend as /health reports it: "up", or
@@ -58,6 +60,7 @@ type Server struct {
 	logger  *slog.Logger
 	jobs    JobRetrier
 	shared  SharedState
+	vapid   string
 	metrics *metrics
 	mux     *http.ServeMux
 }
@@ -66,7 +69,7 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
-		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, metrics: newMetrics(), mux: http.NewServeMux(),
+		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.routes()
 	return s

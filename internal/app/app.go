@@ -129,6 +129,10 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			}
 			limiter, sharedStatus = srv.shared.Limiter(), srv.shared
 		}
+		vapid, err := loadVAPID(ctx, cfg, st)
+		if err != nil {
+			return nil, err
+		}
 		secret, err := jwtSecret(cfg)
 		if err != nil {
 			return nil, err
@@ -145,14 +149,15 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			TrustProxy:   cfg.TrustProxy,
 			MetricsToken: cfg.MetricsToken,
 		}, api.Deps{
-			Store:   st,
-			Tokens:  auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now),
-			Mail:    mailer,
-			Limiter: limiter,
-			Clock:   clk,
-			Logger:  logger,
-			Jobs:    retrier,
-			Shared:  sharedStatus,
+			Store:          st,
+			Tokens:         auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now),
+			Mail:           mailer,
+			Limiter:        limiter,
+			Clock:          clk,
+			Logger:         logger,
+			Jobs:           retrier,
+			Shared:         sharedStatus,
+			VAPIDPublicKey: vapid.Keys.Public,
 		})
 		srv.http = newHTTPServer(cfg.Port, a.Handler(), logger)
 	}

@@ -35,6 +35,10 @@ type Config struct {
 	ReminderGrace time.Duration
 	MissedAfter   time.Duration
 	MetricsToken  string
+	// Web push (VAPID); keys are generated and kept when unset.
+	VAPIDPublicKey  string
+	VAPIDPrivateKey string
+	VAPIDSubject    string
 	// Redis: empty RedisURL and RedisHost mean no Redis (in-memory).
 	RedisURL       string
 	RedisHost      string
@@ -73,6 +77,9 @@ func Vars() []Var {
 		{Name: "MAIL_FROM", Default: "CareCircle <no-reply@carecircle.local>", Help: "sender address of outgoing email"},
 		{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Help: "how long in-flight requests may take to finish on shutdown"},
 		{Name: "METRICS_TOKEN", Default: "", Help: "bearer token required on GET /metrics (open when empty)", Secret: true},
+		{Name: "VAPID_PUBLIC_KEY", Default: "", Help: "web push public key (base64url); generated once and kept in the database when unset"},
+		{Name: "VAPID_PRIVATE_KEY", Default: "", Help: "web push private key, with VAPID_PUBLIC_KEY", Secret: true},
+		{Name: "VAPID_SUBJECT", Default: "", Help: "contact for push services (mailto: or https:); defaults to MAIL_FROM's address"},
 		{Name: "REDIS_URL", Default: "", Help: "Redis for rate limits and shared state (redis://…); or use REDIS_HOST", Secret: true},
 		{Name: "REDIS_HOST", Default: "", Help: "Redis host, when REDIS_URL is not set"},
 		{Name: "REDIS_PORT", Default: "6379", Help: "Redis port, with REDIS_HOST"},
@@ -153,6 +160,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.MailFrom = get("MAIL_FROM")
 	c.MetricsToken = get("METRICS_TOKEN")
+	c.VAPIDPublicKey, c.VAPIDPrivateKey, c.VAPIDSubject = get("VAPID_PUBLIC_KEY"), get("VAPID_PRIVATE_KEY"), get("VAPID_SUBJECT")
+	if (c.VAPIDPublicKey == "") != (c.VAPIDPrivateKey == "") {
+		errs = append(errs, errors.New("VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither"))
+	}
 	c.RedisURL, c.RedisHost, c.RedisPort = get("REDIS_URL"), get("REDIS_HOST"), get("REDIS_PORT")
 	c.RedisPassword, c.RedisKeyPrefix = get("REDIS_PASSWORD"), get("REDIS_KEY_PREFIX")
 	if c.RedisTLS, err = strconv.ParseBool(get("REDIS_TLS")); err != nil {
