@@ -11,10 +11,6 @@ import (
 	"github.com/carecircle/carecircle/internal/store"
 )
 
-// notifyShiftCancelled tells a caregiver that someone else cancelled their
-// shift.
-const notifyShiftCancelled care.NotificationType = "SHIFT_CANCELLED"
-
 // shiftEmptyBody is the body of the actions that take none; it may be absent
 // or {}, but unknown fields are refused.
 type shiftEmptyBody struct{}
@@ -174,7 +170,7 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 	}
 	if sh.CaregiverID != p.User.ID {
 		s.notifyShiftUser(r.Context(), sh.CaregiverID, care.NotificationDraft{
-			Type:  notifyShiftCancelled,
+			Type:  care.NotifyShiftCancelled,
 			Title: "Shift cancelled",
 			Body: fmt.Sprintf("%s cancelled your shift caring for %s on %s.", p.User.FullName,
 				sh.CareRecipient.FullName, shiftLocalTime(sh.StartTime, sh.CareRecipient.Timezone)),

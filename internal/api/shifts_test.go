@@ -250,7 +250,7 @@ func TestShiftLifecycle(t *testing.T) {
 		h.clock.Set(start.Add(48 * time.Hour))
 		w.as(w.caregiver, "POST", byAdminItem+"/checkin", nil).errorEnvelope(409)
 		w.as(w.caregiver, "POST", byAdminItem+"/confirm", nil).errorEnvelope(409)
-		cancelled := shiftNotes(t, h, w.caregiver.ID, notifyShiftCancelled)
+		cancelled := shiftNotes(t, h, w.caregiver.ID, care.NotifyShiftCancelled)
 		if len(cancelled) != 1 || cancelled[0].Data["shiftId"] != byAdmin["id"] {
 			t.Fatalf("cancellation notifications = %+v", cancelled)
 		}

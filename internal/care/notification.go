@@ -19,6 +19,7 @@ const (
 	NotifyShiftReminder       NotificationType = "SHIFT_REMINDER"
 	NotifyShiftAssigned       NotificationType = "SHIFT_ASSIGNED"
 	NotifyShiftHandoff        NotificationType = "SHIFT_HANDOFF"
+	NotifyShiftCancelled      NotificationType = "SHIFT_CANCELLED"
 	NotifyTimelineUpdate      NotificationType = "TIMELINE_UPDATE"
 	NotifyFamilyInvitation    NotificationType = "FAMILY_INVITATION"
 	NotifyFamilyUpdate        NotificationType = "FAMILY_UPDATE"
