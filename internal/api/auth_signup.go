@@ -141,20 +141,20 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 	}
 	u, err := s.store.UserByEmail(ctx, b.Email)
 	if errors.Is(err, store.ErrNotFound) {
-		return codeRefusal(store.CodeAbsent)
+		return codeRefusal(care.CodeAbsent)
 	}
 	if err != nil {
 		return err
 	}
 	if u.Status != care.UserPending {
 		// Verified already, or barred: the code is gone either way.
-		return codeRefusal(store.CodeAbsent)
+		return codeRefusal(care.CodeAbsent)
 	}
 	outcome, err := s.store.CheckCode(ctx, u.ID, store.PurposeEmailVerify, verifyCodeHash(u.ID, b.OTP), verifyCodeMaxTries)
 	if err != nil {
 		return err
 	}
-	if outcome != store.CodeAccepted {
+	if outcome != care.CodeAccepted {
 		return codeRefusal(outcome)
 	}
 	if u, err = s.store.ActivateUser(ctx, u.ID); err != nil {
@@ -169,13 +169,13 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 }
 
 // codeRefusal is the 400 that explains why a code was not accepted.
-func codeRefusal(o store.CodeOutcome) error {
+func codeRefusal(o care.CodeOutcome) error {
 	switch o {
-	case store.CodeRejected:
+	case care.CodeRejected:
 		return badRequest("Invalid verification code")
-	case store.CodeVoided:
+	case care.CodeVoided:
 		return badRequest("Too many wrong codes. Request a new verification code.")
-	case store.CodeExpired:
+	case care.CodeExpired:
 		return badRequest("The verification code has expired. Request a new one.")
 	default:
 		return badRequest("Invalid or expired verification code")

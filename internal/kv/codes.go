@@ -3,51 +3,16 @@ package kv
 import (
 	"context"
 	"crypto/subtle"
-	"fmt"
 	"sync"
 	"time"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 )
 
 // codeRetention is how long an expired or voided code is remembered, so that
 // presenting it says "expired" or "voided" rather than "absent".
 const codeRetention = time.Hour
-
-// CodeOutcome is what presenting a one-time code achieved.
-type CodeOutcome int
-
-// Outcomes of Codes.Check, in the order they are decided.
-const (
-	// CodeAccepted: the code matched and is now used up.
-	CodeAccepted CodeOutcome = iota
-	// CodeRejected: the code did not match; tries remain.
-	CodeRejected
-	// CodeVoided: too many wrong tries; the code no longer works at all.
-	CodeVoided
-	// CodeExpired: the code outlived its lifetime.
-	CodeExpired
-	// CodeAbsent: no code was issued, or it was already used.
-	CodeAbsent
-)
-
-// String names the outcome, for test failures and logs.
-func (o CodeOutcome) String() string {
-	switch o {
-	case CodeAccepted:
-		return "accepted"
-	case CodeRejected:
-		return "rejected"
-	case CodeVoided:
-		return "voided"
-	case CodeExpired:
-		return "expired"
-	case CodeAbsent:
-		return "absent"
-	default:
-		return fmt.Sprintf("CodeOutcome(%d)", int(o))
-	}
-}
 
 // Codes keeps one-time codes (as hashes) with their wrong-try counts, and
 // resend cooldowns.
@@ -58,7 +23,7 @@ type Codes interface {
 	// Check presents codeHash: a match uses the code up; a mismatch counts a
 	// wrong try, and the maxTries-th voids the code. Voided, expired and
 	// absent codes count nothing. The error reports only backend failures.
-	Check(ctx context.Context, key, codeHash string, maxTries int) (CodeOutcome, error)
+	Check(ctx context.Context, key, codeHash string, maxTries int) (care.CodeOutcome, error)
 	// Cooldown claims key for d: it reports ok when no claim was running
 	// (and starts one), otherwise how long until the running one ends.
 	Cooldown(ctx context.Context, key string, d time.Duration) (ok bool, retryAfter time.Duration, err error)
@@ -121,28 +86,28 @@ func (m *MemoryCodes) Put(_ context.Context, key, codeHash string, ttl time.Dura
 }
 
 // Check implements Codes.
-func (m *MemoryCodes) Check(_ context.Context, key, codeHash string, maxTries int) (CodeOutcome, error) {
+func (m *MemoryCodes) Check(_ context.Context, key, codeHash string, maxTries int) (care.CodeOutcome, error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.codes[key]
 	switch {
 	case !ok || !now.Before(c.expires.Add(codeRetention)):
-		return CodeAbsent, nil
+		return care.CodeAbsent, nil
 	case c.tries >= maxTries:
-		return CodeVoided, nil
+		return care.CodeVoided, nil
 	case !now.Before(c.expires):
-		return CodeExpired, nil
+		return care.CodeExpired, nil
 	case subtle.ConstantTimeCompare([]byte(c.hash), []byte(codeHash)) == 1:
 		delete(m.codes, key)
-		return CodeAccepted, nil
+		return care.CodeAccepted, nil
 	}
 	c.tries++
 	m.codes[key] = c
 	if c.tries >= maxTries {
-		return CodeVoided, nil
+		return care.CodeVoided, nil
 	}
-	return CodeRejected, nil
+	return care.CodeRejected, nil
 }
 
 // Cooldown implements Codes.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 )
 
@@ -20,7 +21,7 @@ redis.call('HSET', KEYS[1], 'h', ARGV[1], 't', 0, 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `)
-	// codeCheckScript returns a CodeOutcome. ARGV: hash, maxTries, now,
+	// codeCheckScript returns a care.CodeOutcome. ARGV: hash, maxTries, now,
 	// retention.
 	codeCheckScript = redis.NewScript(`
 local c = redis.call('HMGET', KEYS[1], 'h', 't', 'e')
@@ -102,13 +103,13 @@ func (c *RedisCodes) Put(ctx context.Context, key, codeHash string, ttl time.Dur
 }
 
 // Check implements Codes.
-func (c *RedisCodes) Check(ctx context.Context, key, codeHash string, maxTries int) (CodeOutcome, error) {
+func (c *RedisCodes) Check(ctx context.Context, key, codeHash string, maxTries int) (care.CodeOutcome, error) {
 	n, err := codeCheckScript.Run(ctx, c.rdb, []string{c.prefix + "code:" + key},
 		codeHash, strconv.Itoa(maxTries), unixMilli(c.clock.Now()), millis(codeRetention)).Int64()
 	if err != nil {
-		return CodeAbsent, fmt.Errorf("kv: check code: %w", err)
+		return care.CodeAbsent, fmt.Errorf("kv: check code: %w", err)
 	}
-	return CodeOutcome(n), nil
+	return care.CodeOutcome(n), nil
 }
 
 // Cooldown implements Codes.

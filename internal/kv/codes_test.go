@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 )
 
@@ -29,7 +30,7 @@ func lockoutBackends() []backend[Lockout] {
 	}
 }
 
-func checkCode(t *testing.T, c Codes, key, hash string, want CodeOutcome) {
+func checkCode(t *testing.T, c Codes, key, hash string, want care.CodeOutcome) {
 	t.Helper()
 	got, err := c.Check(context.Background(), key, hash, 3)
 	if err != nil || got != want {
@@ -41,14 +42,14 @@ func TestCodesAcceptOnce(t *testing.T) {
 	t.Parallel()
 	forEach(t, codesBackends(), func(t *testing.T, _ *clock.Fake, c Codes) {
 		ctx := context.Background()
-		checkCode(t, c, "verify:u1", "h1", CodeAbsent)
+		checkCode(t, c, "verify:u1", "h1", care.CodeAbsent)
 		if err := c.Put(ctx, "verify:u1", "h1", 10*time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		checkCode(t, c, "verify:u2", "h1", CodeAbsent)
-		checkCode(t, c, "verify:u1", "wrong", CodeRejected)
-		checkCode(t, c, "verify:u1", "h1", CodeAccepted)
-		checkCode(t, c, "verify:u1", "h1", CodeAbsent)
+		checkCode(t, c, "verify:u2", "h1", care.CodeAbsent)
+		checkCode(t, c, "verify:u1", "wrong", care.CodeRejected)
+		checkCode(t, c, "verify:u1", "h1", care.CodeAccepted)
+		checkCode(t, c, "verify:u1", "h1", care.CodeAbsent)
 	})
 }
 
@@ -58,16 +59,16 @@ func TestCodesVoidAfterMaxTries(t *testing.T) {
 		if err := c.Put(context.Background(), "k", "right", 10*time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		checkCode(t, c, "k", "w1", CodeRejected)
-		checkCode(t, c, "k", "w2", CodeRejected)
-		checkCode(t, c, "k", "w3", CodeVoided)
-		checkCode(t, c, "k", "right", CodeVoided)
+		checkCode(t, c, "k", "w1", care.CodeRejected)
+		checkCode(t, c, "k", "w2", care.CodeRejected)
+		checkCode(t, c, "k", "w3", care.CodeVoided)
+		checkCode(t, c, "k", "right", care.CodeVoided)
 		// A new code replaces the voided one and its count.
 		if err := c.Put(context.Background(), "k", "again", 10*time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		checkCode(t, c, "k", "right", CodeRejected)
-		checkCode(t, c, "k", "again", CodeAccepted)
+		checkCode(t, c, "k", "right", care.CodeRejected)
+		checkCode(t, c, "k", "again", care.CodeAccepted)
 	})
 }
 
@@ -78,12 +79,12 @@ func TestCodesExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 		clk.Advance(10*time.Minute - time.Millisecond)
-		checkCode(t, c, "k", "wrong", CodeRejected)
+		checkCode(t, c, "k", "wrong", care.CodeRejected)
 		clk.Advance(time.Millisecond)
-		checkCode(t, c, "k", "h", CodeExpired)
-		checkCode(t, c, "k", "h", CodeExpired) // counted nothing
+		checkCode(t, c, "k", "h", care.CodeExpired)
+		checkCode(t, c, "k", "h", care.CodeExpired) // counted nothing
 		clk.Advance(codeRetention)
-		checkCode(t, c, "k", "h", CodeAbsent)
+		checkCode(t, c, "k", "h", care.CodeAbsent)
 	})
 }
 
@@ -97,7 +98,7 @@ func TestCodesOneWinnerAmongRacingAnswers(t *testing.T) {
 		var (
 			wg       sync.WaitGroup
 			mu       sync.Mutex
-			outcomes = map[CodeOutcome]int{}
+			outcomes = map[care.CodeOutcome]int{}
 		)
 		for i := 0; i < 10; i++ {
 			wg.Add(1)
@@ -113,7 +114,7 @@ func TestCodesOneWinnerAmongRacingAnswers(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if outcomes[CodeAccepted] != 1 || outcomes[CodeAbsent] != 9 {
+		if outcomes[care.CodeAccepted] != 1 || outcomes[care.CodeAbsent] != 9 {
 			t.Fatalf("10 racing correct answers: %v; want 1 accepted, 9 absent", outcomes)
 		}
 	})

@@ -3,6 +3,8 @@ package kv
 import (
 	"context"
 	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
 )
 
 // Each seam asks Redis while Resilient says it is up; when the call fails
@@ -45,7 +47,7 @@ func (c resilientCodes) Put(ctx context.Context, key, codeHash string, ttl time.
 	return c.fallback.Put(ctx, key, codeHash, ttl)
 }
 
-func (c resilientCodes) Check(ctx context.Context, key, codeHash string, maxTries int) (CodeOutcome, error) {
+func (c resilientCodes) Check(ctx context.Context, key, codeHash string, maxTries int) (care.CodeOutcome, error) {
 	if c.r.useRedis() {
 		o, err := c.redis.Check(ctx, key, codeHash, maxTries)
 		if !c.r.failed(ctx, err) {

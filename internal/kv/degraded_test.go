@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -166,7 +167,7 @@ func TestResilientFallsBackAndRecovers(t *testing.T) {
 	if err := r.Codes().Put(ctx, "verify:u1", "h", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := r.Codes().Check(ctx, "verify:u1", "h", 3); got != CodeAccepted || err != nil {
+	if got, err := r.Codes().Check(ctx, "verify:u1", "h", 3); got != care.CodeAccepted || err != nil {
 		t.Fatalf("code while degraded: %v, %v", got, err)
 	}
 	p := LockoutPolicy{Max: 2, Window: time.Minute, LockFor: time.Minute}

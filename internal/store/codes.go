@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
 )
 
 // CodePurpose names what a one-time code proves. A user holds at most one
@@ -16,41 +18,6 @@ type CodePurpose string
 const (
 	PurposeEmailVerify CodePurpose = "EMAIL_VERIFY"
 )
-
-// CodeOutcome is what presenting a one-time code achieved.
-type CodeOutcome int
-
-// Outcomes of CheckCode.
-const (
-	// CodeAccepted: the code matched and is now used up.
-	CodeAccepted CodeOutcome = iota
-	// CodeRejected: the code did not match; tries remain.
-	CodeRejected
-	// CodeVoided: too many wrong tries; the code no longer works at all.
-	CodeVoided
-	// CodeExpired: the code outlived its lifetime.
-	CodeExpired
-	// CodeAbsent: no code was issued, or it was already used.
-	CodeAbsent
-)
-
-// String names the outcome, for test failures and logs.
-func (o CodeOutcome) String() string {
-	switch o {
-	case CodeAccepted:
-		return "accepted"
-	case CodeRejected:
-		return "rejected"
-	case CodeVoided:
-		return "voided"
-	case CodeExpired:
-		return "expired"
-	case CodeAbsent:
-		return "absent"
-	default:
-		return fmt.Sprintf("CodeOutcome(%d)", int(o))
-	}
-}
 
 // CooldownError refuses a new code requested before the previous one's
 // cooldown has passed.
@@ -111,8 +78,8 @@ func (s *Store) IssueCode(ctx context.Context, req CodeRequest) error {
 // up; a mismatch counts a wrong try, and the maxTries-th wrong try voids the
 // code until a new one is issued. Expired, voided and absent codes count
 // nothing. The error reports only database failures.
-func (s *Store) CheckCode(ctx context.Context, userID string, purpose CodePurpose, codeHash string, maxTries int) (CodeOutcome, error) {
-	outcome := CodeAbsent
+func (s *Store) CheckCode(ctx context.Context, userID string, purpose CodePurpose, codeHash string, maxTries int) (care.CodeOutcome, error) {
+	outcome := care.CodeAbsent
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := ts(s.now())
 		// Each statement locks the row it changes, so of two racing correct
@@ -126,7 +93,7 @@ func (s *Store) CheckCode(ctx context.Context, userID string, purpose CodePurpos
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n > 0 {
-			outcome = CodeAccepted
+			outcome = care.CodeAccepted
 			return nil
 		}
 		var tries int
@@ -135,10 +102,10 @@ func (s *Store) CheckCode(ctx context.Context, userID string, purpose CodePurpos
 			RETURNING attempts`, userID, string(purpose), maxTries, now).Scan(&tries)
 		switch err = mapErr(err); {
 		case err == nil && tries >= maxTries:
-			outcome = CodeVoided
+			outcome = care.CodeVoided
 			return nil
 		case err == nil:
-			outcome = CodeRejected
+			outcome = care.CodeRejected
 			return nil
 		case !errors.Is(err, ErrNotFound):
 			return err
@@ -149,18 +116,18 @@ func (s *Store) CheckCode(ctx context.Context, userID string, purpose CodePurpos
 			WHERE user_id = $1 AND purpose = $2`, userID, string(purpose)).Scan(&tries, timeCol{&expiresAt})
 		switch err = mapErr(err); {
 		case errors.Is(err, ErrNotFound):
-			outcome = CodeAbsent
+			outcome = care.CodeAbsent
 		case err != nil:
 			return err
 		case tries >= maxTries:
-			outcome = CodeVoided
+			outcome = care.CodeVoided
 		default:
-			outcome = CodeExpired
+			outcome = care.CodeExpired
 		}
 		return nil
 	})
 	if err != nil {
-		return CodeAbsent, fmt.Errorf("store: check code: %w", err)
+		return care.CodeAbsent, fmt.Errorf("store: check code: %w", err)
 	}
 	return outcome, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
@@ -37,7 +38,7 @@ func TestIssueCodeCooldown(t *testing.T) {
 			t.Fatalf("cooldown until %v, want %v", cd.Until, want)
 		}
 		// The refused request changed nothing: the first code still works.
-		if got, err := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "second", 5); err != nil || got != store.CodeRejected {
+		if got, err := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "second", 5); err != nil || got != care.CodeRejected {
 			t.Fatalf("refused code = %v, %v; want rejected", got, err)
 		}
 		clk.Advance(20 * time.Second)
@@ -45,10 +46,10 @@ func TestIssueCodeCooldown(t *testing.T) {
 			t.Fatalf("code after the cooldown: %v", err)
 		}
 		// The new code replaced the old one and reset the wrong-try count.
-		if got, _ := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "first", 5); got != store.CodeRejected {
+		if got, _ := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "first", 5); got != care.CodeRejected {
 			t.Fatalf("replaced code = %v, want rejected", got)
 		}
-		if got, _ := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "third", 5); got != store.CodeAccepted {
+		if got, _ := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "third", 5); got != care.CodeAccepted {
 			t.Fatalf("new code = %v, want accepted", got)
 		}
 		if err := s.IssueCode(ctx, store.CodeRequest{UserID: "00000000-0000-0000-0000-000000000000",
@@ -62,7 +63,7 @@ func TestCheckCode(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, open openFunc) {
 		ctx := context.Background()
-		check := func(t *testing.T, s *store.Store, userID, h string, want store.CodeOutcome) {
+		check := func(t *testing.T, s *store.Store, userID, h string, want care.CodeOutcome) {
 			t.Helper()
 			got, err := s.CheckCode(ctx, userID, store.PurposeEmailVerify, h, 5)
 			if err != nil || got != want {
@@ -72,12 +73,12 @@ func TestCheckCode(t *testing.T) {
 		t.Run("accepted once", func(t *testing.T) {
 			s := open(t, clock.NewFake(t0))
 			u := newUser(t, s, "a@example.com")
-			check(t, s, u.ID, "good", store.CodeAbsent)
+			check(t, s, u.ID, "good", care.CodeAbsent)
 			if err := s.IssueCode(ctx, codeRequest(u.ID, "good")); err != nil {
 				t.Fatal(err)
 			}
-			check(t, s, u.ID, "good", store.CodeAccepted)
-			check(t, s, u.ID, "good", store.CodeAbsent)
+			check(t, s, u.ID, "good", care.CodeAccepted)
+			check(t, s, u.ID, "good", care.CodeAbsent)
 		})
 		t.Run("fifth wrong try voids", func(t *testing.T) {
 			s := open(t, clock.NewFake(t0))
@@ -86,10 +87,10 @@ func TestCheckCode(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i < 4; i++ {
-				check(t, s, u.ID, "bad", store.CodeRejected)
+				check(t, s, u.ID, "bad", care.CodeRejected)
 			}
-			check(t, s, u.ID, "bad", store.CodeVoided)
-			check(t, s, u.ID, "good", store.CodeVoided)
+			check(t, s, u.ID, "bad", care.CodeVoided)
+			check(t, s, u.ID, "good", care.CodeVoided)
 		})
 		t.Run("expires", func(t *testing.T) {
 			clk := clock.NewFake(t0)
@@ -99,10 +100,10 @@ func TestCheckCode(t *testing.T) {
 				t.Fatal(err)
 			}
 			clk.Advance(5*time.Minute - time.Second)
-			check(t, s, u.ID, "bad", store.CodeRejected)
+			check(t, s, u.ID, "bad", care.CodeRejected)
 			clk.Advance(time.Second)
-			check(t, s, u.ID, "good", store.CodeExpired)
-			check(t, s, u.ID, "bad", store.CodeExpired)
+			check(t, s, u.ID, "good", care.CodeExpired)
+			check(t, s, u.ID, "bad", care.CodeExpired)
 		})
 		t.Run("bound to user and purpose", func(t *testing.T) {
 			s := open(t, clock.NewFake(t0))
@@ -111,11 +112,11 @@ func TestCheckCode(t *testing.T) {
 			if err := s.IssueCode(ctx, codeRequest(a.ID, "good")); err != nil {
 				t.Fatal(err)
 			}
-			check(t, s, b.ID, "good", store.CodeAbsent)
-			if got, _ := s.CheckCode(ctx, a.ID, "PHONE_VERIFY", "good", 5); got != store.CodeAbsent {
+			check(t, s, b.ID, "good", care.CodeAbsent)
+			if got, _ := s.CheckCode(ctx, a.ID, "PHONE_VERIFY", "good", 5); got != care.CodeAbsent {
 				t.Fatalf("other purpose = %v, want absent", got)
 			}
-			check(t, s, a.ID, "good", store.CodeAccepted)
+			check(t, s, a.ID, "good", care.CodeAccepted)
 		})
 	})
 }
