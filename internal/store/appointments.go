@@ -435,7 +435,7 @@ func (s *Store) UpdateSeries(ctx context.Context, seriesID string, from time.Tim
 // CancelSeries cancels every open occurrence of a series starting at or
 // after from, and returns how many it cancelled.
 func (s *Store) CancelSeries(ctx context.Context, seriesID string, from time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE appointments SET status = $3, updated_at = $4
+	res, err := s.wq(ctx).ExecContext(ctx, `UPDATE appointments SET status = $3, updated_at = $4
 		WHERE recurring_series_id = $1 AND start_time >= $2 AND status IN ($5, $6)`,
 		seriesID, ts(from), care.AppointmentCancelled, ts(s.now()), care.AppointmentScheduled,
 		care.AppointmentConfirmed)
@@ -459,7 +459,7 @@ func (s *Store) DeleteAppointment(ctx context.Context, id string) error {
 // scheduled or confirmed appointment starting in [from, to), earliest
 // first, with what a reminder needs to say about it.
 func (s *Store) AppointmentsStartingBetween(ctx context.Context, from, to time.Time) ([]care.AppointmentReminderSource, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT a.id, a.care_recipient_id, cr.family_id, a.title,
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT a.id, a.care_recipient_id, cr.family_id, a.title,
 		cr.timezone, a.start_time, a.reminder_minutes, a.updated_at
 		FROM appointments a JOIN care_recipients cr ON cr.id = a.care_recipient_id
 		WHERE a.start_time >= $1 AND a.start_time < $2 AND a.status IN ($3, $4)

@@ -32,7 +32,7 @@ func scanCareRecipient(row interface{ Scan(...any) error }) (*care.CareRecipient
 
 // CareRecipient loads a care recipient by id.
 func (s *Store) CareRecipient(ctx context.Context, id string) (*care.CareRecipient, error) {
-	c, err := scanCareRecipient(s.r.QueryRowContext(ctx, `SELECT `+careRecipientColumns+`
+	c, err := scanCareRecipient(s.rq(ctx).QueryRowContext(ctx, `SELECT `+careRecipientColumns+`
 		FROM care_recipients WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: care recipient %s: %w", id, err)
@@ -44,7 +44,7 @@ func (s *Store) CareRecipient(ctx context.Context, id string) (*care.CareRecipie
 // timestamps are assigned here.
 func (s *Store) CreateCareRecipient(ctx context.Context, c care.CareRecipient) (*care.CareRecipient, error) {
 	now := ts(s.now())
-	out, err := scanCareRecipient(s.w.QueryRowContext(ctx, `INSERT INTO care_recipients (id,
+	out, err := scanCareRecipient(s.wq(ctx).QueryRowContext(ctx, `INSERT INTO care_recipients (id,
 		family_id, full_name, preferred_name, date_of_birth, photo_url, blood_type, allergies,
 		conditions, notes, primary_hospital, hospital_address, insurance_provider,
 		insurance_policy_no, timezone, created_at, updated_at)
@@ -71,7 +71,7 @@ func (s *Store) CareRecipients(ctx context.Context, familyID string) ([]care.Car
 // careRecipientsWhere lists the care recipients matching a condition, grouped
 // by family and ordered by name.
 func (s *Store) careRecipientsWhere(ctx context.Context, where string, args ...any) (map[string][]care.CareRecipient, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+careRecipientColumns+` FROM care_recipients
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+careRecipientColumns+` FROM care_recipients
 		WHERE `+where+` ORDER BY full_name, id`, args...)
 	if err != nil {
 		return nil, mapErr(err)

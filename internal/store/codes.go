@@ -48,7 +48,7 @@ func (s *Store) IssueCode(ctx context.Context, req CodeRequest) error {
 	now := s.now()
 	// The conditional upsert makes the cooldown check and the replacement
 	// one atomic step, so two racing requests cannot both send a code.
-	res, err := s.w.ExecContext(ctx, `INSERT INTO one_time_codes (user_id, purpose, code_hash,
+	res, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO one_time_codes (user_id, purpose, code_hash,
 		attempts, sent_at, expires_at) VALUES ($1, $2, $3, 0, $4, $5)
 		ON CONFLICT (user_id, purpose) DO UPDATE SET code_hash = excluded.code_hash,
 			attempts = 0, sent_at = excluded.sent_at, expires_at = excluded.expires_at
@@ -66,7 +66,7 @@ func (s *Store) IssueCode(ctx context.Context, req CodeRequest) error {
 		return nil
 	}
 	var sentAt time.Time
-	err = s.w.QueryRowContext(ctx, `SELECT sent_at FROM one_time_codes WHERE user_id = $1 AND purpose = $2`,
+	err = s.wq(ctx).QueryRowContext(ctx, `SELECT sent_at FROM one_time_codes WHERE user_id = $1 AND purpose = $2`,
 		req.UserID, string(req.Purpose)).Scan(timeCol{&sentAt})
 	if err != nil {
 		return fmt.Errorf("store: issue code: read cooldown: %w", mapErr(err))

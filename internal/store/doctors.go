@@ -24,7 +24,7 @@ func scanDoctor(row interface{ Scan(...any) error }) (*care.Doctor, error) {
 // CreateDoctor adds a doctor to d.CareRecipientID; the id and timestamps are
 // assigned here.
 func (s *Store) CreateDoctor(ctx context.Context, d care.Doctor) (*care.Doctor, error) {
-	out, err := scanDoctor(s.w.QueryRowContext(ctx, `INSERT INTO doctors (id, care_recipient_id,
+	out, err := scanDoctor(s.wq(ctx).QueryRowContext(ctx, `INSERT INTO doctors (id, care_recipient_id,
 		name, specialty, phone, fax, email, address, notes, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING `+doctorColumns,
 		newID(), d.CareRecipientID, d.Name, d.Specialty, d.Phone, d.Fax, d.Email, d.Address,
@@ -37,7 +37,7 @@ func (s *Store) CreateDoctor(ctx context.Context, d care.Doctor) (*care.Doctor, 
 
 // Doctor loads a doctor by id.
 func (s *Store) Doctor(ctx context.Context, id string) (*care.Doctor, error) {
-	d, err := scanDoctor(s.r.QueryRowContext(ctx, `SELECT `+doctorColumns+` FROM doctors WHERE id = $1`, id))
+	d, err := scanDoctor(s.rq(ctx).QueryRowContext(ctx, `SELECT `+doctorColumns+` FROM doctors WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: doctor %s: %w", id, err)
 	}
@@ -46,7 +46,7 @@ func (s *Store) Doctor(ctx context.Context, id string) (*care.Doctor, error) {
 
 // Doctors lists a care recipient's doctors by name.
 func (s *Store) Doctors(ctx context.Context, careRecipientID string) ([]care.Doctor, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+doctorColumns+` FROM doctors
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+doctorColumns+` FROM doctors
 		WHERE care_recipient_id = $1 ORDER BY name, id`, careRecipientID)
 	if err != nil {
 		return nil, fmt.Errorf("store: doctors: %w", mapErr(err))

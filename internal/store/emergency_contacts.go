@@ -70,7 +70,7 @@ func (s *Store) clearPrimaryContact(ctx context.Context, tx *sql.Tx, careRecipie
 
 // EmergencyContact loads an emergency contact by id.
 func (s *Store) EmergencyContact(ctx context.Context, id string) (*care.EmergencyContact, error) {
-	c, err := scanEmergencyContact(s.r.QueryRowContext(ctx, `SELECT `+emergencyContactColumns+`
+	c, err := scanEmergencyContact(s.rq(ctx).QueryRowContext(ctx, `SELECT `+emergencyContactColumns+`
 		FROM emergency_contacts WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: emergency contact %s: %w", id, err)
@@ -80,7 +80,7 @@ func (s *Store) EmergencyContact(ctx context.Context, id string) (*care.Emergenc
 
 // EmergencyContacts lists a care recipient's contacts, the primary one first.
 func (s *Store) EmergencyContacts(ctx context.Context, careRecipientID string) ([]care.EmergencyContact, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+emergencyContactColumns+` FROM emergency_contacts
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+emergencyContactColumns+` FROM emergency_contacts
 		WHERE care_recipient_id = $1 ORDER BY is_primary DESC, name, id`, careRecipientID)
 	if err != nil {
 		return nil, fmt.Errorf("store: emergency contacts: %w", mapErr(err))

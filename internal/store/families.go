@@ -68,7 +68,7 @@ func (s *Store) CreateFamily(ctx context.Context, name, creatorID string, nickna
 
 // Family loads a family by id.
 func (s *Store) Family(ctx context.Context, id string) (*care.Family, error) {
-	f, err := scanFamily(s.r.QueryRowContext(ctx, `SELECT `+familyColumns+` FROM families WHERE id = $1`, id))
+	f, err := scanFamily(s.rq(ctx).QueryRowContext(ctx, `SELECT `+familyColumns+` FROM families WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: family %s: %w", id, err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) Family(ctx context.Context, id string) (*care.Family, error) {
 
 // RenameFamily changes a family's name.
 func (s *Store) RenameFamily(ctx context.Context, id, name string) (*care.Family, error) {
-	f, err := scanFamily(s.w.QueryRowContext(ctx, `UPDATE families SET name = $2, updated_at = $3
+	f, err := scanFamily(s.wq(ctx).QueryRowContext(ctx, `UPDATE families SET name = $2, updated_at = $3
 		WHERE id = $1 RETURNING `+familyColumns, id, name, ts(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("store: rename family: %w", err)
@@ -94,7 +94,7 @@ func (s *Store) DeleteFamily(ctx context.Context, id string) error {
 // deleteByID deletes one row of table; ErrNotFound when there is none.
 // table is always a constant from this package.
 func (s *Store) deleteByID(ctx context.Context, table, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM `+table+` WHERE id = $1`, id)
+	res, err := s.wq(ctx).ExecContext(ctx, `DELETE FROM `+table+` WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("store: delete from %s: %w", table, mapErr(err))
 	}
@@ -113,7 +113,7 @@ const userFamiliesFilter = `family_id IN (SELECT family_id FROM family_members
 // UserFamilies lists the families in which the user is an active member, with
 // the user's role and the family's care recipients.
 func (s *Store) UserFamilies(ctx context.Context, userID string) ([]care.FamilySummary, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT f.id, f.name, m.role FROM family_members m
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT f.id, f.name, m.role FROM family_members m
 		JOIN families f ON f.id = m.family_id
 		WHERE m.user_id = $1 AND m.is_active = TRUE ORDER BY f.created_at, f.id`, userID)
 	if err != nil {
@@ -144,7 +144,7 @@ func (s *Store) UserFamilies(ctx context.Context, userID string) ([]care.FamilyS
 // FamilyListings lists the families in which the user is an active member,
 // each with the user's role, its active members and its care recipients.
 func (s *Store) FamilyListings(ctx context.Context, userID string) ([]care.FamilyListing, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("f.", familyColumns)+`, m.role
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("f.", familyColumns)+`, m.role
 		FROM family_members m JOIN families f ON f.id = m.family_id
 		WHERE m.user_id = $1 AND m.is_active = TRUE ORDER BY f.created_at, f.id`, userID)
 	if err != nil {

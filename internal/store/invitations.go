@@ -126,7 +126,7 @@ func (s *Store) expireInvitations(ctx context.Context, q querier, where string, 
 // Invitation loads an invitation by id, as it stands by the clock: a pending
 // invitation whose time ran out reads as EXPIRED.
 func (s *Store) Invitation(ctx context.Context, id string) (*care.Invitation, error) {
-	inv, err := scanInvitation(s.r.QueryRowContext(ctx, `SELECT `+invitationColumns+`
+	inv, err := scanInvitation(s.rq(ctx).QueryRowContext(ctx, `SELECT `+invitationColumns+`
 		FROM family_invitations WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: invitation %s: %w", id, err)
@@ -139,7 +139,7 @@ func (s *Store) Invitation(ctx context.Context, id string) (*care.Invitation, er
 
 // PendingInvitations lists a family's open invitations, newest first.
 func (s *Store) PendingInvitations(ctx context.Context, familyID string) ([]care.Invitation, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+invitationColumns+` FROM family_invitations
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+invitationColumns+` FROM family_invitations
 		WHERE family_id = $1 AND status = $2 AND expires_at > $3 ORDER BY created_at DESC, id`,
 		familyID, care.InvitationPending, ts(s.now()))
 	if err != nil {
@@ -166,7 +166,7 @@ func (s *Store) PendingInvitations(ctx context.Context, familyID string) ([]care
 func (s *Store) InvitationDetails(ctx context.Context, tokenHash string) (*care.InvitationDetails, error) {
 	var d care.InvitationDetails
 	var inviter *string
-	err := s.r.QueryRowContext(ctx, `SELECT i.id, i.family_id, f.name, u.full_name, i.role, i.email,
+	err := s.rq(ctx).QueryRowContext(ctx, `SELECT i.id, i.family_id, f.name, u.full_name, i.role, i.email,
 		i.status, i.expires_at FROM family_invitations i JOIN families f ON f.id = i.family_id
 		LEFT JOIN users u ON u.id = i.invited_by_id WHERE i.token_hash = $1`, tokenHash).
 		Scan(&d.ID, &d.FamilyID, &d.FamilyName, &inviter, &d.Role, &d.Email, &d.Status, timeCol{&d.ExpiresAt})

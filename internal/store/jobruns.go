@@ -19,7 +19,7 @@ type JobRun struct {
 
 // RecordJobRun appends to the job-run log.
 func (s *Store) RecordJobRun(ctx context.Context, r JobRun) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO job_runs (id, job, started_at, duration_ms, items, status, error)
+	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO job_runs (id, job, started_at, duration_ms, items, status, error)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, newID(), r.Job, ts(r.StartedAt), r.DurationMS, r.Items, r.Status, r.Error)
 	if err != nil {
 		return fmt.Errorf("store: record job run: %w", err)
@@ -29,7 +29,7 @@ func (s *Store) RecordJobRun(ctx context.Context, r JobRun) error {
 
 // LastJobRuns returns the latest run of each job.
 func (s *Store) LastJobRuns(ctx context.Context) ([]JobRun, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.job, r.started_at, r.duration_ms, r.items, r.status, r.error
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT r.id, r.job, r.started_at, r.duration_ms, r.items, r.status, r.error
 		FROM job_runs r JOIN (SELECT job, MAX(started_at) AS started_at FROM job_runs GROUP BY job) l
 		ON l.job = r.job AND l.started_at = r.started_at ORDER BY r.job`)
 	if err != nil {
@@ -70,7 +70,7 @@ func scanDeadLetter(row interface{ Scan(...any) error }) (*DeadLetter, error) {
 
 // AddDeadLetter records a job that failed for good.
 func (s *Store) AddDeadLetter(ctx context.Context, d DeadLetter) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO dead_letters (id, job_id, kind, queue, args, error, attempts, created_at)
+	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO dead_letters (id, job_id, kind, queue, args, error, attempts, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, newID(), d.JobID, d.Kind, d.Queue, d.Args, d.Error, d.Attempts, ts(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: add dead letter: %w", err)
@@ -80,7 +80,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d DeadLetter) error {
 
 // DeadLetters lists dead letters, newest first.
 func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]DeadLetter, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters
 		ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("store: dead letters: %w", err)
@@ -90,7 +90,7 @@ func (s *Store) DeadLetters(ctx context.Context, limit, offset int) ([]DeadLette
 
 // DeadLetter loads one dead letter.
 func (s *Store) DeadLetter(ctx context.Context, id string) (*DeadLetter, error) {
-	d, err := scanDeadLetter(s.r.QueryRowContext(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = $1`, id))
+	d, err := scanDeadLetter(s.rq(ctx).QueryRowContext(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: dead letter: %w", err)
 	}
@@ -99,7 +99,7 @@ func (s *Store) DeadLetter(ctx context.Context, id string) (*DeadLetter, error) 
 
 // MarkDeadLetterRetried stamps a dead letter as sent back to its queue.
 func (s *Store) MarkDeadLetterRetried(ctx context.Context, id string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE dead_letters SET retried_at = $2 WHERE id = $1`, id, ts(s.now()))
+	res, err := s.wq(ctx).ExecContext(ctx, `UPDATE dead_letters SET retried_at = $2 WHERE id = $1`, id, ts(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: retry dead letter: %w", err)
 	}
@@ -108,7 +108,7 @@ func (s *Store) MarkDeadLetterRetried(ctx context.Context, id string) error {
 
 // CountDeadLetters counts dead letters not yet retried, and those created since.
 func (s *Store) CountDeadLetters(ctx context.Context, since time.Time) (open, recent int, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT
+	err = s.rq(ctx).QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(CASE WHEN retried_at IS NULL THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN created_at > $1 THEN 1 ELSE 0 END), 0) FROM dead_letters`, ts(since)).Scan(&open, &recent)
 	if err != nil {

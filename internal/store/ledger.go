@@ -60,7 +60,7 @@ func scanLedger(row interface{ Scan(...any) error }) (*LedgerEntry, error) {
 // Watermark returns how far the named planner has planned; ok is false
 // before its first run.
 func (s *Store) Watermark(ctx context.Context, name string) (t time.Time, ok bool, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT watermark FROM planner_state WHERE name = $1`, name).Scan(timeCol{&t})
+	err = s.rq(ctx).QueryRowContext(ctx, `SELECT watermark FROM planner_state WHERE name = $1`, name).Scan(timeCol{&t})
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -189,7 +189,7 @@ func doneAt(status, now string) any {
 // NextFireAt returns the earliest fire time of a planned entry, or nil.
 func (s *Store) NextFireAt(ctx context.Context) (*time.Time, error) {
 	var t *time.Time
-	err := s.r.QueryRowContext(ctx, `SELECT MIN(fire_at) FROM reminder_ledger WHERE status = $1`,
+	err := s.rq(ctx).QueryRowContext(ctx, `SELECT MIN(fire_at) FROM reminder_ledger WHERE status = $1`,
 		LedgerPlanned).Scan(nullTimeCol{&t})
 	if err != nil {
 		return nil, fmt.Errorf("store: next fire time: %w", err)
@@ -267,7 +267,7 @@ func (s *Store) LedgerEntriesTx(ctx context.Context, tx *sql.Tx, keys []string) 
 
 // LedgerCounts counts ledger entries by status.
 func (s *Store) LedgerCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM reminder_ledger GROUP BY status`)
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT status, COUNT(*) FROM reminder_ledger GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: ledger counts: %w", err)
 	}

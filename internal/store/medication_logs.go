@@ -128,7 +128,7 @@ func (s *Store) LogDose(ctx context.Context, medicationID string, e care.DoseEnt
 // MedicationLogAt loads the log of a medication's dose at scheduledTime;
 // ErrNotFound when the dose has none.
 func (s *Store) MedicationLogAt(ctx context.Context, medicationID string, scheduledTime time.Time) (*care.MedicationLog, error) {
-	l, err := scanMedicationLog(s.r.QueryRowContext(ctx, medicationLogSelect+`
+	l, err := scanMedicationLog(s.rq(ctx).QueryRowContext(ctx, medicationLogSelect+`
 		WHERE l.medication_id = $1 AND l.scheduled_time = $2`, medicationID, ts(scheduledTime)))
 	if err != nil {
 		return nil, fmt.Errorf("store: medication log: %w", err)

@@ -31,7 +31,7 @@ func scanMedication(row interface{ Scan(...any) error }) (*care.Medication, erro
 // CreateMedication adds a medication to m.CareRecipientID; the id and
 // timestamps are assigned here. ErrReference when the care recipient is gone.
 func (s *Store) CreateMedication(ctx context.Context, m care.Medication) (*care.Medication, error) {
-	out, err := scanMedication(s.w.QueryRowContext(ctx, `INSERT INTO medications (id,
+	out, err := scanMedication(s.wq(ctx).QueryRowContext(ctx, `INSERT INTO medications (id,
 		care_recipient_id, name, generic_name, dosage, form, frequency, times_per_day,
 		scheduled_times, instructions, prescribed_by, pharmacy, pharmacy_phone, current_supply,
 		refill_at, last_refill_date, is_active, start_date, end_date, notes, created_at, updated_at)
@@ -49,7 +49,7 @@ func (s *Store) CreateMedication(ctx context.Context, m care.Medication) (*care.
 
 // Medication loads a medication by id.
 func (s *Store) Medication(ctx context.Context, id string) (*care.Medication, error) {
-	m, err := scanMedication(s.r.QueryRowContext(ctx, `SELECT `+medicationColumns+`
+	m, err := scanMedication(s.rq(ctx).QueryRowContext(ctx, `SELECT `+medicationColumns+`
 		FROM medications WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: medication %s: %w", id, err)
@@ -64,7 +64,7 @@ func (s *Store) Medications(ctx context.Context, careRecipientID string, activeO
 	if activeOnly {
 		q += ` AND is_active = TRUE`
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY name, id`, careRecipientID)
+	rows, err := s.rq(ctx).QueryContext(ctx, q+` ORDER BY name, id`, careRecipientID)
 	if err != nil {
 		return nil, fmt.Errorf("store: medications: %w", mapErr(err))
 	}
@@ -124,7 +124,7 @@ func (s *Store) DeleteMedication(ctx context.Context, id string) error {
 // taken at fixed times (all but AS_NEEDED), with its care recipient's zone
 // and family, for the reminder engine.
 func (s *Store) ActiveMedicationSchedules(ctx context.Context) ([]care.MedicationSchedule, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT m.id, m.care_recipient_id, c.family_id, m.name,
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT m.id, m.care_recipient_id, c.family_id, m.name,
 		m.dosage, c.timezone, m.scheduled_times, m.start_date, m.end_date
 		FROM medications m JOIN care_recipients c ON c.id = m.care_recipient_id
 		WHERE m.is_active = TRUE AND m.frequency <> $1 ORDER BY m.id`, care.FrequencyAsNeeded)

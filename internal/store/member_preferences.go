@@ -10,7 +10,7 @@ import (
 // MembersWithPreferences lists a family's active members whose accounts are
 // active, each with the account's preferences, for notification routing.
 func (s *Store) MembersWithPreferences(ctx context.Context, familyID string) ([]care.Member, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("m.", memberColumns)+`, u.preferences
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("m.", memberColumns)+`, u.preferences
 		FROM family_members m JOIN users u ON u.id = m.user_id
 		WHERE m.family_id = $1 AND m.is_active = TRUE AND u.status = 'ACTIVE'
 		ORDER BY m.joined_at, m.id`, familyID)

@@ -42,7 +42,7 @@ func scanMemberWithUser(row interface{ Scan(...any) error }) (*care.Member, erro
 
 // MemberOf returns the user's active membership in a family, or ErrNotFound.
 func (s *Store) MemberOf(ctx context.Context, familyID, userID string) (*care.Member, error) {
-	m, err := scanMember(s.r.QueryRowContext(ctx, `SELECT `+memberColumns+` FROM family_members
+	m, err := scanMember(s.rq(ctx).QueryRowContext(ctx, `SELECT `+memberColumns+` FROM family_members
 		WHERE family_id = $1 AND user_id = $2 AND is_active = TRUE`, familyID, userID))
 	if err != nil {
 		return nil, fmt.Errorf("store: membership: %w", err)
@@ -62,7 +62,7 @@ func (s *Store) Members(ctx context.Context, familyID string) ([]care.Member, er
 // membersWhere lists active members with their users matching a condition on
 // family_members m, grouped by family.
 func (s *Store) membersWhere(ctx context.Context, where string, args ...any) (map[string][]care.Member, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("m.", memberColumns)+`, `+memberUserColumns+`
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("m.", memberColumns)+`, `+memberUserColumns+`
 		FROM family_members m JOIN users u ON u.id = m.user_id
 		WHERE m.is_active = TRUE AND `+where+` ORDER BY m.joined_at, m.id`, args...)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Store) membersWhere(ctx context.Context, where string, args ...any) (ma
 
 // Member loads an active member of a family, with their user, by membership id.
 func (s *Store) Member(ctx context.Context, familyID, memberID string) (*care.Member, error) {
-	m, err := scanMemberWithUser(s.r.QueryRowContext(ctx, `SELECT `+prefixed("m.", memberColumns)+`, `+
+	m, err := scanMemberWithUser(s.rq(ctx).QueryRowContext(ctx, `SELECT `+prefixed("m.", memberColumns)+`, `+
 		memberUserColumns+` FROM family_members m JOIN users u ON u.id = m.user_id
 		WHERE m.id = $1 AND m.family_id = $2 AND m.is_active = TRUE`, memberID, familyID))
 	if err != nil {

@@ -88,7 +88,7 @@ func (s *Store) UserNotifications(ctx context.Context, userID string, q Notifica
 	if q.UnreadOnly {
 		where += ` AND read = FALSE`
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE `+where+`
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE `+where+`
 		ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, userID, q.Limit, q.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("store: notifications: %w", err)
@@ -99,7 +99,7 @@ func (s *Store) UserNotifications(ctx context.Context, userID string, q Notifica
 // UnreadNotificationCount counts a user's unread notifications.
 func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read = FALSE`,
+	if err := s.rq(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read = FALSE`,
 		userID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: unread count: %w", err)
 	}
@@ -120,7 +120,7 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, userID string, ids []
 			args = append(args, id)
 		}
 	}
-	res, err := s.w.ExecContext(ctx, q, args...)
+	res, err := s.wq(ctx).ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: mark read: %w", mapErr(err))
 	}
@@ -130,7 +130,7 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, userID string, ids []
 
 // Notification loads one of a user's notifications.
 func (s *Store) Notification(ctx context.Context, userID, id string) (*care.Notification, error) {
-	n, err := scanNotification(s.r.QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications
+	n, err := scanNotification(s.rq(ctx).QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications
 		WHERE id = $1 AND user_id = $2`, id, userID))
 	if err != nil {
 		return nil, fmt.Errorf("store: notification: %w", err)

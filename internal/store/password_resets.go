@@ -14,7 +14,7 @@ import (
 // same user stay valid until one of them is used.
 func (s *Store) CreatePasswordReset(ctx context.Context, userID, tokenHash string, ttl time.Duration) error {
 	now := s.now()
-	_, err := s.w.ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at,
+	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at,
 		expires_at) VALUES ($1, $2, $3, $4)`, tokenHash, userID, ts(now), ts(now.Add(ttl)))
 	if err != nil {
 		return fmt.Errorf("store: create password reset: %w", mapErr(err))
@@ -25,7 +25,7 @@ func (s *Store) CreatePasswordReset(ctx context.Context, userID, tokenHash strin
 // PasswordResetUser returns the user a live (unused, unexpired) reset token
 // belongs to. Anything else is ErrNotFound.
 func (s *Store) PasswordResetUser(ctx context.Context, tokenHash string) (*care.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+prefixed("u.", userColumns)+`
+	u, err := scanUser(s.rq(ctx).QueryRowContext(ctx, `SELECT `+prefixed("u.", userColumns)+`
 		FROM password_resets r JOIN users u ON u.id = r.user_id
 		WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2`, tokenHash, ts(s.now())))
 	if err != nil {

@@ -34,7 +34,7 @@ func scanPush(row interface{ Scan(...any) error }) (*PushSubscription, error) {
 // one browser: subscribing it again (possibly as another user on a shared
 // device) replaces its keys and owner.
 func (s *Store) SavePushSubscription(ctx context.Context, p PushSubscription) (*PushSubscription, error) {
-	out, err := scanPush(s.w.QueryRowContext(ctx, `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh,
+	out, err := scanPush(s.wq(ctx).QueryRowContext(ctx, `INSERT INTO push_subscriptions (id, user_id, endpoint, p256dh,
 		auth, platform, device_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (endpoint) DO UPDATE SET user_id = excluded.user_id, p256dh = excluded.p256dh,
 		auth = excluded.auth, platform = excluded.platform, device_name = excluded.device_name
@@ -48,7 +48,7 @@ func (s *Store) SavePushSubscription(ctx context.Context, p PushSubscription) (*
 
 // DeletePushSubscription removes the user's subscription with that endpoint.
 func (s *Store) DeletePushSubscription(ctx context.Context, userID, endpoint string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2`, userID, endpoint)
+	res, err := s.wq(ctx).ExecContext(ctx, `DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2`, userID, endpoint)
 	if err != nil {
 		return fmt.Errorf("store: delete push subscription: %w", err)
 	}
@@ -57,7 +57,7 @@ func (s *Store) DeletePushSubscription(ctx context.Context, userID, endpoint str
 
 // PushSubscriptions lists a user's subscriptions, newest first.
 func (s *Store) PushSubscriptions(ctx context.Context, userID string) ([]PushSubscription, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+pushColumns+` FROM push_subscriptions WHERE user_id = $1
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+pushColumns+` FROM push_subscriptions WHERE user_id = $1
 		ORDER BY created_at DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: push subscriptions: %w", err)

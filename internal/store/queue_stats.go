@@ -15,7 +15,7 @@ type QueueDepth struct {
 // QueueDepths counts the job queue's jobs by queue and state, leaving out
 // completed ones. It needs the job queue's tables (jobs.Migrate).
 func (s *Store) QueueDepths(ctx context.Context) ([]QueueDepth, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT queue, state, COUNT(*) FROM river_job
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT queue, state, COUNT(*) FROM river_job
 		WHERE state <> 'completed' GROUP BY queue, state ORDER BY queue, state`)
 	if err != nil {
 		return nil, fmt.Errorf("store: queue depths: %w", err)

@@ -65,7 +65,7 @@ func (s *Store) CreateSession(ctx context.Context, ns NewSession) (*care.Session
 // ActiveSession loads a session that is neither revoked nor expired, with its
 // user. Anything else is ErrNotFound.
 func (s *Store) ActiveSession(ctx context.Context, sessionID string) (*care.Session, *care.User, error) {
-	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	sess, err := scanSession(s.rq(ctx).QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2`, sessionID, ts(s.now())))
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: active session: %w", err)
@@ -128,7 +128,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash, newHash string,
 
 // SessionByRefreshToken finds the live session a current refresh token belongs to.
 func (s *Store) SessionByRefreshToken(ctx context.Context, hash string) (*care.Session, error) {
-	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+prefixed("s.", sessionColumns)+`
+	sess, err := scanSession(s.rq(ctx).QueryRowContext(ctx, `SELECT `+prefixed("s.", sessionColumns)+`
 		FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
 		WHERE t.token_hash = $1 AND t.rotated_at IS NULL AND s.revoked_at IS NULL`, hash))
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Store) SessionByRefreshToken(ctx context.Context, hash string) (*care.S
 
 // RevokeSession ends one of the user's sessions.
 func (s *Store) RevokeSession(ctx context.Context, userID, sessionID, reason string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sessions SET revoked_at = $3, revoke_reason = $4
+	res, err := s.wq(ctx).ExecContext(ctx, `UPDATE sessions SET revoked_at = $3, revoke_reason = $4
 		WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`, sessionID, userID, ts(s.now()), reason)
 	if err != nil {
 		return fmt.Errorf("store: revoke session: %w", err)
@@ -165,7 +165,7 @@ func (s *Store) revokeUserSessions(ctx context.Context, q querier, userID, keepS
 
 // UserSessions lists the user's live sessions, most recently used first.
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]care.Session, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
 		ORDER BY last_used_at DESC`, userID, ts(s.now()))
 	if err != nil {

@@ -189,7 +189,7 @@ func (s *Store) shiftsWhere(ctx context.Context, where, order string, limit int,
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.rq(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -321,7 +321,7 @@ func (s *Store) UserShifts(ctx context.Context, userID string, q UserShiftsQuery
 // confirmed shift starting in [from, to), earliest first, with what a
 // reminder needs to say about it.
 func (s *Store) ShiftsStartingBetween(ctx context.Context, from, to time.Time) ([]care.ShiftReminderSource, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT sh.id, sh.care_recipient_id, cr.full_name,
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT sh.id, sh.care_recipient_id, cr.full_name,
 		cr.family_id, sh.caregiver_id, cr.timezone, sh.start_time, sh.end_time, sh.updated_at
 		FROM caregiver_shifts sh JOIN care_recipients cr ON cr.id = sh.care_recipient_id
 		WHERE sh.status IN ($1, $2) AND sh.start_time >= $3 AND sh.start_time < $4

@@ -154,8 +154,60 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// inTx runs fn in a write transaction, committing when it returns nil.
+// txKey carries a Store's open write transaction in a context.
+type txKey struct{}
+
+// ambient is the transaction Atomically opened, with the store it belongs to.
+type ambient struct {
+	store *Store
+	tx    *sql.Tx
+}
+
+// txFrom returns the write transaction Atomically opened on s, if ctx carries one.
+func (s *Store) txFrom(ctx context.Context) *sql.Tx {
+	if a, ok := ctx.Value(txKey{}).(ambient); ok && a.store == s {
+		return a.tx
+	}
+	return nil
+}
+
+// wq is where a single-statement write goes: the caller's transaction when
+// there is one, the writer pool otherwise.
+func (s *Store) wq(ctx context.Context) querier {
+	if tx := s.txFrom(ctx); tx != nil {
+		return tx
+	}
+	return s.w
+}
+
+// rq is where a read goes: the caller's transaction when there is one (so it
+// sees its own writes), the reader pool otherwise.
+func (s *Store) rq(ctx context.Context) querier {
+	if tx := s.txFrom(ctx); tx != nil {
+		return tx
+	}
+	return s.r
+}
+
+// Atomically runs fn so that every store call made with the context it is
+// given commits together, or not at all: a state change, the domain events
+// it appends to the outbox and the jobs it enqueues. Nested calls join the
+// outer transaction.
+func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.txFrom(ctx) != nil {
+		return fn(ctx)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, ambient{store: s, tx: tx}))
+	})
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil. Inside
+// Atomically it joins the caller's transaction, which commits later.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if tx := s.txFrom(ctx); tx != nil {
+		return fn(tx)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)

@@ -62,7 +62,7 @@ func (s *Store) createUser(ctx context.Context, q querier, nu NewUser) (*care.Us
 
 // UserByID loads an account.
 func (s *Store) UserByID(ctx context.Context, id string) (*care.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(s.rq(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: user %s: %w", id, err)
 	}
@@ -71,7 +71,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (*care.User, error) {
 
 // UserByEmail loads an account by its normalised email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*care.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
+	u, err := scanUser(s.rq(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
 	if err != nil {
 		return nil, fmt.Errorf("store: user by email: %w", err)
 	}
@@ -137,7 +137,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p UserPatch) (*care.U
 
 // CompleteOnboarding marks the user's onboarding as done.
 func (s *Store) CompleteOnboarding(ctx context.Context, id string) (*care.User, error) {
-	u, err := scanUser(s.w.QueryRowContext(ctx, `UPDATE users SET onboarding_completed = TRUE,
+	u, err := scanUser(s.wq(ctx).QueryRowContext(ctx, `UPDATE users SET onboarding_completed = TRUE,
 		updated_at = $2 WHERE id = $1 RETURNING `+userColumns, id, ts(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("store: complete onboarding: %w", err)
@@ -148,7 +148,7 @@ func (s *Store) CompleteOnboarding(ctx context.Context, id string) (*care.User, 
 // ActivateUser marks the email verified and the account ACTIVE.
 func (s *Store) ActivateUser(ctx context.Context, id string) (*care.User, error) {
 	now := ts(s.now())
-	u, err := scanUser(s.w.QueryRowContext(ctx, `UPDATE users SET status = $2, email_verified = TRUE,
+	u, err := scanUser(s.wq(ctx).QueryRowContext(ctx, `UPDATE users SET status = $2, email_verified = TRUE,
 		email_verified_at = $3, updated_at = $3 WHERE id = $1 RETURNING `+userColumns,
 		id, care.UserActive, now))
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Store) ActivateUser(ctx context.Context, id string) (*care.User, error)
 // lockFor once maxFailures is reached. It returns the updated account.
 func (s *Store) RecordLoginFailure(ctx context.Context, id string, maxFailures int, lockFor time.Duration) (*care.User, error) {
 	now := s.now()
-	u, err := scanUser(s.w.QueryRowContext(ctx, `UPDATE users SET
+	u, err := scanUser(s.wq(ctx).QueryRowContext(ctx, `UPDATE users SET
 		failed_logins = failed_logins + 1,
 		locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END,
 		updated_at = $4
@@ -172,7 +172,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, id string, maxFailures i
 	}
 	if u.LockedUntil != nil && u.FailedLogins >= maxFailures {
 		// The lock has been set; restart the count for the next window.
-		if _, err := s.w.ExecContext(ctx, `UPDATE users SET failed_logins = 0 WHERE id = $1`, id); err != nil {
+		if _, err := s.wq(ctx).ExecContext(ctx, `UPDATE users SET failed_logins = 0 WHERE id = $1`, id); err != nil {
 			return nil, fmt.Errorf("store: reset login failures: %w", err)
 		}
 	}
@@ -182,7 +182,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, id string, maxFailures i
 // RecordLoginSuccess clears failures and stamps the login time.
 func (s *Store) RecordLoginSuccess(ctx context.Context, id string) error {
 	now := ts(s.now())
-	_, err := s.w.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL,
+	_, err := s.wq(ctx).ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL,
 		last_login_at = $2 WHERE id = $1`, id, now)
 	if err != nil {
 		return fmt.Errorf("store: record login: %w", err)
