@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,9 @@ type Store struct {
 	w     *sql.DB
 	r     *sql.DB
 	clock clock.Clock
+	// onEvents, when set, is called after a commit that appended outbox
+	// events, so an in-process dispatcher starts at once instead of polling.
+	onEvents atomic.Pointer[func()]
 }
 
 // Options configures Open.
@@ -157,16 +161,25 @@ type querier interface {
 // txKey carries a Store's open write transaction in a context.
 type txKey struct{}
 
-// ambient is the transaction Atomically opened, with the store it belongs to.
+// ambient is the transaction Atomically opened, with the store it belongs to
+// and whether outbox events were appended in it.
 type ambient struct {
-	store *Store
-	tx    *sql.Tx
+	store    *Store
+	tx       *sql.Tx
+	appended bool
 }
 
 // txFrom returns the write transaction Atomically opened on s, if ctx carries one.
 func (s *Store) txFrom(ctx context.Context) *sql.Tx {
-	if a, ok := ctx.Value(txKey{}).(ambient); ok && a.store == s {
+	if a := s.ambientFrom(ctx); a != nil {
 		return a.tx
+	}
+	return nil
+}
+
+func (s *Store) ambientFrom(ctx context.Context) *ambient {
+	if a, ok := ctx.Value(txKey{}).(*ambient); ok && a.store == s {
+		return a
 	}
 	return nil
 }
@@ -197,9 +210,15 @@ func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) err
 	if s.txFrom(ctx) != nil {
 		return fn(ctx)
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		return fn(context.WithValue(ctx, txKey{}, ambient{store: s, tx: tx}))
+	a := &ambient{store: s}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		a.tx = tx
+		return fn(context.WithValue(ctx, txKey{}, a))
 	})
+	if err == nil && a.appended {
+		s.eventsCommitted()
+	}
+	return err
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil. Inside

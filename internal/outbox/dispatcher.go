@@ -1,0 +1,271 @@
+// Package outbox dispatches the domain events that state changes append to
+// the outbox table in their own transaction. One dispatcher at a time (a
+// lease in the database elects it) hands each event, in commit order, to
+// every consumer at least once; consumers are idempotent by event id. A
+// consumer that fails is retried with backoff and holds back the later
+// events of that family for that consumer only, so a family's events keep
+// their order; after MaxAttempts it gives up on that event and moves on.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/events"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Consumer takes domain events. Handle must be idempotent: the same event
+// may arrive again after a crash or a retry.
+type Consumer interface {
+	Name() string
+	Handle(ctx context.Context, e events.Event) error
+}
+
+// ConsumerFunc adapts a function to Consumer.
+type ConsumerFunc struct {
+	ConsumerName string
+	Fn           func(ctx context.Context, e events.Event) error
+}
+
+// Name returns the consumer's name.
+func (c ConsumerFunc) Name() string { return c.ConsumerName }
+
+// Handle calls Fn.
+func (c ConsumerFunc) Handle(ctx context.Context, e events.Event) error { return c.Fn(ctx, e) }
+
+// ErrPermanent marks a failure that retrying cannot fix; the event is given
+// up at once for that consumer.
+var ErrPermanent = errors.New("permanent failure")
+
+// LeaseName is the lease that elects the dispatching process.
+const LeaseName = "outbox-dispatcher"
+
+// Options tunes a Dispatcher; zero values take the defaults.
+type Options struct {
+	// Poll is how often the outbox is read when nothing signals new events
+	// (events appended by another process). Default 500 ms.
+	Poll time.Duration
+	// Batch is how many events one pass reads. Default 256.
+	Batch int
+	// MaxAttempts per consumer and event before giving up. Default 8.
+	MaxAttempts int
+	// Retention keeps dispatched events this long. Default 72 h.
+	Retention time.Duration
+	// LeaseTTL bounds how long a dead dispatcher holds the lease. Default 15 s.
+	LeaseTTL time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.Batch <= 0 {
+		o.Batch = 256
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	if o.Retention <= 0 {
+		o.Retention = 72 * time.Hour
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 15 * time.Second
+	}
+}
+
+// Dispatcher moves events from the outbox to the consumers.
+type Dispatcher struct {
+	store     *store.Store
+	consumers []Consumer
+	clock     clock.Clock
+	logger    *slog.Logger
+	opts      Options
+	holder    string
+	kick      chan struct{}
+}
+
+// New returns a dispatcher over st for consumers. It registers itself to be
+// woken when this process commits events.
+func New(st *store.Store, clk clock.Clock, logger *slog.Logger, opts Options, consumers ...Consumer) *Dispatcher {
+	opts.defaults()
+	d := &Dispatcher{
+		store: st, consumers: consumers, clock: clk, logger: logger, opts: opts,
+		holder: uuid.NewString(), kick: make(chan struct{}, 1),
+	}
+	st.OnEventsCommitted(d.Kick)
+	return d
+}
+
+// Kick wakes the dispatcher; it never blocks.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches until ctx ends, while this process holds the lease.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	ticker := time.NewTicker(d.opts.Poll)
+	defer ticker.Stop()
+	defer func() {
+		// A clean stop hands the lease over at once.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = d.store.ReleaseLease(rctx, LeaseName, d.holder)
+	}()
+	var lastPrune time.Time
+	for {
+		leader, _, err := d.store.AcquireLease(ctx, LeaseName, d.holder, d.opts.LeaseTTL)
+		if err != nil && ctx.Err() == nil {
+			d.logger.Warn("outbox lease", slog.Any("error", err))
+		}
+		if leader {
+			for {
+				n, err := d.DispatchOnce(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						d.logger.Error("outbox dispatch", slog.Any("error", err))
+					}
+					break
+				}
+				if n < d.opts.Batch {
+					break
+				}
+			}
+			if now := d.clock.Now(); now.Sub(lastPrune) > time.Hour {
+				lastPrune = now
+				if _, err := d.store.PruneOutbox(ctx, now.Add(-d.opts.Retention)); err != nil && ctx.Err() == nil {
+					d.logger.Warn("outbox prune", slog.Any("error", err))
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-d.kick:
+		}
+	}
+}
+
+// DispatchOnce reads one batch of pending events and offers each to every
+// consumer that has not yet taken it. It returns how many events it read.
+func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
+	pending, err := d.store.PendingEvents(ctx, d.opts.Batch)
+	if err != nil || len(pending) == 0 {
+		return 0, err
+	}
+	ids := make([]string, len(pending))
+	for i, p := range pending {
+		ids[i] = p.ID
+	}
+	deliveries, err := d.store.OutboxDeliveries(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	now := d.clock.Now()
+	// held marks (consumer, family) pairs waiting on an earlier event.
+	held := make(map[[2]string]bool)
+	var dispatched []int64
+	for _, p := range pending {
+		var e events.Event
+		if err := json.Unmarshal(p.Envelope, &e); err != nil {
+			// An envelope that cannot be read never will be: record it and move on.
+			d.logger.Error("outbox: unreadable event", slog.String("id", p.ID), slog.Any("error", err))
+			dispatched = append(dispatched, p.Seq)
+			continue
+		}
+		all := true
+		for _, c := range d.consumers {
+			key := [2]string{c.Name(), p.FamilyID}
+			dl := deliveries[[2]string{c.Name(), p.ID}]
+			if dl != nil && dl.Done {
+				continue
+			}
+			if held[key] || (dl != nil && dl.NextAttemptAt != nil && dl.NextAttemptAt.After(now)) {
+				held[key] = true
+				all = false
+				continue
+			}
+			if !d.deliver(ctx, c, e, dl) {
+				held[key] = true
+				all = false
+			}
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+		}
+		if all {
+			dispatched = append(dispatched, p.Seq)
+		}
+	}
+	if err := d.store.MarkDispatched(ctx, dispatched); err != nil {
+		return 0, err
+	}
+	return len(pending), nil
+}
+
+// deliver hands e to c and records the outcome; it reports whether c is done
+// with e (taken, or given up).
+func (d *Dispatcher) deliver(ctx context.Context, c Consumer, e events.Event, dl *OutboxDeliveryState) bool {
+	err := safeHandle(ctx, c, e)
+	if err == nil {
+		if err := d.store.MarkDelivered(ctx, c.Name(), e.ID, false, nil); err != nil {
+			d.logger.Warn("outbox: record delivery", slog.Any("error", err))
+			return false
+		}
+		return true
+	}
+	attempts := 1
+	if dl != nil {
+		attempts = dl.Attempts + 1
+	}
+	msg := err.Error()
+	if errors.Is(err, ErrPermanent) || attempts >= d.opts.MaxAttempts {
+		d.logger.Error("outbox: consumer gave up on event", slog.String("consumer", c.Name()),
+			slog.String("event", e.Type), slog.String("id", e.ID), slog.Int("attempts", attempts), slog.String("error", msg))
+		if err := d.store.MarkDelivered(ctx, c.Name(), e.ID, true, &msg); err != nil {
+			return false
+		}
+		return true
+	}
+	next := d.clock.Now().Add(Backoff(attempts))
+	d.logger.Warn("outbox: consumer failed, will retry", slog.String("consumer", c.Name()),
+		slog.String("event", e.Type), slog.String("id", e.ID), slog.Int("attempt", attempts), slog.String("error", msg))
+	if _, err := d.store.RecordDeliveryFailure(ctx, c.Name(), e.ID, msg, next); err != nil {
+		d.logger.Warn("outbox: record failure", slog.Any("error", err))
+	}
+	return false
+}
+
+// OutboxDeliveryState is what the store remembers of a consumer's attempts.
+type OutboxDeliveryState = store.OutboxDelivery
+
+// safeHandle turns a consumer's panic into an error, so one bad event cannot
+// stop the dispatcher.
+func safeHandle(ctx context.Context, c Consumer, e events.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: consumer %s panicked: %v", ErrPermanent, c.Name(), r)
+		}
+	}()
+	return c.Handle(ctx, e)
+}
+
+// Backoff is the wait before attempt n+1: 1 s doubling to at most 5 min.
+func Backoff(attempt int) time.Duration {
+	d := time.Second
+	for i := 1; i < attempt && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Minute)
+}

@@ -1,0 +1,203 @@
+package outbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/events"
+	"github.com/carecircle/carecircle/internal/outbox"
+	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/store/storetest"
+)
+
+// recorder is a consumer that remembers what it took and fails on demand.
+type recorder struct {
+	name string
+	mu   sync.Mutex
+	got  []string
+	fail map[string]int // event id → failures still to return
+}
+
+func (r *recorder) Name() string { return r.name }
+
+func (r *recorder) Handle(_ context.Context, e events.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail[e.ID] > 0 {
+		r.fail[e.ID]--
+		return errors.New("not now")
+	}
+	r.got = append(r.got, e.ID)
+	return nil
+}
+
+func (r *recorder) seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
+
+func appendEvent(t *testing.T, ctx context.Context, st *store.Store, clk clock.Clock, typ, family string) string {
+	t.Helper()
+	e, err := events.NewEvent(clk, typ, map[string]string{"k": "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.FamilyID = family
+	env, _ := json.Marshal(e)
+	if err := st.AppendEvent(ctx, store.OutboxEvent{ID: e.ID, Type: e.Type, FamilyID: family, Envelope: env}); err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
+}
+
+const (
+	famA = "0190f0a0-0000-7000-8000-00000000000a"
+	famB = "0190f0a0-0000-7000-8000-00000000000b"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestAtomicallyCommitsEventsWithTheChange(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx := context.Background()
+		var kicks int
+		st.OnEventsCommitted(func() { kicks++ })
+
+		boom := errors.New("boom")
+		err := st.Atomically(ctx, func(ctx context.Context) error {
+			appendEvent(t, ctx, st, clk, "medication.logged", famA)
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v", err)
+		}
+		if p, _ := st.PendingEvents(ctx, 10); len(p) != 0 || kicks != 0 {
+			t.Fatalf("rolled back event visible: %d pending, %d kicks", len(p), kicks)
+		}
+		var id string
+		if err := st.Atomically(ctx, func(ctx context.Context) error {
+			id = appendEvent(t, ctx, st, clk, "medication.logged", famA)
+			// Reads inside see the transaction's own writes.
+			if p, err := st.PendingEvents(ctx, 10); err != nil || len(p) != 1 {
+				t.Errorf("inside: %d pending, %v", len(p), err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := st.PendingEvents(ctx, 10)
+		if err != nil || len(p) != 1 || p[0].ID != id || kicks != 1 {
+			t.Fatalf("pending %+v err %v kicks %d", p, err, kicks)
+		}
+	})
+}
+
+func TestDispatcherDeliversOnceInOrderAndRetries(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx := context.Background()
+		a := &recorder{name: "a", fail: map[string]int{}}
+		b := &recorder{name: "b", fail: map[string]int{}}
+		d := outbox.New(st, clk, quiet(), outbox.Options{MaxAttempts: 3}, a, b)
+
+		a1 := appendEvent(t, ctx, st, clk, "timeline.entry.created", famA)
+		a2 := appendEvent(t, ctx, st, clk, "timeline.entry.created", famA)
+		b1 := appendEvent(t, ctx, st, clk, "timeline.entry.created", famB)
+		b.fail[a1] = 1 // b fails a1 once: a2 waits for it, famB does not.
+
+		if _, err := d.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertIDs(t, "a", a.seen(), a1, a2, b1)
+		assertIDs(t, "b", b.seen(), b1)
+		if p, _ := st.PendingEvents(ctx, 10); len(p) != 2 {
+			t.Fatalf("%d pending, want a1 and a2", len(p))
+		}
+		// Before the backoff has passed nothing is retried.
+		if _, err := d.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertIDs(t, "b", b.seen(), b1)
+		clk.Advance(outbox.Backoff(1))
+		if _, err := d.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertIDs(t, "b", b.seen(), b1, a1, a2)
+		assertIDs(t, "a", a.seen(), a1, a2, b1) // a is not offered the events again
+		if p, _ := st.PendingEvents(ctx, 10); len(p) != 0 {
+			t.Fatalf("%d still pending", len(p))
+		}
+	})
+}
+
+func TestDispatcherGivesUpAfterMaxAttempts(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx := context.Background()
+		c := &recorder{name: "c", fail: map[string]int{}}
+		d := outbox.New(st, clk, quiet(), outbox.Options{MaxAttempts: 3}, c)
+		bad := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		next := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		c.fail[bad] = 100
+		for i := 1; i <= 3; i++ {
+			if _, err := d.DispatchOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(outbox.Backoff(i))
+		}
+		assertIDs(t, "c", c.seen(), next)
+		if p, _ := st.PendingEvents(ctx, 10); len(p) != 0 {
+			t.Fatalf("%d still pending after giving up", len(p))
+		}
+	})
+}
+
+func TestOneDispatcherHoldsTheLease(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx := context.Background()
+		ok1, tok1, err := st.AcquireLease(ctx, "x", "one", 10*time.Second)
+		if err != nil || !ok1 {
+			t.Fatalf("first: %v %v", ok1, err)
+		}
+		if ok, _, err := st.AcquireLease(ctx, "x", "two", 10*time.Second); err != nil || ok {
+			t.Fatalf("second while held: %v %v", ok, err)
+		}
+		if ok, tok, _ := st.AcquireLease(ctx, "x", "one", 10*time.Second); !ok || tok != tok1 {
+			t.Fatalf("renewal: %v token %d want %d", ok, tok, tok1)
+		}
+		clk.Advance(11 * time.Second)
+		ok2, tok2, err := st.AcquireLease(ctx, "x", "two", 10*time.Second)
+		if err != nil || !ok2 || tok2 <= tok1 {
+			t.Fatalf("takeover: %v token %d (was %d) %v", ok2, tok2, tok1, err)
+		}
+		if ok, _, _ := st.AcquireLease(ctx, "x", "one", 10*time.Second); ok {
+			t.Fatal("stale holder got the lease back")
+		}
+	})
+}
+
+func assertIDs(t *testing.T, name string, got []string, want ...string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s got %v, want %v", name, got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%s got %v, want %v", name, got, want)
+		}
+	}
+}

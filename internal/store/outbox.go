@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// OutboxEvent is a domain event as the outbox keeps it: its envelope, already
+// encoded, in the order the changes that made it committed.
+type OutboxEvent struct {
+	Seq       int64
+	ID        string
+	Type      string
+	FamilyID  string
+	Envelope  []byte
+	CreatedAt time.Time
+}
+
+// OutboxDelivery is what a consumer has done with an event so far.
+type OutboxDelivery struct {
+	Consumer      string
+	EventID       string
+	Attempts      int
+	LastError     *string
+	NextAttemptAt *time.Time
+	Done          bool
+	GaveUp        bool
+}
+
+// OnEventsCommitted registers fn to run after every commit that appended
+// outbox events (fn must not block).
+func (s *Store) OnEventsCommitted(fn func()) { s.onEvents.Store(&fn) }
+
+func (s *Store) eventsCommitted() {
+	if fn := s.onEvents.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// AppendEvent writes a domain event to the outbox. Inside Atomically it
+// commits with the caller's change; events of one family are serialised so
+// their sequence order is their commit order.
+func (s *Store) AppendEvent(ctx context.Context, e OutboxEvent) error {
+	a := s.ambientFrom(ctx)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres && e.FamilyID != "" {
+			// A transaction-scoped lock per family: a later change of the same
+			// family waits for this one to commit before taking its number.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('outbox:' || $1, 0))`, e.FamilyID); err != nil {
+				return mapErr(err)
+			}
+		}
+		var family any
+		if e.FamilyID != "" {
+			family = e.FamilyID
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox_events (id, type, family_id, envelope, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, e.ID, e.Type, family, string(e.Envelope), ts(s.now()))
+		return mapErr(err)
+	})
+	if err != nil {
+		return fmt.Errorf("store: append event %s: %w", e.Type, err)
+	}
+	if a != nil {
+		a.appended = true
+	} else {
+		s.eventsCommitted()
+	}
+	return nil
+}
+
+// PendingEvents returns up to limit undispatched events, oldest first.
+func (s *Store) PendingEvents(ctx context.Context, limit int) ([]OutboxEvent, error) {
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT seq, id, type, family_id, envelope, created_at
+		FROM outbox_events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending events: %w", mapErr(err))
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (*OutboxEvent, error) {
+		var e OutboxEvent
+		var family sql.NullString
+		var env string
+		if err := row.Scan(&e.Seq, &e.ID, &e.Type, &family, &env, timeCol{&e.CreatedAt}); err != nil {
+			return nil, mapErr(err)
+		}
+		e.FamilyID, e.Envelope = family.String, []byte(env)
+		return &e, nil
+	})
+}
+
+// OutboxDeliveries returns the recorded deliveries of the given events,
+// keyed by consumer and event id.
+func (s *Store) OutboxDeliveries(ctx context.Context, eventIDs []string) (map[[2]string]*OutboxDelivery, error) {
+	out := make(map[[2]string]*OutboxDelivery)
+	if len(eventIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(eventIDs))
+	for i, id := range eventIDs {
+		args[i] = id
+	}
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT consumer, event_id, attempts, last_error, next_attempt_at, done_at, gave_up
+		FROM outbox_deliveries WHERE event_id IN (`+placeholders(1, len(args))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox deliveries: %w", mapErr(err))
+	}
+	list, err := collect(rows, func(row interface{ Scan(...any) error }) (*OutboxDelivery, error) {
+		var d OutboxDelivery
+		var done *time.Time
+		if err := row.Scan(&d.Consumer, &d.EventID, &d.Attempts, &d.LastError, nullTimeCol{&d.NextAttemptAt}, nullTimeCol{&done}, &d.GaveUp); err != nil {
+			return nil, mapErr(err)
+		}
+		d.Done = done != nil
+		return &d, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		d := &list[i]
+		out[[2]string{d.Consumer, d.EventID}] = d
+	}
+	return out, nil
+}
+
+// MarkDelivered records that consumer has handled the event (or, with
+// gaveUp, that it stopped trying after errMsg).
+func (s *Store) MarkDelivered(ctx context.Context, consumer, eventID string, gaveUp bool, errMsg *string) error {
+	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id, attempts, last_error, done_at, gave_up)
+		VALUES ($1, $2, 1, $3, $4, $5)
+		ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = outbox_deliveries.attempts + 1,
+			last_error = excluded.last_error, done_at = excluded.done_at, gave_up = excluded.gave_up, next_attempt_at = NULL`,
+		consumer, eventID, errMsg, ts(s.now()), gaveUp)
+	if err != nil {
+		return fmt.Errorf("store: mark delivered: %w", mapErr(err))
+	}
+	return nil
+}
+
+// RecordDeliveryFailure counts a failed attempt and when to try again; it
+// returns the number of attempts so far.
+func (s *Store) RecordDeliveryFailure(ctx context.Context, consumer, eventID, errMsg string, next time.Time) (int, error) {
+	var attempts int
+	err := s.wq(ctx).QueryRowContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id, attempts, last_error, next_attempt_at)
+		VALUES ($1, $2, 1, $3, $4)
+		ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = outbox_deliveries.attempts + 1,
+			last_error = excluded.last_error, next_attempt_at = excluded.next_attempt_at
+		RETURNING attempts`, consumer, eventID, errMsg, ts(next)).Scan(&attempts)
+	if err != nil {
+		return 0, fmt.Errorf("store: record delivery failure: %w", mapErr(err))
+	}
+	return attempts, nil
+}
+
+// MarkDispatched marks events every consumer has taken.
+func (s *Store) MarkDispatched(ctx context.Context, seqs []int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	args := []any{ts(s.now())}
+	for _, q := range seqs {
+		args = append(args, q)
+	}
+	_, err := s.wq(ctx).ExecContext(ctx, `UPDATE outbox_events SET dispatched_at = $1 WHERE seq IN (`+placeholders(2, len(seqs))+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("store: mark dispatched: %w", mapErr(err))
+	}
+	return nil
+}
+
+// PruneOutbox deletes events dispatched before cutoff, with their deliveries.
+func (s *Store) PruneOutbox(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_deliveries WHERE event_id IN
+			(SELECT id FROM outbox_events WHERE dispatched_at < $1)`, ts(cutoff)); err != nil {
+			return mapErr(err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE dispatched_at < $1`, ts(cutoff))
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune outbox: %w", err)
+	}
+	return n, nil
+}
+
+// OutboxBacklog counts undispatched events and the age of the oldest.
+func (s *Store) OutboxBacklog(ctx context.Context) (int, *time.Time, error) {
+	var n int
+	var oldest *time.Time
+	err := s.rq(ctx).QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM outbox_events WHERE dispatched_at IS NULL`).
+		Scan(&n, nullTimeCol{&oldest})
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: outbox backlog: %w", mapErr(err))
+	}
+	return n, oldest, nil
+}
+
+// AcquireLease makes holder the holder of the named lease until ttl from now
+// if it is free, expired or already held by holder. It reports whether holder
+// holds it and the lease's fencing token, which grows with each new holder.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, int64, error) {
+	now := s.now()
+	var got string
+	var token int64
+	err := s.wq(ctx).QueryRowContext(ctx, `INSERT INTO leases (name, holder, token, expires_at) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (name) DO UPDATE SET
+			token = CASE WHEN leases.holder = excluded.holder THEN leases.token ELSE leases.token + 1 END,
+			holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at < $4
+		RETURNING holder, token`, name, holder, ts(now.Add(ttl)), ts(now)).Scan(&got, &token)
+	if err == sql.ErrNoRows {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("store: acquire lease %s: %w", name, mapErr(err))
+	}
+	return got == holder, token, nil
+}
+
+// ReleaseLease gives the lease up if holder holds it.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := s.wq(ctx).ExecContext(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder)
+	if err != nil {
+		return fmt.Errorf("store: release lease %s: %w", name, mapErr(err))
+	}
+	return nil
+}
