@@ -48,6 +48,13 @@ type Config struct {
 	RedisKeyPrefix string
 	// QueueConcurrency overrides the number of workers of named queues.
 	QueueConcurrency map[string]int
+	// Realtime: browser origins allowed besides PUBLIC_URL's, how many
+	// messages each channel keeps for recovery and for how long, and how many
+	// connections one user may hold on one node.
+	AllowedOrigins          []string
+	RealtimeHistorySize     int
+	RealtimeHistoryTTL      time.Duration
+	RealtimeMaxConnsPerUser int
 }
 
 // Var documents one environment variable.
@@ -92,6 +99,10 @@ func Vars() []Var {
 		{Name: "REMINDER_GRACE", Default: "10m", Help: "how late a reminder may still be sent after downtime; older ones are recorded as skipped"},
 		{Name: "MISSED_DOSE_AFTER", Default: "60m", Help: "how long after a dose with no log it is recorded as MISSED"},
 		{Name: "QUEUE_CONCURRENCY", Default: "", Help: "workers per queue, e.g. notifications=40,medication-reminders=20 (others keep their defaults)"},
+		{Name: "ALLOWED_ORIGINS", Default: "", Help: "comma-separated browser origins allowed on the realtime endpoint besides PUBLIC_URL's"},
+		{Name: "REALTIME_HISTORY_SIZE", Default: "100", Help: "messages each realtime channel keeps for clients that reconnect"},
+		{Name: "REALTIME_HISTORY_TTL", Default: "10m", Help: "how long a realtime channel keeps them"},
+		{Name: "REALTIME_MAX_CONNECTIONS_PER_USER", Default: "10", Help: "realtime connections one user may hold on one node"},
 	}
 }
 
@@ -196,6 +207,19 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("QUEUE_CONCURRENCY", get("QUEUE_CONCURRENCY"), err.Error())
 	}
 
+	if c.AllowedOrigins, err = parseOrigins(get("ALLOWED_ORIGINS")); err != nil {
+		bad("ALLOWED_ORIGINS", get("ALLOWED_ORIGINS"), err.Error())
+	}
+	if c.RealtimeHistorySize, err = strconv.Atoi(get("REALTIME_HISTORY_SIZE")); err != nil || c.RealtimeHistorySize < 1 || c.RealtimeHistorySize > 10000 {
+		bad("REALTIME_HISTORY_SIZE", get("REALTIME_HISTORY_SIZE"), "is not a number between 1 and 10000")
+	}
+	if c.RealtimeHistoryTTL, err = parseDuration(get("REALTIME_HISTORY_TTL")); err != nil || c.RealtimeHistoryTTL < time.Second || c.RealtimeHistoryTTL > 24*time.Hour {
+		bad("REALTIME_HISTORY_TTL", get("REALTIME_HISTORY_TTL"), "is not a duration between 1s and 24h")
+	}
+	if c.RealtimeMaxConnsPerUser, err = strconv.Atoi(get("REALTIME_MAX_CONNECTIONS_PER_USER")); err != nil || c.RealtimeMaxConnsPerUser < 1 || c.RealtimeMaxConnsPerUser > 10000 {
+		bad("REALTIME_MAX_CONNECTIONS_PER_USER", get("REALTIME_MAX_CONNECTIONS_PER_USER"), "is not a number between 1 and 10000")
+	}
+
 	if c.AppEnv == "production" {
 		if c.JWTSecret == "" {
 			errs = append(errs, errors.New("JWT_SECRET: required when APP_ENV=production"))
@@ -255,6 +279,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("healthPort", c.HealthPort),
 		slog.Duration("reminderGrace", c.ReminderGrace),
 		slog.Duration("missedDoseAfter", c.MissedAfter),
+		slog.Any("allowedOrigins", c.AllowedOrigins),
+		slog.Int("realtimeHistorySize", c.RealtimeHistorySize),
+		slog.Duration("realtimeHistoryTTL", c.RealtimeHistoryTTL),
+		slog.Int("realtimeMaxConnectionsPerUser", c.RealtimeMaxConnsPerUser),
 	)
 }
 
@@ -290,6 +318,24 @@ func parseConcurrency(s string) (map[string]int, error) {
 			return nil, errors.New("is not a list of queue=workers with 0 to 1000 workers")
 		}
 		out[name] = n
+	}
+	return out, nil
+}
+
+// parseOrigins reads "https://a.example,https://b.example" into origins
+// (scheme://host[:port], no path).
+func parseOrigins(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimRight(strings.TrimSpace(part), "/")
+		if part == "" {
+			continue
+		}
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			return nil, errors.New("is not a comma-separated list of http(s) origins")
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
 	}
 	return out, nil
 }

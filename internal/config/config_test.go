@@ -79,3 +79,31 @@ func TestQueueConcurrency(t *testing.T) {
 		}
 	}
 }
+
+func TestRealtimeSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RealtimeHistorySize != 100 || c.RealtimeHistoryTTL != 10*time.Minute || c.RealtimeMaxConnsPerUser != 10 || len(c.AllowedOrigins) != 0 {
+		t.Fatalf("realtime defaults: %d %v %d %v", c.RealtimeHistorySize, c.RealtimeHistoryTTL, c.RealtimeMaxConnsPerUser, c.AllowedOrigins)
+	}
+	c, err = Load(env(map[string]string{"ALLOWED_ORIGINS": " https://app.example.org/, http://localhost:3000", "REALTIME_HISTORY_TTL": "90"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.AllowedOrigins, " ") != "https://app.example.org http://localhost:3000" || c.RealtimeHistoryTTL != 90*time.Second {
+		t.Fatalf("origins %v ttl %v", c.AllowedOrigins, c.RealtimeHistoryTTL)
+	}
+	for name, bad := range map[string]string{
+		"ALLOWED_ORIGINS":                   "https://app.example.org/path",
+		"REALTIME_HISTORY_SIZE":             "0",
+		"REALTIME_HISTORY_TTL":              "forever",
+		"REALTIME_MAX_CONNECTIONS_PER_USER": "-1",
+	} {
+		if _, err := Load(env(map[string]string{name: bad})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v", name, bad, err)
+		}
+	}
+}
