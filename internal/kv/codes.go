@@ -10,9 +10,10 @@ import (
 	"github.com/carecircle/carecircle/internal/clock"
 )
 
-// codeRetention is how long an expired or voided code is remembered, so that
-// presenting it says "expired" or "voided" rather than "absent".
-const codeRetention = time.Hour
+// CodeRetention is how long an expired code is remembered after it expires,
+// so that presenting it says "expired" or "voided" rather than "absent".
+// Every Codes implementation honours it.
+const CodeRetention = time.Hour
 
 // Codes keeps one-time codes (as hashes) with their wrong-try counts, and
 // resend cooldowns.
@@ -92,7 +93,7 @@ func (m *MemoryCodes) Check(_ context.Context, key, codeHash string, maxTries in
 	defer m.mu.Unlock()
 	c, ok := m.codes[key]
 	switch {
-	case !ok || !now.Before(c.expires.Add(codeRetention)):
+	case !ok || !now.Before(c.expires.Add(CodeRetention)):
 		return care.CodeAbsent, nil
 	case c.tries >= maxTries:
 		return care.CodeVoided, nil
@@ -133,7 +134,7 @@ func (m *MemoryCodes) sweep(now time.Time) {
 		return
 	}
 	for k, c := range m.codes {
-		if !now.Before(c.expires.Add(codeRetention)) {
+		if !now.Before(c.expires.Add(CodeRetention)) {
 			delete(m.codes, k)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // A code is a hash {h: code hash, t: wrong tries, e: expiry in Unix ms}
-// kept for its TTL plus codeRetention.
+// kept for its TTL plus CodeRetention.
 var (
 	codePutScript = redis.NewScript(`
 redis.call('HSET', KEYS[1], 'h', ARGV[1], 't', 0, 'e', ARGV[2])
@@ -95,7 +95,7 @@ func NewRedisCodes(rdb redis.UniversalClient, prefix string, clk clock.Clock) *R
 func (c *RedisCodes) Put(ctx context.Context, key, codeHash string, ttl time.Duration) error {
 	expires := c.clock.Now().Add(ttl)
 	err := codePutScript.Run(ctx, c.rdb, []string{c.prefix + "code:" + key},
-		codeHash, unixMilli(expires), millis(max(ttl, 0)+codeRetention)).Err()
+		codeHash, unixMilli(expires), millis(max(ttl, 0)+CodeRetention)).Err()
 	if err != nil {
 		return fmt.Errorf("kv: put code: %w", err)
 	}
@@ -105,7 +105,7 @@ func (c *RedisCodes) Put(ctx context.Context, key, codeHash string, ttl time.Dur
 // Check implements Codes.
 func (c *RedisCodes) Check(ctx context.Context, key, codeHash string, maxTries int) (care.CodeOutcome, error) {
 	n, err := codeCheckScript.Run(ctx, c.rdb, []string{c.prefix + "code:" + key},
-		codeHash, strconv.Itoa(maxTries), unixMilli(c.clock.Now()), millis(codeRetention)).Int64()
+		codeHash, strconv.Itoa(maxTries), unixMilli(c.clock.Now()), millis(CodeRetention)).Int64()
 	if err != nil {
 		return care.CodeAbsent, fmt.Errorf("kv: check code: %w", err)
 	}
