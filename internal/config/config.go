@@ -55,6 +55,8 @@ type Config struct {
 	RealtimeHistorySize     int
 	RealtimeHistoryTTL      time.Duration
 	RealtimeMaxConnsPerUser int
+	// Email providers and the event bus.
+	Delivery
 }
 
 // Var documents one environment variable.
@@ -68,7 +70,7 @@ type Var struct {
 // Vars lists every environment variable CareCircle reads, in the order they
 // are documented by --help and the README.
 func Vars() []Var {
-	return []Var{
+	return append([]Var{
 		{Name: "PORT", Default: "4000", Help: "HTTP port for the API, web app, realtime and health probes"},
 		{Name: "API_PREFIX", Default: "/api/v1", Help: "path prefix of the REST API"},
 		{Name: "DATA_DIR", Default: "./data", Help: "directory for the SQLite database, generated secrets and the mail outbox"},
@@ -103,7 +105,7 @@ func Vars() []Var {
 		{Name: "REALTIME_HISTORY_SIZE", Default: "100", Help: "messages each realtime channel keeps for clients that reconnect"},
 		{Name: "REALTIME_HISTORY_TTL", Default: "10m", Help: "how long a realtime channel keeps them"},
 		{Name: "REALTIME_MAX_CONNECTIONS_PER_USER", Default: "10", Help: "realtime connections one user may hold on one node"},
-	}
+	}, deliveryVars()...)
 }
 
 // Load reads the configuration through getenv (os.Getenv in production) and
@@ -219,6 +221,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.RealtimeMaxConnsPerUser, err = strconv.Atoi(get("REALTIME_MAX_CONNECTIONS_PER_USER")); err != nil || c.RealtimeMaxConnsPerUser < 1 || c.RealtimeMaxConnsPerUser > 10000 {
 		bad("REALTIME_MAX_CONNECTIONS_PER_USER", get("REALTIME_MAX_CONNECTIONS_PER_USER"), "is not a number between 1 and 10000")
 	}
+
+	var derrs []error
+	c.Delivery, derrs = loadDelivery(get, bad)
+	errs = append(errs, derrs...)
 
 	if c.AppEnv == "production" {
 		if c.JWTSecret == "" {

@@ -1,0 +1,118 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// StoreCounter keeps the daily email counters in the database, shared by
+// every node.
+type StoreCounter struct{ Store *store.Store }
+
+// Incr implements mail.Counter.
+func (c StoreCounter) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	return c.Store.IncrCounter(ctx, key, ttl)
+}
+
+// Get implements mail.Counter.
+func (c StoreCounter) Get(ctx context.Context, key string) (int64, error) {
+	return c.Store.Counter(ctx, key)
+}
+
+// StoreRecorder keeps every email attempt in the database.
+type StoreRecorder struct{ Store *store.Store }
+
+// Record implements mail.AttemptRecorder.
+func (r StoreRecorder) Record(ctx context.Context, a mail.Attempt) error {
+	return r.Store.RecordEmailAttempt(ctx, store.EmailAttempt{At: a.At, To: a.To, Template: a.Template,
+		Provider: a.Provider, Priority: a.Priority.String(), Status: string(a.Status), Error: a.Error})
+}
+
+// QuotaWarner tells the system administrators, in the app, that a provider
+// has used most of the day's email quota. It is called once per provider
+// and day.
+func QuotaWarner(st *store.Store, logger *slog.Logger) func(context.Context, mail.QuotaWarning) {
+	return func(ctx context.Context, w mail.QuotaWarning) {
+		logger.Warn("email quota nearly spent", slog.String("provider", w.Provider),
+			slog.Int64("used", w.Used), slog.Int64("limit", w.Limit))
+		ids, err := st.SystemAdminIDs(ctx)
+		if err != nil {
+			logger.Error("email quota warning: system admins", slog.Any("error", err))
+			return
+		}
+		key := fmt.Sprintf("email-quota:%s:%s", w.Provider, w.Day.Format(time.DateOnly))
+		ns := make([]care.Notification, 0, len(ids))
+		for _, id := range ids {
+			k := key
+			ns = append(ns, care.Notification{UserID: id, Type: care.NotifyGeneral, Title: "Email quota nearly spent",
+				Body: fmt.Sprintf("%s has sent %d of its %d emails today; routine email will be deferred once the limit is reached.",
+					w.Provider, w.Used, w.Limit), Data: []byte(`{}`), DedupeKey: &k})
+		}
+		if _, err := st.InsertNotifications(ctx, ns); err != nil {
+			logger.Error("email quota warning: notify", slog.Any("error", err))
+		}
+	}
+}
+
+// Mailer is the mail.Sender for account and family mail (codes, invitations,
+// exports): it sends through the chain and, when the day's quota is spent,
+// keeps the message for the next UTC day instead of failing.
+type Mailer struct {
+	Chain *mail.Chain
+	Store *store.Store
+	Clock clock.Clock
+}
+
+// Send implements mail.Sender.
+func (m *Mailer) Send(ctx context.Context, msg mail.Message) error {
+	_, err := m.Chain.Deliver(ctx, msg, mail.PriorityRoutine)
+	if !errors.Is(err, mail.ErrQuotaExceeded) {
+		return err
+	}
+	due := mail.NextDay(m.Clock.Now())
+	if err := m.Store.DeferEmail(ctx, store.DeferredEmail{To: msg.To, Subject: msg.Subject, Text: msg.Text,
+		HTML: msg.HTML, Template: msg.Template, DueAt: due}); err != nil {
+		return err
+	}
+	m.Chain.RecordOutcome(ctx, msg, mail.PriorityRoutine, mail.StatusDeferred,
+		fmt.Errorf("daily email quota spent; deferred to %s", due.Format(time.RFC3339)))
+	return nil
+}
+
+// SendDeferred sends the deferred emails that are due, rescheduling those
+// that still do not fit (or fail) to the next day. It returns how many went.
+func (m *Mailer) SendDeferred(ctx context.Context) (int, error) {
+	due, err := m.Store.DueEmails(ctx, m.Clock.Now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, e := range due {
+		msg := mail.Message{To: e.To, Subject: e.Subject, Text: e.Text, HTML: e.HTML, Template: e.Template}
+		_, err := m.Chain.Deliver(ctx, msg, mail.PriorityRoutine)
+		switch {
+		case err == nil:
+			sent++
+			if err := m.Store.DeleteDeferredEmail(ctx, e.ID); err != nil {
+				return sent, err
+			}
+		case errors.Is(err, mail.ErrQuotaExceeded):
+			if err := m.Store.RescheduleEmail(ctx, e.ID, mail.NextDay(m.Clock.Now())); err != nil {
+				return sent, err
+			}
+		default:
+			if err := m.Store.RescheduleEmail(ctx, e.ID, m.Clock.Now().Add(15*time.Minute)); err != nil {
+				return sent, err
+			}
+		}
+	}
+	return sent, nil
+}

@@ -1,0 +1,48 @@
+-- Notification delivery: what each channel did with each notification, every
+-- email attempt, the daily email counters when no Redis is configured, and
+-- routine email deferred to a later day.
+
+-- One row per notification, channel and target (a push endpoint, an email
+-- address, a phone number). A row marked sent is never sent again.
+CREATE TABLE notification_deliveries (
+    notification_id  TEXT NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+    channel          TEXT NOT NULL,
+    target           TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    provider         TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    error            TEXT,
+    updated_at       TEXT NOT NULL,
+    PRIMARY KEY (notification_id, channel, target)
+);
+
+CREATE TABLE email_attempts (
+    id          TEXT PRIMARY KEY,
+    at          TEXT NOT NULL,
+    to_address  TEXT NOT NULL,
+    template    TEXT NOT NULL,
+    provider    TEXT,
+    priority    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    error       TEXT
+);
+CREATE INDEX email_attempts_at_idx ON email_attempts (at);
+
+CREATE TABLE counters (
+    key         TEXT PRIMARY KEY,
+    value       INTEGER NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+
+CREATE TABLE deferred_emails (
+    id          TEXT PRIMARY KEY,
+    to_address  TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    text_body   TEXT NOT NULL,
+    html_body   TEXT NOT NULL,
+    template    TEXT NOT NULL,
+    due_at      TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX deferred_emails_due_idx ON deferred_emails (due_at);
