@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,7 +24,8 @@ import (
 	"github.com/carecircle/carecircle/internal/config"
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
-	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/notify"
+	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -69,6 +71,9 @@ type Server struct {
 	river  *river.Client[*sql.Tx]
 	redis  *redis.Client
 	shared *kv.Resilient
+	// background runs beside the HTTP server until shutdown: the outbox
+	// dispatcher and the deferred-mail sender on dispatching roles.
+	background []func(ctx context.Context)
 }
 
 // NewServer builds a process of the given role: it opens and migrates the
@@ -96,6 +101,24 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		logger.Info("database migrated", slog.Int("applied", n), slog.String("dialect", string(st.Dialect())))
 	}
 	srv := &Server{cfg: cfg, role: role, logger: logger, store: st}
+	vapid, err := loadVAPID(ctx, cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := buildMailChain(cfg, st, clk, logger)
+	if err != nil {
+		return nil, err
+	}
+	mailer := &notify.Mailer{Chain: chain, Store: st, Clock: clk}
+	// consumers take every committed domain event from the outbox.
+	var consumers []outbox.Consumer
+	if role != RoleAPI {
+		deliverer, err := newDeliverer(cfg, st, chain, vapid, nil, clk, logger)
+		if err != nil {
+			return nil, err
+		}
+		consumers = append(consumers, deliverer)
+	}
 	if role != RoleAPI {
 		ecfg := jobs.DefaultEngineConfig()
 		ecfg.QueueEnabled = cfg.QueueEnabled
@@ -129,15 +152,7 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			}
 			limiter, sharedStatus = srv.shared.Limiter(), srv.shared
 		}
-		vapid, err := loadVAPID(ctx, cfg, st)
-		if err != nil {
-			return nil, err
-		}
 		secret, err := jwtSecret(cfg)
-		if err != nil {
-			return nil, err
-		}
-		mailer, err := mail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), cfg.MailFrom, logger, clk.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +175,14 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			VAPIDPublicKey: vapid.Keys.Public,
 		})
 		srv.http = newHTTPServer(cfg.Port, a.Handler(), logger)
+	}
+	if role != RoleAPI {
+		// Events committed by any node (API nodes have no dispatcher of their
+		// own) are dispatched by one process at a time, which holds the lease.
+		d := outbox.New(st, clk, logger, outbox.Options{}, consumers...)
+		srv.background = append(srv.background,
+			func(ctx context.Context) { _ = d.Run(ctx) },
+			func(ctx context.Context) { runDeferredMail(ctx, st, mailer, logger) })
 	}
 	ok = true
 	return srv, nil
@@ -200,6 +223,12 @@ func (s *Server) Run(ctx context.Context) error {
 	} else {
 		engineDone <- nil
 	}
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	for _, run := range s.background {
+		bg.Go(func() { run(bgCtx) })
+	}
+	defer func() { stopBackground(); bg.Wait() }()
 	s.logger.Info("carecircle serving", slog.String("role", string(s.role)), slog.String("addr", ln.Addr().String()),
 		slog.String("dialect", string(s.store.Dialect())), slog.Any("config", s.cfg))
 	errc := make(chan error, 1)
