@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -49,11 +51,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if u.LockedUntil != nil && u.LockedUntil.After(s.clock.Now()) {
+	lockKey := store.UserKey(store.PurposeLogin, u.ID)
+	if locked, _, err := s.lockout.Locked(ctx, lockKey); err != nil {
+		return fmt.Errorf("login: %w", err)
+	} else if locked {
 		return forbidden("Account is locked. Try again later.")
 	}
 	if !auth.CheckPassword(u.PasswordHash, b.Password) {
-		if _, err := s.store.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout); err != nil {
+		if _, _, err := s.lockout.Fail(ctx, lockKey, loginLockoutPolicy); err != nil {
 			return fmt.Errorf("login: %w", err)
 		}
 		return invalid
@@ -65,6 +70,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.RecordLoginSuccess(ctx, u.ID); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
+	s.liftLoginLock(ctx, u.ID)
 	if u, err = s.store.UserByID(ctx, u.ID); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
@@ -74,6 +80,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeSignIn(w, "", tok, u)
 	return nil
+}
+
+// loginLockoutPolicy locks an account for loginLockout after
+// maxLoginFailures wrong passwords within as long.
+var loginLockoutPolicy = kv.LockoutPolicy{Max: maxLoginFailures, Window: loginLockout, LockFor: loginLockout}
+
+// liftLoginLock forgets the user's wrong passwords and any lock, after a
+// sign-in or a new password. A failure only leaves the count to expire.
+func (s *Server) liftLoginLock(ctx context.Context, userID string) {
+	if err := s.lockout.Reset(ctx, store.UserKey(store.PurposeLogin, userID)); err != nil {
+		s.logger.WarnContext(ctx, "lifting the login lock failed", slog.Any("error", err))
+	}
 }
 
 // statusRefusal is the 403 for an account in a state that may not sign in,

@@ -118,6 +118,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
+	s.liftLoginLock(ctx, u.ID)
 	writeAuthMessage(w, "Password has been reset. Please sign in with your new password.")
 	return nil
 }
@@ -161,6 +162,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *Princ
 	if err := s.store.ChangePassword(ctx, p.User.ID, hash, p.Session.ID); err != nil {
 		return err
 	}
+	s.liftLoginLock(ctx, p.User.ID)
 	writeAuthMessage(w, "Password changed. Other devices have been signed out.")
 	return nil
 }

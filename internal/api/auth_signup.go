@@ -81,14 +81,18 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sendVerificationCode issues a fresh email verification code to u and mails
-// it. Within the cooldown of the last code it fails with *store.CooldownError.
+// it. Within the cooldown of the last code it fails with a 429.
 func (s *Server) sendVerificationCode(ctx context.Context, u *care.User) error {
-	code := auth.NewCode()
-	err := s.store.IssueCode(ctx, store.CodeRequest{
-		UserID: u.ID, Purpose: store.PurposeEmailVerify, CodeHash: verifyCodeHash(u.ID, code),
-		TTL: verifyCodeTTL, Cooldown: verifyCodeCooldown,
-	})
+	key := store.UserKey(store.PurposeEmailVerify, u.ID)
+	ok, retry, err := s.codes.Cooldown(ctx, key, verifyCodeCooldown)
 	if err != nil {
+		return err
+	}
+	if !ok {
+		return tooManyRequests(retry)
+	}
+	code := auth.NewCode()
+	if err := s.codes.Put(ctx, key, verifyCodeHash(u.ID, code), verifyCodeTTL); err != nil {
 		return err
 	}
 	s.deliverMail(ctx, mail.VerificationCodeMessage(s.cfg.PublicURL, u.Email, u.FullName, code, verifyCodeTTL))
@@ -150,7 +154,7 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 		// Verified already, or barred: the code is gone either way.
 		return codeRefusal(care.CodeAbsent)
 	}
-	outcome, err := s.store.CheckCode(ctx, u.ID, store.PurposeEmailVerify, verifyCodeHash(u.ID, b.OTP), verifyCodeMaxTries)
+	outcome, err := s.codes.Check(ctx, store.UserKey(store.PurposeEmailVerify, u.ID), verifyCodeHash(u.ID, b.OTP), verifyCodeMaxTries)
 	if err != nil {
 		return err
 	}
@@ -212,10 +216,7 @@ func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) erro
 		writeAuthMessage(w, resendMessage)
 		return nil
 	}
-	var cooldown *store.CooldownError
-	if err := s.sendVerificationCode(ctx, u); errors.As(err, &cooldown) {
-		return tooManyRequests(cooldown.Until.Sub(s.clock.Now()))
-	} else if err != nil {
+	if err := s.sendVerificationCode(ctx, u); err != nil {
 		return fmt.Errorf("resend verification: %w", err)
 	}
 	writeAuthMessage(w, resendMessage)

@@ -33,6 +33,13 @@ type Deps struct {
 	Tokens  *auth.Tokens
 	Mail    mail.Sender
 	Limiter kv.RateLimiter
+	// Cache keeps read results (see cache.go); nil reads the database every
+	// time.
+	Cache kv.Cache
+	// Codes and Lockout keep one-time codes, resend cooldowns and login
+	// lockouts; nil keeps them in the database (Store.Codes, Store.Lockout).
+	Codes   kv.Codes
+	Lockout kv.Lockout
 	Clock   clock.Clock
 	Logger  *slog.Logger
 	// Jobs retries failed jobs; nil where this node has no job queue.
@@ -56,6 +63,9 @@ type Server struct {
 	tokens  *auth.Tokens
 	mail    mail.Sender
 	limiter kv.RateLimiter
+	cache   kv.Cache
+	codes   kv.Codes
+	lockout kv.Lockout
 	clock   clock.Clock
 	logger  *slog.Logger
 	jobs    JobRetrier
@@ -70,6 +80,13 @@ func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
 		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
+	}
+	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
+	if s.codes == nil {
+		s.codes = d.Store.Codes()
+	}
+	if s.lockout == nil {
+		s.lockout = d.Store.Lockout()
 	}
 	s.routes()
 	return s

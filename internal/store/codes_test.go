@@ -3,120 +3,107 @@ package store_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/kv/kvtest"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
 
-// codeRequest asks for an EMAIL_VERIFY code with hash h: 5 minutes to live,
-// one a minute at most.
-func codeRequest(userID, h string) store.CodeRequest {
-	return store.CodeRequest{UserID: userID, Purpose: store.PurposeEmailVerify, CodeHash: h,
-		TTL: 5 * time.Minute, Cooldown: time.Minute}
+// userKeys maps the suites' names to keys of real users of s, creating one
+// user per name.
+func userKeys(t *testing.T, s *store.Store, purpose store.CodePurpose) func(string) string {
+	var (
+		mu   sync.Mutex
+		keys = map[string]string{}
+	)
+	return func(name string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if k, ok := keys[name]; ok {
+			return k
+		}
+		u := newUser(t, s, name+"@example.com")
+		keys[name] = store.UserKey(purpose, u.ID)
+		return keys[name]
+	}
 }
 
-func TestIssueCodeCooldown(t *testing.T) {
+// TestCodesConformance holds the database's codes to the behaviour of the
+// memory and Redis ones.
+func TestCodesConformance(t *testing.T) {
+	t.Parallel()
+	var backends []kvtest.Backend[kv.Codes]
+	for _, b := range storetest.Backends() {
+		backends = append(backends, kvtest.Backend[kv.Codes]{Name: b.Name,
+			Open: func(t *testing.T, clk *clock.Fake) (kv.Codes, func(string) string) {
+				s := b.Open(t, clk)
+				return s.Codes(), userKeys(t, s, store.PurposeEmailVerify)
+			}})
+	}
+	kvtest.Codes(t, backends...)
+}
+
+// TestLockoutConformance holds the database's lockouts to the behaviour of
+// the memory and Redis ones.
+func TestLockoutConformance(t *testing.T) {
+	t.Parallel()
+	var backends []kvtest.Backend[kv.Lockout]
+	for _, b := range storetest.Backends() {
+		backends = append(backends, kvtest.Backend[kv.Lockout]{Name: b.Name,
+			Open: func(t *testing.T, clk *clock.Fake) (kv.Lockout, func(string) string) {
+				s := b.Open(t, clk)
+				return s.Lockout(), userKeys(t, s, store.PurposeLogin)
+			}})
+	}
+	kvtest.Lockout(t, backends...)
+}
+
+// TestUserStateIsApart: a user's code, cooldown and lockout of one purpose
+// live side by side, apart from another user's, and only for real users.
+func TestUserStateIsApart(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, open openFunc) {
-		clk := clock.NewFake(t0)
-		s := open(t, clk)
 		ctx := context.Background()
-		u := newUser(t, s, "ann@example.com")
-		if err := s.IssueCode(ctx, codeRequest(u.ID, "first")); err != nil {
+		s := open(t, clock.NewFake(t0))
+		a := newUser(t, s, "a@example.com")
+		b := newUser(t, s, "b@example.com")
+		ka, kb := store.UserKey(store.PurposeEmailVerify, a.ID), store.UserKey(store.PurposeEmailVerify, b.ID)
+		codes, lockout := s.Codes(), s.Lockout()
+		if err := codes.Put(ctx, ka, "h", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		clk.Advance(40 * time.Second)
-		var cd *store.CooldownError
-		if err := s.IssueCode(ctx, codeRequest(u.ID, "second")); !errors.As(err, &cd) {
-			t.Fatalf("second code within a minute: err = %v, want *CooldownError", err)
+		if ok, _, err := codes.Cooldown(ctx, ka, time.Minute); !ok || err != nil {
+			t.Fatalf("cooldown beside a code: %v, %v", ok, err)
 		}
-		if want := t0.Truncate(time.Microsecond).Add(time.Minute); !cd.Until.Equal(want) {
-			t.Fatalf("cooldown until %v, want %v", cd.Until, want)
+		if locked, _, err := lockout.Fail(ctx, ka, kv.LockoutPolicy{Max: 1, LockFor: time.Hour}); !locked || err != nil {
+			t.Fatalf("lockout beside a code: %v, %v", locked, err)
 		}
-		// The refused request changed nothing: the first code still works.
-		if got, err := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "second", 5); err != nil || got != care.CodeRejected {
-			t.Fatalf("refused code = %v, %v; want rejected", got, err)
+		if got, _ := codes.Check(ctx, kb, "h", 5); got != care.CodeAbsent {
+			t.Fatalf("another user's code = %v, want absent", got)
 		}
-		clk.Advance(20 * time.Second)
-		if err := s.IssueCode(ctx, codeRequest(u.ID, "third")); err != nil {
-			t.Fatalf("code after the cooldown: %v", err)
+		if got, _ := codes.Check(ctx, store.UserKey(store.PurposeLogin, a.ID), "h", 5); got != care.CodeAbsent {
+			t.Fatalf("another purpose's code = %v, want absent", got)
 		}
-		// The new code replaced the old one and reset the wrong-try count.
-		if got, _ := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "first", 5); got != care.CodeRejected {
-			t.Fatalf("replaced code = %v, want rejected", got)
+		if got, _ := codes.Check(ctx, ka, "h", 5); got != care.CodeAccepted {
+			t.Fatalf("code = %v, want accepted", got)
 		}
-		if got, _ := s.CheckCode(ctx, u.ID, store.PurposeEmailVerify, "third", 5); got != care.CodeAccepted {
-			t.Fatalf("new code = %v, want accepted", got)
+		if locked, _, _ := lockout.Locked(ctx, ka); !locked {
+			t.Fatal("using the code lifted the lock")
 		}
-		if err := s.IssueCode(ctx, store.CodeRequest{UserID: "00000000-0000-0000-0000-000000000000",
-			Purpose: store.PurposeEmailVerify, CodeHash: "x", TTL: time.Minute}); !errors.Is(err, store.ErrReference) {
+		for _, bad := range []string{"", "nouser", "EMAIL_VERIFY:", ":" + a.ID} {
+			if err := codes.Put(ctx, bad, "h", time.Minute); err == nil {
+				t.Fatalf("Put(%q) accepted a key that names no user", bad)
+			}
+		}
+		missing := store.UserKey(store.PurposeEmailVerify, "00000000-0000-0000-0000-000000000000")
+		if err := codes.Put(ctx, missing, "h", time.Minute); !errors.Is(err, store.ErrReference) {
 			t.Fatalf("code for a missing user: err = %v, want ErrReference", err)
 		}
-	})
-}
-
-func TestCheckCode(t *testing.T) {
-	t.Parallel()
-	storetest.ForEach(t, func(t *testing.T, open openFunc) {
-		ctx := context.Background()
-		check := func(t *testing.T, s *store.Store, userID, h string, want care.CodeOutcome) {
-			t.Helper()
-			got, err := s.CheckCode(ctx, userID, store.PurposeEmailVerify, h, 5)
-			if err != nil || got != want {
-				t.Fatalf("CheckCode(%q) = %v, %v; want %v", h, got, err, want)
-			}
-		}
-		t.Run("accepted once", func(t *testing.T) {
-			s := open(t, clock.NewFake(t0))
-			u := newUser(t, s, "a@example.com")
-			check(t, s, u.ID, "good", care.CodeAbsent)
-			if err := s.IssueCode(ctx, codeRequest(u.ID, "good")); err != nil {
-				t.Fatal(err)
-			}
-			check(t, s, u.ID, "good", care.CodeAccepted)
-			check(t, s, u.ID, "good", care.CodeAbsent)
-		})
-		t.Run("fifth wrong try voids", func(t *testing.T) {
-			s := open(t, clock.NewFake(t0))
-			u := newUser(t, s, "b@example.com")
-			if err := s.IssueCode(ctx, codeRequest(u.ID, "good")); err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i < 4; i++ {
-				check(t, s, u.ID, "bad", care.CodeRejected)
-			}
-			check(t, s, u.ID, "bad", care.CodeVoided)
-			check(t, s, u.ID, "good", care.CodeVoided)
-		})
-		t.Run("expires", func(t *testing.T) {
-			clk := clock.NewFake(t0)
-			s := open(t, clk)
-			u := newUser(t, s, "c@example.com")
-			if err := s.IssueCode(ctx, codeRequest(u.ID, "good")); err != nil {
-				t.Fatal(err)
-			}
-			clk.Advance(5*time.Minute - time.Second)
-			check(t, s, u.ID, "bad", care.CodeRejected)
-			clk.Advance(time.Second)
-			check(t, s, u.ID, "good", care.CodeExpired)
-			check(t, s, u.ID, "bad", care.CodeExpired)
-		})
-		t.Run("bound to user and purpose", func(t *testing.T) {
-			s := open(t, clock.NewFake(t0))
-			a := newUser(t, s, "d@example.com")
-			b := newUser(t, s, "e@example.com")
-			if err := s.IssueCode(ctx, codeRequest(a.ID, "good")); err != nil {
-				t.Fatal(err)
-			}
-			check(t, s, b.ID, "good", care.CodeAbsent)
-			if got, _ := s.CheckCode(ctx, a.ID, "PHONE_VERIFY", "good", 5); got != care.CodeAbsent {
-				t.Fatalf("other purpose = %v, want absent", got)
-			}
-			check(t, s, a.ID, "good", care.CodeAccepted)
-		})
 	})
 }
