@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/notify/webpush/pushtest"
 )
 
 const testSubject = "mailto:ops@carecircle.example"
@@ -18,7 +19,7 @@ const testSubject = "mailto:ops@carecircle.example"
 // setup is one test's push service and a Sender whose VAPID keys were
 // generated and kept through LoadOrCreateKeys, as on a first start.
 type setup struct {
-	push   *pushService
+	push   *pushtest.Service
 	sender *Sender
 	clock  *clock.Fake
 	vapid  VAPID
@@ -30,13 +31,19 @@ func newSetup(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		t.Fatal(err)
 	}
-	push := newPushService(t, v.Keys.Public, testSubject, respond)
+	push := pushtest.NewService(t, v.Keys.Public, testSubject, respond)
 	clk := clock.NewFake(time.Date(2025, 3, 30, 8, 0, 0, 0, time.UTC))
-	sender, err := NewSender(v, push.client(), clk)
+	sender, err := NewSender(v, push.Client(), clk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return setup{push: push, sender: sender, clock: clk, vapid: v}
+}
+
+// subscribe makes a browser subscribe at the test's push service.
+func (s setup) subscribe() (Subscription, *pushtest.Browser) {
+	sub, b := s.push.Subscribe()
+	return Subscription(sub), b
 }
 
 func TestSendDeliversEncryptedSignedMessageWithPriorityHeaders(t *testing.T) {
@@ -56,7 +63,7 @@ func TestSendDeliversEncryptedSignedMessageWithPriorityHeaders(t *testing.T) {
 		t.Run(string(tc.priority)+"_priority", func(t *testing.T) {
 			t.Parallel()
 			s := newSetup(t, nil)
-			sub, _ := s.push.subscribe()
+			sub, _ := s.subscribe()
 			msg := Message{
 				Title:              "Emergency: Grandma fell",
 				Body:               "Anna raised an alert — tap to respond. Ünïcødé ✓",
@@ -75,7 +82,7 @@ func TestSendDeliversEncryptedSignedMessageWithPriorityHeaders(t *testing.T) {
 			if res.Outcome != Delivered || res.StatusCode != http.StatusCreated {
 				t.Fatalf("result = %+v, want delivered 201", res)
 			}
-			got := s.push.next()
+			got := s.push.Next()
 
 			var payload map[string]any
 			if err := json.Unmarshal(got.Payload, &payload); err != nil {
@@ -119,17 +126,17 @@ func TestSendDeliversEncryptedSignedMessageWithPriorityHeaders(t *testing.T) {
 func TestSendEncryptsForTheSubscriptionOnly(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
-	subA, _ := s.push.subscribe()
-	_, browserB := s.push.subscribe()
+	subA, _ := s.subscribe()
+	_, browserB := s.subscribe()
 
 	if _, err := s.sender.Send(context.Background(), subA, Message{Title: "for A"}, Normal); err != nil {
 		t.Fatal(err)
 	}
-	got := s.push.next()
+	got := s.push.Next()
 	if !strings.Contains(string(got.Payload), `"for A"`) {
 		t.Fatalf("A's browser read %s", got.Payload)
 	}
-	if plain, err := browserB.decrypt(got.Body); err == nil {
+	if plain, err := browserB.Decrypt(got.Body); err == nil {
 		t.Fatalf("another browser's key decrypted A's message: %s", plain)
 	}
 }
@@ -137,12 +144,12 @@ func TestSendEncryptsForTheSubscriptionOnly(t *testing.T) {
 func TestSendOmitsTopicThatIsNotAValidTopic(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
-	sub, _ := s.push.subscribe()
+	sub, _ := s.subscribe()
 	for _, tag := range []string{"", "medication:123", strings.Repeat("x", 33)} {
 		if _, err := s.sender.Send(context.Background(), sub, Message{Title: "t", Tag: tag}, High); err != nil {
 			t.Fatal(err)
 		}
-		got := s.push.next()
+		got := s.push.Next()
 		if topic, ok := got.Header["Topic"]; ok {
 			t.Errorf("tag %q sent Topic %q; push services reject invalid topics", tag, topic)
 		}
@@ -184,12 +191,12 @@ func TestSendClassifiesPushServiceAnswers(t *testing.T) {
 				w.WriteHeader(tc.status)
 				_, _ = w.Write([]byte(tc.body))
 			})
-			sub, _ := s.push.subscribe()
+			sub, _ := s.subscribe()
 			res, err := s.sender.Send(context.Background(), sub, Message{Title: "x"}, Normal)
 			if err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			s.push.next() // the request itself was well formed
+			s.push.Next() // the request itself was well formed
 			if res.Outcome != tc.want || res.StatusCode != tc.status || res.RetryAfter != tc.wantAft {
 				t.Fatalf("result = %+v (%s), want %s status %d retryAfter %s", res, res.Outcome, tc.want, tc.status, tc.wantAft)
 			}
@@ -203,7 +210,7 @@ func TestSendClassifiesPushServiceAnswers(t *testing.T) {
 func TestSendUsesTheInjectedClient(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
-	sub, _ := s.push.subscribe()
+	sub, _ := s.subscribe()
 	// A client that does not trust the test service's certificate cannot
 	// deliver, so a success above proves the injected client is used.
 	plain, err := NewSender(s.vapid, &http.Client{Timeout: 10 * time.Second}, s.clock)
@@ -218,7 +225,7 @@ func TestSendUsesTheInjectedClient(t *testing.T) {
 	if res, err := s.sender.Send(context.Background(), sub, Message{Title: "x"}, Normal); err != nil || res.Outcome != Delivered {
 		t.Fatalf("with the injected client: %+v, %v", res, err)
 	}
-	s.push.next()
+	s.push.Next()
 }
 
 func TestSendStopsWhenContextEnds(t *testing.T) {
@@ -233,7 +240,7 @@ func TestSendStopsWhenContextEnds(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(release) }) // before the server closes
-	sub, _ := s.push.subscribe()
+	sub, _ := s.subscribe()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -256,11 +263,11 @@ func TestSendStopsWhenContextEnds(t *testing.T) {
 		t.Fatal("Send did not return after its context was cancelled")
 	}
 
-	before := s.push.requestCount()
+	before := s.push.RequestCount()
 	if _, err := s.sender.Send(ctx, sub, Message{Title: "x"}, Emergency); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Send with a cancelled context = %v, want context.Canceled", err)
 	}
-	if n := s.push.requestCount(); n != before {
+	if n := s.push.RequestCount(); n != before {
 		t.Errorf("a cancelled Send still reached the push service")
 	}
 }
@@ -268,7 +275,7 @@ func TestSendStopsWhenContextEnds(t *testing.T) {
 func TestSendRefusesWhatCannotBeDelivered(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
-	good, _ := s.push.subscribe()
+	good, _ := s.subscribe()
 	tests := []struct {
 		name     string
 		sub      Subscription
@@ -288,7 +295,7 @@ func TestSendRefusesWhatCannotBeDelivered(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if n := s.push.requestCount(); n != 0 {
+	if n := s.push.RequestCount(); n != 0 {
 		t.Errorf("%d invalid sends reached the push service", n)
 	}
 
@@ -297,13 +304,13 @@ func TestSendRefusesWhatCannotBeDelivered(t *testing.T) {
 	if err != nil || res.Outcome != Delivered {
 		t.Fatalf("3.9 KB body: %+v, %v", res, err)
 	}
-	s.push.next()
+	s.push.Next()
 }
 
 func TestSubscriptionAcceptsBrowserKeyEncodings(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, nil)
-	sub, _ := s.push.subscribe()
+	sub, _ := s.subscribe()
 	// Some clients store the keys padded or in standard base64.
 	std := func(k string) string {
 		k = strings.NewReplacer("-", "+", "_", "/").Replace(k)
@@ -319,7 +326,7 @@ func TestSubscriptionAcceptsBrowserKeyEncodings(t *testing.T) {
 	if res, err := s.sender.Send(context.Background(), sub, Message{Title: "padded"}, Low); err != nil || res.Outcome != Delivered {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	if got := s.push.next(); !strings.Contains(string(got.Payload), "padded") {
+	if got := s.push.Next(); !strings.Contains(string(got.Payload), "padded") {
 		t.Fatalf("payload %s", got.Payload)
 	}
 }
@@ -352,5 +359,22 @@ func TestOutcomeString(t *testing.T) {
 		if o.String() != want {
 			t.Errorf("%d.String() = %q, want %q", o, o.String(), want)
 		}
+	}
+}
+
+func TestSendToAnUnsubscribedBrowserIsGone(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, nil)
+	live, _ := s.subscribe()
+	dead, _ := s.subscribe()
+	s.push.Unsubscribe(dead.Endpoint)
+	if res, err := s.sender.Send(context.Background(), dead, Message{Title: "x"}, Normal); err != nil || res.Outcome != Gone || res.StatusCode != http.StatusGone {
+		t.Fatalf("unsubscribed: %+v, %v", res, err)
+	}
+	if res, err := s.sender.Send(context.Background(), live, Message{Title: "still here"}, Normal); err != nil || res.Outcome != Delivered {
+		t.Fatalf("live: %+v, %v", res, err)
+	}
+	if got := s.push.Next(); !strings.Contains(string(got.Payload), "still here") {
+		t.Fatalf("payload %s", got.Payload)
 	}
 }

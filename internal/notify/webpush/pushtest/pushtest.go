@@ -1,4 +1,10 @@
-package webpush
+// Package pushtest runs a Web Push service inside a test, on a real TLS
+// socket, that checks every message as a push service and a browser
+// together would: the VAPID JWT (RFC 8292) is verified against the
+// application server key the subscription was made with, and the payload
+// is decrypted (RFC 8291, aes128gcm) with the subscriber's private key,
+// using only the standard library.
+package pushtest
 
 import (
 	"bytes"
@@ -27,14 +33,23 @@ import (
 	"time"
 )
 
-// browser is the receiving side of a subscription, as a browser creates it:
+// Subscription is a subscription as the application stores it: the
+// endpoint and the browser's keys, unpadded base64url.
+type Subscription struct {
+	Endpoint string
+	P256dh   string
+	Auth     string
+}
+
+// Browser is the receiving side of a subscription, as a browser creates it:
 // a P-256 key pair and a 16-byte auth secret.
-type browser struct {
+type Browser struct {
 	priv *ecdh.PrivateKey
 	auth []byte
 }
 
-func newBrowser(t testing.TB) *browser {
+// NewBrowser makes a browser with fresh keys.
+func NewBrowser(t testing.TB) *Browser {
 	t.Helper()
 	priv, err := ecdh.P256().GenerateKey(rand.Reader)
 	if err != nil {
@@ -44,12 +59,18 @@ func newBrowser(t testing.TB) *browser {
 	if _, err := rand.Read(auth); err != nil {
 		t.Fatal(err)
 	}
-	return &browser{priv: priv, auth: auth}
+	return &Browser{priv: priv, auth: auth}
 }
 
-// decrypt opens an aes128gcm push body (RFC 8291 over RFC 8188) with the
-// browser's private key and auth secret, using only the standard library.
-func (b *browser) decrypt(body []byte) ([]byte, error) {
+// Keys returns the browser's public key (p256dh) and auth secret as a
+// PushSubscription's toJSON gives them.
+func (b *Browser) Keys() (p256dh, auth string) {
+	return base64.RawURLEncoding.EncodeToString(b.priv.PublicKey().Bytes()), base64.RawURLEncoding.EncodeToString(b.auth)
+}
+
+// Decrypt opens an aes128gcm push body (RFC 8291 over RFC 8188) with the
+// browser's private key and auth secret.
+func (b *Browser) Decrypt(body []byte) ([]byte, error) {
 	const headerLen = 16 + 4 + 1
 	if len(body) < headerLen {
 		return nil, errors.New("body shorter than the aes128gcm header")
@@ -109,19 +130,19 @@ func (b *browser) decrypt(body []byte) ([]byte, error) {
 	return plain[:end], nil
 }
 
-// vapidClaims are the JWT claims RFC 8292 requires.
-type vapidClaims struct {
+// Claims are the JWT claims RFC 8292 requires.
+type Claims struct {
 	Aud string `json:"aud"`
 	Exp int64  `json:"exp"`
 	Sub string `json:"sub"`
 }
 
-// verifyVAPID checks an Authorization header as a push service does: the
+// VerifyVAPID checks an Authorization header as a push service does: the
 // scheme is "vapid t=<JWT>, k=<key>", k is the key the subscription was made
 // with, the ES256 signature verifies against k, aud is the push service's
 // origin, exp lies in the next 24 hours, and sub is the expected contact.
-func verifyVAPID(header, wantKey, wantAud, wantSub string, now time.Time) (vapidClaims, error) {
-	var claims vapidClaims
+func VerifyVAPID(header, wantKey, wantAud, wantSub string, now time.Time) (Claims, error) {
+	var claims Claims
 	rest, ok := strings.CutPrefix(header, "vapid ")
 	if !ok {
 		return claims, fmt.Errorf("authorization scheme is not vapid: %q", header)
@@ -197,18 +218,20 @@ func decodeJWTPart(part string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// delivery is one request the push service accepted as well formed.
-type delivery struct {
+// Delivery is one request the push service accepted as well formed.
+type Delivery struct {
 	Header  http.Header
-	Claims  vapidClaims
+	Claims  Claims
 	Body    []byte // as sent, encrypted
 	Payload []byte // decrypted
 }
 
-// pushService is a Web Push service on a real TLS socket. It validates
-// every request completely — VAPID and decryption with the subscriber's
-// key — before answering with the status its respond function chooses.
-type pushService struct {
+// Service is a Web Push service on a real TLS socket. It validates every
+// request completely — VAPID and decryption with the subscriber's key —
+// before answering with the status its respond function chooses. A request
+// it cannot accept (bad VAPID, undecryptable body, unknown endpoint) fails
+// the test as well as being refused.
+type Service struct {
 	t        testing.TB
 	srv      *httptest.Server
 	vapidKey string
@@ -216,25 +239,28 @@ type pushService struct {
 	respond  func(w http.ResponseWriter, r *http.Request)
 
 	mu        sync.Mutex
-	browsers  map[string]*browser
+	browsers  map[string]*Browser
+	gone      map[string]bool
 	requests  int
-	delivered chan delivery
+	delivered chan Delivery
 }
 
-// newPushService starts a push service expecting messages signed with the
+// NewService starts a push service expecting messages signed with the
 // VAPID public key vapidKey for subject; respond nil answers 201 Created.
-func newPushService(t testing.TB, vapidKey, subject string, respond func(w http.ResponseWriter, r *http.Request)) *pushService {
+// It stops when t ends.
+func NewService(t testing.TB, vapidKey, subject string, respond func(w http.ResponseWriter, r *http.Request)) *Service {
 	t.Helper()
 	if respond == nil {
 		respond = func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusCreated) }
 	}
-	p := &pushService{
+	p := &Service{
 		t:         t,
 		vapidKey:  vapidKey,
 		subject:   subject,
 		respond:   respond,
-		browsers:  map[string]*browser{},
-		delivered: make(chan delivery, 16),
+		browsers:  map[string]*Browser{},
+		gone:      map[string]bool{},
+		delivered: make(chan Delivery, 64),
 	}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	// Handshakes refused on purpose would otherwise print to stderr; the
@@ -245,49 +271,56 @@ func newPushService(t testing.TB, vapidKey, subject string, respond func(w http.
 	return p
 }
 
-// subscribe registers a new browser and returns its subscription as the
+// Subscribe registers a new browser and returns its subscription as the
 // application would store it.
-func (p *pushService) subscribe() (Subscription, *browser) {
-	b := newBrowser(p.t)
+func (p *Service) Subscribe() (Subscription, *Browser) {
+	b := NewBrowser(p.t)
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
 	path := "/wpush/v2/" + hex.EncodeToString(id)
 	p.mu.Lock()
 	p.browsers[path] = b
 	p.mu.Unlock()
-	return Subscription{
-		Endpoint: p.srv.URL + path,
-		P256dh:   base64.RawURLEncoding.EncodeToString(b.priv.PublicKey().Bytes()),
-		Auth:     base64.RawURLEncoding.EncodeToString(b.auth),
-	}, b
+	p256dh, auth := b.Keys()
+	return Subscription{Endpoint: p.srv.URL + path, P256dh: p256dh, Auth: auth}, b
 }
 
-// client is an HTTP client that trusts the service's certificate.
-func (p *pushService) client() *http.Client { return p.srv.Client() }
+// Unsubscribe ends a subscription as a browser does when the user revokes
+// permission: from then on the service answers its messages 410 Gone.
+func (p *Service) Unsubscribe(endpoint string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gone[strings.TrimPrefix(endpoint, p.srv.URL)] = true
+}
 
-// requestCount is how many requests reached the service, valid or not.
-func (p *pushService) requestCount() int {
+// Client is an HTTP client that trusts the service's certificate.
+func (p *Service) Client() *http.Client { return p.srv.Client() }
+
+// RequestCount is how many requests reached the service, valid or not.
+func (p *Service) RequestCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.requests
 }
 
-// next waits for the next well-formed request.
-func (p *pushService) next() delivery {
+// Next waits for the next well-formed request to a live subscription,
+// failing the test after 10 seconds without one.
+func (p *Service) Next() Delivery {
 	p.t.Helper()
 	select {
 	case d := <-p.delivered:
 		return d
 	case <-time.After(10 * time.Second):
 		p.t.Fatal("push service received no valid message")
-		return delivery{}
+		return Delivery{}
 	}
 }
 
-func (p *pushService) serve(w http.ResponseWriter, r *http.Request) {
+func (p *Service) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.requests++
 	b := p.browsers[r.URL.Path]
+	gone := p.gone[r.URL.Path]
 	p.mu.Unlock()
 	fail := func(status int, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
@@ -302,9 +335,13 @@ func (p *pushService) serve(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotFound, "unknown subscription %s", r.URL.Path)
 		return
 	}
-	claims, err := verifyVAPID(r.Header.Get("Authorization"), p.vapidKey, p.srv.URL, p.subject, time.Now())
+	claims, err := VerifyVAPID(r.Header.Get("Authorization"), p.vapidKey, p.srv.URL, p.subject, time.Now())
 	if err != nil {
 		fail(http.StatusUnauthorized, "vapid: %v", err)
+		return
+	}
+	if gone {
+		http.Error(w, "push subscription has unsubscribed or expired", http.StatusGone)
 		return
 	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "aes128gcm" {
@@ -324,11 +361,11 @@ func (p *pushService) serve(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusRequestEntityTooLarge, "body of %d bytes exceeds 4096", len(body))
 		return
 	}
-	plain, err := b.decrypt(body)
+	plain, err := b.Decrypt(body)
 	if err != nil {
 		fail(http.StatusBadRequest, "decrypt: %v", err)
 		return
 	}
-	p.delivered <- delivery{Header: r.Header.Clone(), Claims: claims, Body: body, Payload: plain}
+	p.delivered <- Delivery{Header: r.Header.Clone(), Claims: claims, Body: body, Payload: plain}
 	p.respond(w, r)
 }
