@@ -56,7 +56,7 @@ func buildMailChain(cfg config.Config, st *store.Store, clk clock.Clock, logger 
 
 // newDeliverer builds the push, email and SMS channels of notifications.
 func newDeliverer(cfg config.Config, st *store.Store, chain *mail.Chain, vapid webpush.VAPID, sms notify.SMSSender, clk clock.Clock, logger *slog.Logger) (*notify.Deliverer, error) {
-	push, err := webpush.NewSender(vapid, nil, clk)
+	push, err := webpush.NewSender(vapid, webpush.GuardedClient(), clk)
 	if err != nil {
 		return nil, fmt.Errorf("web push: %w", err)
 	}

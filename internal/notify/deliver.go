@@ -225,6 +225,12 @@ func (d *Deliverer) push(ctx context.Context, p plan) (bool, error) {
 		res, err := d.Push.Send(ctx, webpush.Subscription{Endpoint: sub.Endpoint, P256dh: sub.P256dh, Auth: sub.Auth}, msg, prio)
 		status, detail := store.DeliverySent, ""
 		switch {
+		case errors.Is(err, webpush.ErrPrivateEndpoint):
+			// Not a push service: never send there, and forget it.
+			status, detail = store.DeliveryRejected, err.Error()
+			if err := d.Store.DeletePushSubscriptionByEndpoint(ctx, sub.Endpoint); err != nil {
+				errs = append(errs, err)
+			}
 		case err != nil:
 			status, detail = store.DeliveryFailed, err.Error()
 		case res.Outcome == webpush.Delivered:
