@@ -57,6 +57,8 @@ type Config struct {
 	RealtimeMaxConnsPerUser int
 	// Email providers and the event bus.
 	Delivery
+	// SMS through a Twilio-compatible API.
+	Twilio
 }
 
 // Var documents one environment variable.
@@ -105,7 +107,7 @@ func Vars() []Var {
 		{Name: "REALTIME_HISTORY_SIZE", Default: "100", Help: "messages each realtime channel keeps for clients that reconnect"},
 		{Name: "REALTIME_HISTORY_TTL", Default: "10m", Help: "how long a realtime channel keeps them"},
 		{Name: "REALTIME_MAX_CONNECTIONS_PER_USER", Default: "10", Help: "realtime connections one user may hold on one node"},
-	}, deliveryVars()...)
+	}, append(deliveryVars(), twilioVars()...)...)
 }
 
 // Load reads the configuration through getenv (os.Getenv in production) and
@@ -225,6 +227,8 @@ func Load(getenv func(string) string) (Config, error) {
 	var derrs []error
 	c.Delivery, derrs = loadDelivery(get, bad)
 	errs = append(errs, derrs...)
+	c.Twilio, derrs = loadTwilio(get, bad)
+	errs = append(errs, derrs...)
 
 	if c.AppEnv == "production" {
 		if c.JWTSecret == "" {
@@ -280,6 +284,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("rateLimit", c.RateLimit),
 		slog.Bool("trustProxy", c.TrustProxy),
 		slog.String("redis", c.redisSummary()),
+		slog.String("sms", c.twilioSummary()),
 		slog.Bool("queueEnabled", c.QueueEnabled),
 		slog.Bool("cronEnabled", c.CronEnabled),
 		slog.Int("healthPort", c.HealthPort),
