@@ -26,6 +26,7 @@ import (
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/notify/sms"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -318,6 +319,10 @@ func (d *Deliverer) sms(ctx context.Context, p plan) error {
 		body += " " + u
 	}
 	if err := d.SMS.SendSMS(ctx, to, truncate(body, 480)); err != nil {
+		if !sms.Temporary(err) {
+			// A refused number or message: trying again will not help.
+			return d.Store.RecordDelivery(ctx, p.n.ID, ChannelSMS, to, store.DeliveryRejected, "twilio", err.Error())
+		}
 		_ = d.Store.RecordDelivery(ctx, p.n.ID, ChannelSMS, to, store.DeliveryFailed, "twilio", err.Error())
 		return fmt.Errorf("%w: sms: %v", ErrTemporary, err)
 	}

@@ -2,14 +2,12 @@ package notify_test
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +19,10 @@ import (
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify"
+	"github.com/carecircle/carecircle/internal/notify/sms"
+	"github.com/carecircle/carecircle/internal/notify/sms/smstest"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
+	"github.com/carecircle/carecircle/internal/notify/webpush/pushtest"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
@@ -86,68 +87,40 @@ func (m *mx) received() []string {
 	}
 }
 
-// texts is a Twilio-compatible endpoint stand-in that keeps each SMS.
-type texts struct {
+// pushStatus is what the push service answers, settable mid-test.
+type pushStatus struct {
 	mu   sync.Mutex
-	sent []string
+	code int
 }
 
-func (x *texts) SendSMS(_ context.Context, to, body string) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.sent = append(x.sent, to+": "+body)
-	return nil
-}
-
-func (x *texts) all() []string {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return append([]string(nil), x.sent...)
-}
-
-// pushEndpoint is a push service that answers with status and counts.
-type pushEndpoint struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	status int
-	hits   int
-}
-
-func startPush(t *testing.T) *pushEndpoint {
-	p := &pushEndpoint{status: http.StatusCreated}
-	p.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		p.mu.Lock()
-		p.hits++
-		code := p.status
-		p.mu.Unlock()
-		w.WriteHeader(code)
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *pushEndpoint) count() int {
+func (p *pushStatus) set(code int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.hits
+	p.code = code
+}
+
+func (p *pushStatus) respond(w http.ResponseWriter, _ *http.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w.WriteHeader(p.code)
 }
 
 type rig struct {
-	st    *store.Store
-	clk   *clock.Fake
-	mx    *mx
-	sms   *texts
-	push  *pushEndpoint
-	chain *mail.Chain
-	d     *notify.Deliverer
+	st     *store.Store
+	clk    *clock.Fake
+	mx     *mx
+	sms    *smstest.Server
+	push   *pushtest.Service
+	status *pushStatus
+	chain  *mail.Chain
+	d      *notify.Deliverer
 }
 
 func newRig(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, limit int64) *rig {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	st := open(t, clk)
-	r := &rig{st: st, clk: clk, mx: startMX(t), sms: &texts{}, push: startPush(t)}
+	r := &rig{st: st, clk: clk, mx: startMX(t), sms: smstest.NewServer(t), status: &pushStatus{code: http.StatusCreated}}
 	smtpSender, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: r.mx.port, From: "CareCircle <no-reply@carecircle.test>", Clock: clk})
 	if err != nil {
 		t.Fatal(err)
@@ -163,13 +136,16 @@ func newRig(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, limit
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := r.push.srv.Client()
-	client.Transport.(*http.Transport).TLSClientConfig.MinVersion = tls.VersionTLS12
-	sender, err := webpush.NewSender(webpush.VAPID{Keys: keys, Subject: "mailto:ops@carecircle.test"}, client, clk)
+	r.push = pushtest.NewService(t, keys.Public, "mailto:ops@carecircle.test", r.status.respond)
+	sender, err := webpush.NewSender(webpush.VAPID{Keys: keys, Subject: "mailto:ops@carecircle.test"}, r.push.Client(), clk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.d = &notify.Deliverer{Store: st, Push: sender, Mail: r.chain, SMS: r.sms, Clock: clk, Logger: logger, PublicURL: "https://care.test"}
+	twilio, err := sms.NewTwilio(sms.TwilioConfig{AccountSID: r.sms.AccountSID, AuthToken: r.sms.AuthToken, From: r.sms.From, BaseURL: r.sms.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.d = &notify.Deliverer{Store: st, Push: sender, Mail: r.chain, SMS: twilio, Clock: clk, Logger: logger, PublicURL: "https://care.test"}
 	return r
 }
 
@@ -196,18 +172,13 @@ func (r *rig) user(t *testing.T, email string, prefs *care.NotificationPreferenc
 		}
 	}
 	// One browser subscribed per user.
-	if _, err := r.st.SavePushSubscription(ctx, store.PushSubscription{UserID: u.ID, Endpoint: r.push.srv.URL + "/push/" + u.ID,
-		P256dh: testP256dh, Auth: testAuth}); err != nil {
+	sub, _ := r.push.Subscribe()
+	if _, err := r.st.SavePushSubscription(ctx, store.PushSubscription{UserID: u.ID, Endpoint: sub.Endpoint,
+		P256dh: sub.P256dh, Auth: sub.Auth}); err != nil {
 		t.Fatal(err)
 	}
 	return u
 }
-
-// A browser's subscription keys (any valid P-256 point and 16-byte secret).
-const (
-	testP256dh = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
-	testAuth   = "tBHItJI5svbpez7KI4CCXg"
-)
 
 func (r *rig) notify(t *testing.T, u *care.User, typ care.NotificationType, data map[string]any) string {
 	t.Helper()
@@ -273,15 +244,20 @@ func TestEmergencyReachesEveryChannelWhenTheQuotaIsSpent(t *testing.T) {
 		if len(mails) != 1 || !strings.HasPrefix(mails[0], "ana@carecircle.test\n") || !strings.Contains(mails[0], "Fell in the kitchen") {
 			t.Fatalf("emergency email: %q", mails)
 		}
-		if s := r.sms.all(); len(s) != 1 || !strings.HasPrefix(s[0], "+4915112345678: ") {
-			t.Fatalf("sms: %q", s)
+		if s := r.sms.Messages(); len(s) != 1 || s[0].To != "+4915112345678" || !strings.Contains(s[0].Body, "care.test/emergency/a1") {
+			t.Fatalf("sms: %+v", s)
+		}
+		// The push service decrypted the payload and checked the VAPID JWT.
+		d := r.push.Next()
+		if !strings.Contains(string(d.Payload), `"requireInteraction":true`) || d.Header.Get("Urgency") != "high" {
+			t.Fatalf("push: urgency %q payload %s", d.Header.Get("Urgency"), d.Payload)
 		}
 		// Delivering again (a retry after a crash) sends nothing twice.
 		if err := r.d.Deliver(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(r.mx.received()); n != 0 || len(r.sms.all()) != 1 || r.push.count() != 1 {
-			t.Fatalf("resent: %d mails, %d sms, %d pushes", n, len(r.sms.all()), r.push.count())
+		if n := len(r.mx.received()); n != 0 || len(r.sms.Messages()) != 1 || r.push.RequestCount() != 1 {
+			t.Fatalf("resent: %d mails, %d sms, %d pushes", n, len(r.sms.Messages()), r.push.RequestCount())
 		}
 	})
 }
@@ -364,14 +340,12 @@ func TestPreferencesQuietHoursAndDeadSubscriptions(t *testing.T) {
 		if got := r.statuses(t, id); got["all"] != store.DeliverySuppressed {
 			t.Fatalf("quiet hours: %v", got)
 		}
-		if r.push.count() != 0 || len(r.mx.received()) != 0 {
+		if r.push.RequestCount() != 0 || len(r.mx.received()) != 0 {
 			t.Fatal("suppressed notifications went out")
 		}
 		// A push service answering 410 Gone: the subscription is removed.
 		u3 := r.user(t, "gone@carecircle.test", nil, "")
-		r.push.mu.Lock()
-		r.push.status = http.StatusGone
-		r.push.mu.Unlock()
+		r.status.set(http.StatusGone)
 		id = r.notify(t, u3, care.NotifyShiftReminder, nil)
 		if err := r.d.Deliver(ctx, id); err != nil {
 			t.Fatal(err)
@@ -384,16 +358,12 @@ func TestPreferencesQuietHoursAndDeadSubscriptions(t *testing.T) {
 		}
 		// 503: a temporary failure the outbox retries; the email is not resent.
 		u4 := r.user(t, "busy@carecircle.test", nil, "")
-		r.push.mu.Lock()
-		r.push.status = http.StatusServiceUnavailable
-		r.push.mu.Unlock()
+		r.status.set(http.StatusServiceUnavailable)
 		id = r.notify(t, u4, care.NotifyShiftReminder, nil)
 		if err := r.d.Deliver(ctx, id); !errors.Is(err, notify.ErrTemporary) {
 			t.Fatalf("503: err = %v, want temporary", err)
 		}
-		r.push.mu.Lock()
-		r.push.status = http.StatusCreated
-		r.push.mu.Unlock()
+		r.status.set(http.StatusCreated)
 		if err := r.d.Deliver(ctx, id); err != nil {
 			t.Fatal(err)
 		}
