@@ -154,9 +154,14 @@ func TestServeAnswersHealthAndStopsGracefully(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("/health = %d", res.StatusCode)
+	}
+	// The outbox backlog and the email quota of the default (unmetered) outbox provider.
+	if !strings.Contains(string(body), `"outbox":{"pending":0,"status":"up"}`) || !strings.Contains(string(body), `"emailQuota":[{"metered":false,"provider":"outbox"}]`) {
+		t.Fatalf("/health = %s", body)
 	}
 	stop()
 }

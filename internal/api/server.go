@@ -48,6 +48,14 @@ type Deps struct {
 	Shared SharedState
 	// VAPIDPublicKey is the web push key browsers subscribe with.
 	VAPIDPublicKey string
+	// Health adds components to GET /health (email quota, outbox, broker…).
+	Health []HealthReporter
+}
+
+// HealthReporter describes one more component of GET /health.
+type HealthReporter interface {
+	Name() string
+	Health(ctx context.Context) any
 }
 
 // SharedState is the shared-state backend as /health reports it: "up", or
@@ -70,6 +78,7 @@ type Server struct {
 	logger  *slog.Logger
 	jobs    JobRetrier
 	shared  SharedState
+	healthx []HealthReporter
 	vapid   string
 	metrics *metrics
 	mux     *http.ServeMux
@@ -79,7 +88,7 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
-		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
+		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, healthx: d.Health, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
 	if s.codes == nil {
@@ -203,6 +212,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		components["deadLetters"] = q.DeadLetters
 	} else {
 		components["queue"] = map[string]string{"status": "unavailable"}
+	}
+	for _, h := range s.healthx {
+		components[h.Name()] = h.Health(ctx)
 	}
 	writeJSON(w, code, map[string]any{
 		"status":     status,

@@ -173,6 +173,7 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Jobs:           retrier,
 			Shared:         sharedStatus,
 			VAPIDPublicKey: vapid.Keys.Public,
+			Health:         []api.HealthReporter{notify.QuotaHealth{Chain: chain}, outbox.Health{Store: st}},
 		})
 		srv.http = newHTTPServer(cfg.Port, a.Handler(), logger)
 	}

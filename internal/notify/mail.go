@@ -116,3 +116,28 @@ func (m *Mailer) SendDeferred(ctx context.Context) (int, error) {
 	}
 	return sent, nil
 }
+
+// QuotaHealth reports each metered provider's email use today on /health.
+type QuotaHealth struct{ Chain *mail.Chain }
+
+// Name implements api.HealthReporter.
+func (QuotaHealth) Name() string { return "emailQuota" }
+
+// Health implements api.HealthReporter.
+func (q QuotaHealth) Health(ctx context.Context) any {
+	out := []map[string]any{}
+	for _, p := range q.Chain.Providers {
+		if p.Unmetered || q.Chain.Quota == nil {
+			out = append(out, map[string]any{"provider": p.Name, "metered": false})
+			continue
+		}
+		u, err := q.Chain.Quota.Usage(ctx, p.Name)
+		if err != nil {
+			out = append(out, map[string]any{"provider": p.Name, "status": "unavailable"})
+			continue
+		}
+		out = append(out, map[string]any{"provider": p.Name, "metered": true, "used": u.Used, "limit": u.Limit,
+			"reserve": u.Reserve, "day": u.Day.Format(time.DateOnly)})
+	}
+	return out
+}

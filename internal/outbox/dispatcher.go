@@ -269,3 +269,22 @@ func Backoff(attempt int) time.Duration {
 	}
 	return min(d, 5*time.Minute)
 }
+
+// Health reports the outbox backlog on /health.
+type Health struct{ Store *store.Store }
+
+// Name implements api.HealthReporter.
+func (Health) Name() string { return "outbox" }
+
+// Health implements api.HealthReporter.
+func (h Health) Health(ctx context.Context) any {
+	n, oldest, err := h.Store.OutboxBacklog(ctx)
+	if err != nil {
+		return map[string]any{"status": "unavailable"}
+	}
+	out := map[string]any{"status": "up", "pending": n}
+	if oldest != nil {
+		out["oldestPending"] = oldest.UTC().Format(time.RFC3339)
+	}
+	return out
+}
