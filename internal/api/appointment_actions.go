@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,7 +15,7 @@ import (
 // occurrence). A status change must follow the appointment state machine
 // (409 otherwise).
 func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	a, _, err := s.appointmentAccess(r, p, writer)
+	a, cr, err := s.appointmentAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
@@ -22,15 +23,29 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	out, err := s.store.UpdateAppointment(r.Context(), a.ID, func(a *care.Appointment) error {
-		b.apply(a)
-		if err := b.applyTimes(a); err != nil {
+	var out *care.Appointment
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var was care.AppointmentStatus
+		var err error
+		out, err = s.store.UpdateAppointment(ctx, a.ID, func(a *care.Appointment) error {
+			was = a.Status
+			b.apply(a)
+			if err := b.applyTimes(a); err != nil {
+				return err
+			}
+			if b.Status.Set {
+				return a.SetStatus(care.AppointmentStatus(b.Status.Value))
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		if b.Status.Set {
-			return a.SetStatus(care.AppointmentStatus(b.Status.Value))
+		typ := "appointment.updated"
+		if out.Status == care.AppointmentCancelled && was != care.AppointmentCancelled {
+			typ = "appointment.cancelled"
 		}
-		return nil
+		return s.emitAppointment(ctx, p, cr, typ, out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
@@ -43,13 +58,20 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 }
 
 func (s *Server) deleteAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	a, _, err := s.appointmentAccess(r, p, writer)
+	a, cr, err := s.appointmentAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteAppointment(r.Context(), a.ID); errors.Is(err, store.ErrNotFound) {
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		if err := s.store.DeleteAppointment(ctx, a.ID); err != nil {
+			return err
+		}
+		return s.emitAppointment(ctx, p, cr, "appointment.deleted", a)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
 	writeDeleted(w)
@@ -64,7 +86,7 @@ func errNotOpen() error {
 // cancelAppointment cancels one scheduled or confirmed appointment; one
 // already cancelled, completed or missed is 409. It takes no body.
 func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	a, _, err := s.appointmentAccess(r, p, writer)
+	a, cr, err := s.appointmentAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
@@ -72,11 +94,19 @@ func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 	if err := decodeOptional(w, r, &none); err != nil {
 		return err
 	}
-	out, err := s.store.UpdateAppointment(r.Context(), a.ID, func(a *care.Appointment) error {
-		if !a.Status.Open() {
-			return errNotOpen()
+	var out *care.Appointment
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		out, err = s.store.UpdateAppointment(ctx, a.ID, func(a *care.Appointment) error {
+			if !a.Status.Open() {
+				return errNotOpen()
+			}
+			return a.SetStatus(care.AppointmentCancelled)
+		})
+		if err != nil {
+			return err
 		}
-		return a.SetStatus(care.AppointmentCancelled)
+		return s.emitAppointment(ctx, p, cr, "appointment.cancelled", out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
@@ -99,14 +129,23 @@ func (s *Server) assignTransport(w http.ResponseWriter, r *http.Request, p *Prin
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	out, err := s.store.AssignTransport(r.Context(), a.ID, b.AssignedToID, b.Notes)
+	var out *care.Appointment
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		if out, err = s.store.AssignTransport(ctx, a.ID, b.AssignedToID, b.Notes); err != nil {
+			return err
+		}
+		if err := s.emitAppointment(ctx, p, cr, "appointment.transport_assigned", transportAssigned(*out)); err != nil {
+			return err
+		}
+		return s.notifyTransport(ctx, p, cr, *out, fmt.Sprintf("%s on %s", out.Title, appointmentLocalTime(out.StartTime, cr)))
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
 	}
 	if err != nil {
 		return appointmentWriteError(err, "assignedToId")
 	}
-	s.notifyTransport(r, p, cr, *out, fmt.Sprintf("%s on %s", out.Title, appointmentLocalTime(out.StartTime, cr)))
 	writeJSON(w, http.StatusCreated, out.TransportAssignment)
 	return nil
 }
@@ -114,11 +153,18 @@ func (s *Server) assignTransport(w http.ResponseWriter, r *http.Request, p *Prin
 // confirmTransport records that the assigned driver will drive; only they
 // may (403 for anyone else), and only once someone is assigned (404).
 func (s *Server) confirmTransport(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	a, _, err := s.appointmentAccess(r, p, anyMember)
+	a, cr, err := s.appointmentAccess(r, p, anyMember)
 	if err != nil {
 		return err
 	}
-	out, err := s.store.ConfirmTransport(r.Context(), a.ID, p.User.ID)
+	var out *care.Appointment
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		if out, err = s.store.ConfirmTransport(ctx, a.ID, p.User.ID); err != nil {
+			return err
+		}
+		return s.emitAppointment(ctx, p, cr, "appointment.updated", out)
+	})
 	switch {
 	case errors.Is(err, store.ErrTransportNotAssignee):
 		return forbidden("Only the assigned member can confirm the transport")
@@ -172,36 +218,61 @@ func (s *Server) updateAppointmentSeries(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	loc := appointmentZone(cr)
+	seriesID := *list[0].RecurringSeriesID
 	rules := map[string]*string{} // old rule text → moved rule text
-	out, err := s.store.UpdateSeries(r.Context(), *list[0].RecurringSeriesID, from, func(a *care.Appointment) error {
-		b.apply(a)
-		if b.start == nil {
-			return nil
+	var out []care.Appointment
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		if out, err = s.store.UpdateSeries(ctx, seriesID, from, func(a *care.Appointment) error {
+			return b.moveOccurrence(a, loc, rules)
+		}); err != nil || len(out) == 0 {
+			return err
 		}
-		d := a.Duration()
-		if b.end != nil {
-			d = b.end.Sub(*b.start)
-		}
-		a.StartTime = care.AtLocalClock(a.StartTime, *b.start, loc)
-		a.EndTime = a.StartTime.Add(d)
-		if a.RecurrenceRule != nil {
-			moved, ok := rules[*a.RecurrenceRule]
-			if !ok {
-				rule, err := care.LoadRecurrence(*a.RecurrenceRule, loc)
-				if err != nil {
-					return err // rules are validated before they are stored
-				}
-				text := rule.WithStartClock(*b.start).String()
-				moved, rules[*a.RecurrenceRule] = &text, &text
-			}
-			a.RecurrenceRule = moved
-		}
-		return nil
+		return s.emitAppointment(ctx, p, cr, "appointment.updated", seriesChanged(seriesID, from, out))
 	})
 	if err != nil {
 		return appointmentWriteError(err, "transportAssignedToId")
 	}
 	writeJSON(w, http.StatusOK, seriesChange{Count: len(out), Appointments: out})
+	return nil
+}
+
+// seriesChanged is the data of the event of a change to a series from a
+// date on: the series, how many occurrences changed and which.
+func seriesChanged(seriesID string, from time.Time, list []care.Appointment) map[string]any {
+	ids := make([]string, len(list))
+	for i, a := range list {
+		ids[i] = a.ID
+	}
+	return map[string]any{"seriesId": seriesID, "fromDate": from.UTC(), "count": len(list), "appointmentIds": ids}
+}
+
+// moveOccurrence applies the series patch to one occurrence a. A new start
+// moves it to that local time of day on its own date in loc (and the rule's
+// DTSTART with it; rules caches each moved rule by its old text).
+func (b *appointmentSeriesPatch) moveOccurrence(a *care.Appointment, loc *time.Location, rules map[string]*string) error {
+	b.apply(a)
+	if b.start == nil {
+		return nil
+	}
+	d := a.Duration()
+	if b.end != nil {
+		d = b.end.Sub(*b.start)
+	}
+	a.StartTime = care.AtLocalClock(a.StartTime, *b.start, loc)
+	a.EndTime = a.StartTime.Add(d)
+	if a.RecurrenceRule != nil {
+		moved, ok := rules[*a.RecurrenceRule]
+		if !ok {
+			rule, err := care.LoadRecurrence(*a.RecurrenceRule, loc)
+			if err != nil {
+				return err // rules are validated before they are stored
+			}
+			text := rule.WithStartClock(*b.start).String()
+			moved, rules[*a.RecurrenceRule] = &text, &text
+		}
+		a.RecurrenceRule = moved
+	}
 	return nil
 }
 
@@ -220,7 +291,16 @@ func (s *Server) cancelAppointmentSeries(w http.ResponseWriter, r *http.Request,
 	if err := decodeOptional(w, r, &none); err != nil {
 		return err
 	}
-	n, err := s.store.CancelSeries(r.Context(), *list[0].RecurringSeriesID, from)
+	seriesID := *list[0].RecurringSeriesID
+	var n int
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		if n, err = s.store.CancelSeries(ctx, seriesID, from); err != nil || n == 0 {
+			return err
+		}
+		return s.emitAppointment(ctx, p, cr, "appointment.cancelled", map[string]any{
+			"seriesId": seriesID, "fromDate": from.UTC(), "count": n})
+	})
 	if err != nil {
 		return err
 	}

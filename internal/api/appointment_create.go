@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -133,25 +134,52 @@ func (s *Server) createAppointments(w http.ResponseWriter, r *http.Request, p *P
 		res.NextOccurrences = virtualOccurrences(occ[len(created):], b.end.Sub(b.start))
 		res.Truncated = len(occ) > len(created)
 	}
-	list, err := s.store.CreateAppointments(r.Context(), n)
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		list, err := s.store.CreateAppointments(ctx, n)
+		if err != nil {
+			return err
+		}
+		res.Appointments, res.TotalCreated = list, len(list)
+		if rule != nil {
+			res.SeriesID = *list[0].RecurringSeriesID
+		}
+		return s.announceAppointments(ctx, p, cr, res)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("Care recipient")
 	}
 	if err != nil {
 		return nil, appointmentWriteError(err, "transportAssignedToId")
 	}
-	res.Appointments, res.TotalCreated = list, len(list)
-	if rule != nil {
-		res.SeriesID = *list[0].RecurringSeriesID
-	}
-	s.announceAppointments(r, p, cr, res)
 	return res, nil
 }
 
-// announceAppointments tells the family about new appointments, and their
-// driver about the transport.
-func (s *Server) announceAppointments(r *http.Request, p *Principal, cr *care.CareRecipient, res *seriesCreated) {
+// appointmentsCreated is the data of the appointment.created event of a
+// series: its first appointment, with the series and the ids of all it
+// stored.
+type appointmentsCreated struct {
+	care.Appointment
+	SeriesID       string   `json:"seriesId"`
+	TotalCreated   int      `json:"totalCreated"`
+	AppointmentIDs []string `json:"appointmentIds"`
+}
+
+// announceAppointments announces new appointments (one event for a whole
+// series) and tells the family about them, and their driver about the
+// transport.
+func (s *Server) announceAppointments(ctx context.Context, p *Principal, cr *care.CareRecipient, res *seriesCreated) error {
 	first := res.Appointments[0]
+	var created any = first
+	if res.SeriesID != "" {
+		ids := make([]string, len(res.Appointments))
+		for i, a := range res.Appointments {
+			ids[i] = a.ID
+		}
+		created = appointmentsCreated{Appointment: first, SeriesID: res.SeriesID, TotalCreated: res.TotalCreated, AppointmentIDs: ids}
+	}
+	if err := s.emitAppointment(ctx, p, cr, "appointment.created", created); err != nil {
+		return err
+	}
 	when := appointmentLocalTime(first.StartTime, cr)
 	data := map[string]any{"appointmentId": first.ID, "careRecipientId": cr.ID,
 		"startTime": first.StartTime.Format(time.RFC3339)}
@@ -160,35 +188,49 @@ func (s *Server) announceAppointments(r *http.Request, p *Principal, cr *care.Ca
 		data["seriesId"] = res.SeriesID
 		what = fmt.Sprintf("%s, %d appointments from %s", first.Title, res.TotalCreated, when)
 	}
-	s.notifyAppointment(r.Context(), func() error {
-		return s.notifyFamily(r.Context(), cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
-			Type: care.NotifyGeneral, Title: "New appointment: " + first.Title,
-			Body: fmt.Sprintf("%s added %s for %s.", p.User.FullName, what, cr.FullName),
-			Data: data, DedupeKey: "appointment-created:" + first.ID,
-		})
+	err := s.notifyFamily(ctx, cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
+		Type: care.NotifyGeneral, Title: "New appointment: " + first.Title,
+		Body: fmt.Sprintf("%s added %s for %s.", p.User.FullName, what, cr.FullName),
+		Data: data, DedupeKey: "appointment-created:" + first.ID,
 	})
-	s.notifyTransport(r, p, cr, first, what)
+	if err != nil {
+		return err
+	}
+	if first.TransportAssignment == nil {
+		return nil
+	}
+	if err := s.emitAppointment(ctx, p, cr, "appointment.transport_assigned", transportAssigned(first)); err != nil {
+		return err
+	}
+	return s.notifyTransport(ctx, p, cr, first, what)
+}
+
+// transportAssigned is the data of an appointment.transport_assigned event:
+// the assignment as the API answers it, with the appointment's series.
+func transportAssigned(a care.Appointment) any {
+	return struct {
+		*care.TransportAssignment
+		RecurringSeriesID *string `json:"recurringSeriesId"`
+	}{a.TransportAssignment, a.RecurringSeriesID}
 }
 
 // notifyTransport tells the driver of an appointment about the assignment,
 // unless they made it themselves.
-func (s *Server) notifyTransport(r *http.Request, p *Principal, cr *care.CareRecipient, a care.Appointment, what string) {
+func (s *Server) notifyTransport(ctx context.Context, p *Principal, cr *care.CareRecipient, a care.Appointment, what string) error {
 	tr := a.TransportAssignment
 	if tr == nil || tr.AssignedToID == p.User.ID {
-		return
+		return nil
 	}
 	data := map[string]any{"appointmentId": a.ID, "careRecipientId": cr.ID,
 		"startTime": a.StartTime.Format(time.RFC3339), "transportAssignmentId": tr.ID}
 	if a.RecurringSeriesID != nil {
 		data["seriesId"] = *a.RecurringSeriesID
 	}
-	s.notifyAppointment(r.Context(), func() error {
-		return s.notifyUsers(r.Context(), []string{tr.AssignedToID}, care.NotificationDraft{
-			Type: care.NotifyGeneral, Title: "Transport assigned",
-			Body: fmt.Sprintf("%s asked you to take %s to %s.", p.User.FullName, cr.FullName, what),
-			Data: data,
-			DedupeKey: "transport-assigned:" + a.ID + ":" + tr.AssignedToID + ":" +
-				strconv.FormatInt(tr.UpdatedAt.UnixMicro(), 10),
-		})
+	return s.notifyUsers(ctx, []string{tr.AssignedToID}, care.NotificationDraft{
+		Type: care.NotifyGeneral, Title: "Transport assigned",
+		Body: fmt.Sprintf("%s asked you to take %s to %s.", p.User.FullName, cr.FullName, what),
+		Data: data,
+		DedupeKey: "transport-assigned:" + a.ID + ":" + tr.AssignedToID + ":" +
+			strconv.FormatInt(tr.UpdatedAt.UnixMicro(), 10),
 	})
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -214,11 +213,9 @@ func appointmentDayStart(d time.Time, loc *time.Location) time.Time {
 	return care.ClockTime{}.On(d.Year(), d.Month(), d.Day(), loc).UTC()
 }
 
-// notifyAppointment sends a notification about an appointment. The change
-// it reports has already committed, so a failure to notify is logged rather
-// than failing the request.
-func (s *Server) notifyAppointment(ctx context.Context, send func() error) {
-	if err := send(); err != nil {
-		s.logger.ErrorContext(ctx, "appointment notification failed", slog.Any("error", err))
-	}
+// emitAppointment announces a change to appointments of cr; data is the
+// appointment as the API answers it (as it was, for a deletion), or a
+// summary of a change to a series.
+func (s *Server) emitAppointment(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, data any) error {
+	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: data})
 }

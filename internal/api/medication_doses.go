@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -85,9 +84,23 @@ func (s *Server) logDose(w http.ResponseWriter, r *http.Request, p *Principal) e
 	} else if err != nil {
 		return err
 	}
-	log, created, err := s.store.LogDose(r.Context(), m.ID, care.DoseEntry{
-		Status: care.DoseStatus(b.Status), ScheduledTime: b.at, SkipReason: b.SkipReason,
-		Notes: b.Notes, LoggedByID: p.User.ID,
+	var log *care.MedicationLog
+	var created bool
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		log, created, err = s.store.LogDose(ctx, m.ID, care.DoseEntry{
+			Status: care.DoseStatus(b.Status), ScheduledTime: b.at, SkipReason: b.SkipReason,
+			Notes: b.Notes, LoggedByID: p.User.ID,
+		})
+		if err != nil {
+			return err
+		}
+		err = s.emit(ctx, domainEvent{Type: "medication.logged", FamilyID: cr.FamilyID, CareRecipientID: cr.ID,
+			ActorID: p.User.ID, Data: doseLogged{MedicationLog: log, MedicationName: m.Name, Dosage: m.Dosage}})
+		if err != nil {
+			return err
+		}
+		return s.notifyDoseLogged(ctx, p, cr, m, log)
 	})
 	switch {
 	case errors.Is(err, care.ErrDoseAlreadyLogged):
@@ -99,7 +112,6 @@ func (s *Server) logDose(w http.ResponseWriter, r *http.Request, p *Principal) e
 	case err != nil:
 		return err
 	}
-	s.notifyDoseLogged(r.Context(), p, cr, m, log)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -124,9 +136,17 @@ func medicationSchedule(m *care.Medication, cr *care.CareRecipient) (care.Medica
 	}, nil
 }
 
-// notifyDoseLogged tells the other active members what was logged. The dose
-// is already recorded, so a failure here is logged rather than answered.
-func (s *Server) notifyDoseLogged(ctx context.Context, p *Principal, cr *care.CareRecipient, m *care.Medication, l *care.MedicationLog) {
+// doseLogged is the data of a medication.logged event: the log as the API
+// answers it, with what was logged.
+type doseLogged struct {
+	*care.MedicationLog
+	MedicationName string `json:"medicationName"`
+	Dosage         string `json:"dosage"`
+}
+
+// notifyDoseLogged tells the other active members what was logged, in the
+// transaction that logs it.
+func (s *Server) notifyDoseLogged(ctx context.Context, p *Principal, cr *care.CareRecipient, m *care.Medication, l *care.MedicationLog) error {
 	local := l.ScheduledTime
 	if loc, err := time.LoadLocation(cr.Timezone); err == nil {
 		local = local.In(loc)
@@ -144,7 +164,7 @@ func (s *Server) notifyDoseLogged(ctx context.Context, p *Principal, cr *care.Ca
 	default:
 		title, body = "Medication pending", fmt.Sprintf("%s marked %s's %s (dose of %s) as pending", who, cr.FullName, what, at)
 	}
-	err := s.notifyFamily(ctx, cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
+	return s.notifyFamily(ctx, cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
 		Type: care.NotifyMedicationLogged, Title: title, Body: body,
 		Data: map[string]any{
 			"medicationId": m.ID, "careRecipientId": cr.ID, "logId": l.ID, "status": l.Status,
@@ -152,9 +172,6 @@ func (s *Server) notifyDoseLogged(ctx context.Context, p *Principal, cr *care.Ca
 		},
 		DedupeKey: "medication-logged:" + l.ID + ":" + string(l.Status),
 	})
-	if err != nil {
-		s.logger.ErrorContext(ctx, "notify dose logged", slog.String("logId", l.ID), slog.Any("error", err))
-	}
 }
 
 // listMedicationLogs lists a medication's dose logs, newest dose first,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -57,7 +58,14 @@ func (s *Server) createMedication(w http.ResponseWriter, r *http.Request, p *Pri
 	}
 	in := b.medication()
 	in.CareRecipientID = cr.ID
-	m, err := s.store.CreateMedication(r.Context(), in)
+	var m *care.Medication
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		if m, err = s.store.CreateMedication(ctx, in); err != nil {
+			return err
+		}
+		return s.emitMedication(ctx, p, cr, "medication.created", m)
+	})
 	if errors.Is(err, store.ErrReference) {
 		return notFound("Care recipient")
 	}
@@ -103,7 +111,7 @@ func (s *Server) getMedication(w http.ResponseWriter, r *http.Request, p *Princi
 // whole (a schedule for scheduled frequencies, end not before start), so a
 // PATCH can never leave an inconsistent medication behind.
 func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	_, m, err := s.medicationAccess(r, p, writer)
+	cr, m, err := s.medicationAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
@@ -111,8 +119,16 @@ func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Pri
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	out, err := s.store.UpdateMedication(r.Context(), m.ID, func(m *care.Medication) error {
-		return b.apply(m)
+	var out *care.Medication
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		out, err = s.store.UpdateMedication(ctx, m.ID, func(m *care.Medication) error {
+			return b.apply(m)
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitMedication(ctx, p, cr, "medication.updated", out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Medication")
@@ -125,15 +141,25 @@ func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Pri
 }
 
 // deactivateMedication stops a medication: no more reminders or dose logs,
-// its history kept. Deactivating an inactive medication changes nothing.
+// its history kept. Deactivating an inactive medication changes nothing
+// (and announces nothing).
 func (s *Server) deactivateMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	_, m, err := s.medicationAccess(r, p, writer)
+	cr, m, err := s.medicationAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
-	out, err := s.store.UpdateMedication(r.Context(), m.ID, func(m *care.Medication) error {
-		m.IsActive = false
-		return nil
+	var out *care.Medication
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		wasActive := false
+		var err error
+		out, err = s.store.UpdateMedication(ctx, m.ID, func(m *care.Medication) error {
+			wasActive, m.IsActive = m.IsActive, false
+			return nil
+		})
+		if err != nil || !wasActive {
+			return err
+		}
+		return s.emitMedication(ctx, p, cr, "medication.updated", out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Medication")
@@ -147,15 +173,28 @@ func (s *Server) deactivateMedication(w http.ResponseWriter, r *http.Request, p 
 
 // deleteMedication deletes a medication with its dose logs.
 func (s *Server) deleteMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	_, m, err := s.medicationAccess(r, p, writer)
+	cr, m, err := s.medicationAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteMedication(r.Context(), m.ID); errors.Is(err, store.ErrNotFound) {
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		if err := s.store.DeleteMedication(ctx, m.ID); err != nil {
+			return err
+		}
+		return s.emitMedication(ctx, p, cr, "medication.deleted", m)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Medication")
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
 	writeDeleted(w)
 	return nil
+}
+
+// emitMedication announces a change to one of cr's medications; m is the
+// medication as the API answers it (as it was, for a deletion).
+func (s *Server) emitMedication(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, m *care.Medication) error {
+	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: m})
 }

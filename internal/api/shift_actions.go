@@ -1,9 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -41,37 +41,65 @@ func shiftAssigneeOnly(verb string) func(*Principal, *care.Shift, *care.Member) 
 	}
 }
 
-// transitionShift does action a to the shift {shiftId} at the clock's now,
-// once may allows the principal to; edit, when given, records what else
-// comes with the action. The status check and the write are one transaction.
-func (s *Server) transitionShift(w http.ResponseWriter, r *http.Request, p *Principal, a care.ShiftAction,
-	may func(*Principal, *care.Shift, *care.Member) error, body validator, edit func(*care.Shift)) (*care.Shift, error) {
+// shiftTransition is one of the caregiver's actions on a shift.
+type shiftTransition struct {
+	action care.ShiftAction
+	// may refuses principals who may not take the action.
+	may  func(*Principal, *care.Shift, *care.Member) error
+	body validator
+	// edit, when set, records what else comes with the action.
+	edit func(*care.Shift)
+	// event is the domain event announcing it.
+	event string
+	// then, when set, does what follows from the action (notifications) in
+	// the transaction that takes it.
+	then func(ctx context.Context, sh *care.Shift) error
+}
+
+// transitionShift does t to the shift {shiftId} at the clock's now, once
+// t.may allows the principal to. The status check, the write, its event and
+// what follows from it are one transaction.
+func (s *Server) transitionShift(w http.ResponseWriter, r *http.Request, p *Principal, t shiftTransition) (*care.Shift, error) {
 	sh, m, err := s.shiftAccess(r, p, anyMember)
 	if err != nil {
 		return nil, err
 	}
-	if err := may(p, sh, m); err != nil {
+	if err := t.may(p, sh, m); err != nil {
 		return nil, err
 	}
-	if err := decodeOptional(w, r, body); err != nil {
+	if err := decodeOptional(w, r, t.body); err != nil {
 		return nil, err
 	}
-	out, err := s.store.UpdateShift(r.Context(), sh.ID, func(cur *care.Shift) error {
-		from := cur.Status
-		err := cur.Apply(a, s.clock.Now())
-		switch {
-		case errors.Is(err, care.ErrShiftTransition):
-			return conflict("Cannot %s a shift that is %s", a, from)
-		case errors.Is(err, care.ErrCheckInTooEarly):
-			return badRequest("Check-in opens 60 minutes before the shift starts, at %s",
-				cur.StartTime.Add(-care.CheckInLead).Format(time.RFC3339))
-		case errors.Is(err, care.ErrCheckInTooLate):
-			return badRequest("The shift has already ended")
-		case err != nil:
+	var out *care.Shift
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		out, err = s.store.UpdateShift(ctx, sh.ID, func(cur *care.Shift) error {
+			from := cur.Status
+			err := cur.Apply(t.action, s.clock.Now())
+			switch {
+			case errors.Is(err, care.ErrShiftTransition):
+				return conflict("Cannot %s a shift that is %s", t.action, from)
+			case errors.Is(err, care.ErrCheckInTooEarly):
+				return badRequest("Check-in opens 60 minutes before the shift starts, at %s",
+					cur.StartTime.Add(-care.CheckInLead).Format(time.RFC3339))
+			case errors.Is(err, care.ErrCheckInTooLate):
+				return badRequest("The shift has already ended")
+			case err != nil:
+				return err
+			}
+			if t.edit != nil {
+				t.edit(cur)
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		if edit != nil {
-			edit(cur)
+		if err := s.emitShift(ctx, p, m.FamilyID, t.event, out); err != nil {
+			return err
+		}
+		if t.then != nil {
+			return t.then(ctx, out)
 		}
 		return nil
 	})
@@ -84,7 +112,8 @@ func (s *Server) transitionShift(w http.ResponseWriter, r *http.Request, p *Prin
 // checkInShift starts the assigned caregiver's shift: allowed from 60
 // minutes before its start until its end.
 func (s *Server) checkInShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	sh, err := s.transitionShift(w, r, p, care.ShiftCheckIn, shiftAssigneeOnly("check in to"), &shiftEmptyBody{}, nil)
+	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftCheckIn, may: shiftAssigneeOnly("check in to"),
+		body: &shiftEmptyBody{}, event: "shift.checked_in"})
 	if err != nil {
 		return err
 	}
@@ -94,7 +123,8 @@ func (s *Server) checkInShift(w http.ResponseWriter, r *http.Request, p *Princip
 
 // confirmShift lets the assigned caregiver confirm they will come.
 func (s *Server) confirmShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	sh, err := s.transitionShift(w, r, p, care.ShiftConfirm, shiftAssigneeOnly("confirm"), &shiftEmptyBody{}, nil)
+	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftConfirm, may: shiftAssigneeOnly("confirm"),
+		body: &shiftEmptyBody{}, event: "shift.confirmed"})
 	if err != nil {
 		return err
 	}
@@ -106,43 +136,55 @@ func (s *Server) confirmShift(w http.ResponseWriter, r *http.Request, p *Princip
 // and hands off to the caregiver of the next shift.
 func (s *Server) checkOutShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var b shiftCheckoutBody
-	sh, err := s.transitionShift(w, r, p, care.ShiftCheckOut, shiftAssigneeOnly("check out of"), &b, func(sh *care.Shift) {
-		sh.CheckoutNotes, sh.CheckoutLocation, sh.HandoffNotes = b.Notes, b.Location, b.HandoffNotes
+	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftCheckOut, may: shiftAssigneeOnly("check out of"),
+		body: &b, event: "shift.checked_out",
+		edit: func(sh *care.Shift) {
+			sh.CheckoutNotes, sh.CheckoutLocation, sh.HandoffNotes = b.Notes, b.Location, b.HandoffNotes
+		},
+		then: func(ctx context.Context, sh *care.Shift) error { return s.handOff(ctx, p, sh) },
 	})
 	if err != nil {
 		return err
 	}
-	s.handOff(r, p, sh)
 	writeJSON(w, http.StatusOK, sh)
 	return nil
 }
 
-// handOff notifies the caregiver of the shift that follows sh for the same
-// care recipient (the next non-cancelled one starting after sh started and
-// within a day of its end) of the handoff notes.
-func (s *Server) handOff(r *http.Request, p *Principal, sh *care.Shift) {
-	next, err := s.store.NextShift(r.Context(), *sh, care.HandoffWindow)
+// handOff hands sh over to the caregiver of the shift that follows it for
+// the same care recipient (the next non-cancelled one starting after sh
+// started and within a day of its end): it announces the handoff and
+// notifies them of the handoff notes.
+func (s *Server) handOff(ctx context.Context, p *Principal, sh *care.Shift) error {
+	next, err := s.store.NextShift(ctx, *sh, care.HandoffWindow)
 	if errors.Is(err, store.ErrNotFound) {
-		return
+		return nil
 	}
 	if err != nil {
-		s.logger.ErrorContext(r.Context(), "shift handoff: find the next shift",
-			slog.String("shiftId", sh.ID), slog.Any("error", err))
-		return
+		return fmt.Errorf("shift handoff: find the next shift: %w", err)
 	}
 	if next.CaregiverID == sh.CaregiverID {
-		return // no one to hand off to
+		return nil // no one to hand off to
+	}
+	var notes any
+	if sh.HandoffNotes != nil {
+		notes = *sh.HandoffNotes
+	}
+	err = s.emit(ctx, domainEvent{Type: "shift.handoff", FamilyID: sh.CareRecipient.FamilyID, CareRecipientID: sh.CareRecipientID,
+		ActorID: p.User.ID, Data: map[string]any{
+			"shiftId": next.ID, "previousShiftId": sh.ID, "fromCaregiverId": sh.CaregiverID,
+			"toCaregiverId": next.CaregiverID, "handoffNotes": notes, "startTime": next.StartTime.Format(time.RFC3339),
+		}})
+	if err != nil {
+		return err
 	}
 	body := fmt.Sprintf("%s finished their shift with %s; your shift starts %s.", p.User.FullName,
 		sh.CareRecipient.FullName, shiftLocalTime(next.StartTime, sh.CareRecipient.Timezone))
-	var notes any
 	if sh.HandoffNotes != nil {
 		body += " Handoff notes: " + *sh.HandoffNotes
-		notes = *sh.HandoffNotes
 	} else {
 		body += " No handoff notes were left."
 	}
-	s.notifyShiftUser(r.Context(), next.CaregiverID, care.NotificationDraft{
+	return s.notifyUsers(ctx, []string{next.CaregiverID}, care.NotificationDraft{
 		Type:  care.NotifyShiftHandoff,
 		Title: "Shift handoff for " + sh.CareRecipient.FullName,
 		Body:  body,
@@ -164,12 +206,11 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 		}
 		return nil
 	}
-	sh, err := s.transitionShift(w, r, p, care.ShiftCancel, may, &shiftEmptyBody{}, nil)
-	if err != nil {
-		return err
-	}
-	if sh.CaregiverID != p.User.ID {
-		s.notifyShiftUser(r.Context(), sh.CaregiverID, care.NotificationDraft{
+	notify := func(ctx context.Context, sh *care.Shift) error {
+		if sh.CaregiverID == p.User.ID {
+			return nil
+		}
+		return s.notifyUsers(ctx, []string{sh.CaregiverID}, care.NotificationDraft{
 			Type:  care.NotifyShiftCancelled,
 			Title: "Shift cancelled",
 			Body: fmt.Sprintf("%s cancelled your shift caring for %s on %s.", p.User.FullName,
@@ -180,6 +221,11 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 			},
 			DedupeKey: "shift-cancelled:" + sh.ID,
 		})
+	}
+	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftCancel, may: may,
+		body: &shiftEmptyBody{}, event: "shift.cancelled", then: notify})
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, sh)
 	return nil

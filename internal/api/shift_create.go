@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,22 +66,23 @@ func (s *Server) createShift(w http.ResponseWriter, r *http.Request, p *Principa
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	sh, err := s.store.CreateShift(r.Context(), store.NewShift{
-		CareRecipientID: cr.ID, CaregiverID: b.CaregiverID, StartTime: b.start, EndTime: b.end,
-		Notes: b.Notes, CreatedByID: p.User.ID,
-	})
-	switch {
-	case errors.Is(err, store.ErrShiftCaregiver):
-		return Problems{"caregiverId": {"must be an active member of this family who is not a VIEWER"}}.Err()
-	case errors.Is(err, store.ErrShiftOverlap):
-		return conflict("The caregiver already has a shift that overlaps this time")
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrReference):
-		return notFound("Care recipient")
-	case err != nil:
-		return err
-	}
-	if sh.CaregiverID != p.User.ID {
-		s.notifyShiftUser(r.Context(), sh.CaregiverID, care.NotificationDraft{
+	var sh *care.Shift
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		sh, err = s.store.CreateShift(ctx, store.NewShift{
+			CareRecipientID: cr.ID, CaregiverID: b.CaregiverID, StartTime: b.start, EndTime: b.end,
+			Notes: b.Notes, CreatedByID: p.User.ID,
+		})
+		if err != nil {
+			return err
+		}
+		if err := s.emitShift(ctx, p, cr.FamilyID, "shift.assigned", sh); err != nil {
+			return err
+		}
+		if sh.CaregiverID == p.User.ID {
+			return nil
+		}
+		return s.notifyUsers(ctx, []string{sh.CaregiverID}, care.NotificationDraft{
 			Type:  care.NotifyShiftAssigned,
 			Title: "New shift assigned",
 			Body: fmt.Sprintf("%s assigned you a shift caring for %s from %s to %s.", p.User.FullName,
@@ -91,6 +93,16 @@ func (s *Server) createShift(w http.ResponseWriter, r *http.Request, p *Principa
 			},
 			DedupeKey: "shift-assigned:" + sh.ID,
 		})
+	})
+	switch {
+	case errors.Is(err, store.ErrShiftCaregiver):
+		return Problems{"caregiverId": {"must be an active member of this family who is not a VIEWER"}}.Err()
+	case errors.Is(err, store.ErrShiftOverlap):
+		return conflict("The caregiver already has a shift that overlaps this time")
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrReference):
+		return notFound("Care recipient")
+	case err != nil:
+		return err
 	}
 	writeJSON(w, http.StatusCreated, sh)
 	return nil

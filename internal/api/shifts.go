@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -87,12 +86,9 @@ func shiftQueryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// notifyShiftUser sends one user a notification about a shift. The shift
-// change it reports has already committed, so a failure to notify is logged
-// rather than failing the request.
-func (s *Server) notifyShiftUser(ctx context.Context, userID string, d care.NotificationDraft) {
-	if err := s.notifyUsers(ctx, []string{userID}, d); err != nil {
-		s.logger.ErrorContext(ctx, "shift notification failed", slog.String("type", string(d.Type)),
-			slog.String("userId", userID), slog.Any("error", err))
-	}
+// emitShift announces a change to a shift of the family; sh is the shift as
+// the API answers it.
+func (s *Server) emitShift(ctx context.Context, p *Principal, familyID, typ string, sh *care.Shift) error {
+	return s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, CareRecipientID: sh.CareRecipientID,
+		ActorID: p.User.ID, Data: sh})
 }
