@@ -23,6 +23,8 @@ const (
 	PurposeEmailVerify CodePurpose = "EMAIL_VERIFY"
 	// PurposeLogin counts wrong passwords towards the login lockout.
 	PurposeLogin CodePurpose = "LOGIN"
+	// PurposePhoneVerify is the code texted to prove the account's phone.
+	PurposePhoneVerify CodePurpose = "phone_verification"
 )
 
 // UserKey is the kv key of a user's state for purpose, "PURPOSE:userID".
