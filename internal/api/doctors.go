@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -18,22 +19,23 @@ func (s *Server) doctorRoutes() {
 
 // doctorAccess loads the doctor {doctorId} (404 when missing) and checks the
 // principal's membership in the care recipient's family.
-func (s *Server) doctorAccess(r *http.Request, p *Principal, n need) (*care.Doctor, error) {
+func (s *Server) doctorAccess(r *http.Request, p *Principal, n need) (*care.Doctor, *care.CareRecipient, error) {
 	id, err := pathID(r, "doctorId")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d, err := s.store.Doctor(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Doctor")
+		return nil, nil, notFound("Doctor")
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, _, err := s.careRecipientMember(r.Context(), p, d.CareRecipientID, n); err != nil {
-		return nil, err
+	cr, _, err := s.careRecipientMember(r.Context(), p, d.CareRecipientID, n)
+	if err != nil {
+		return nil, nil, err
 	}
-	return d, nil
+	return d, cr, nil
 }
 
 type doctorBody struct {
@@ -65,9 +67,17 @@ func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	d, err := s.store.CreateDoctor(r.Context(), care.Doctor{
-		CareRecipientID: cr.ID, Name: b.Name, Specialty: b.Specialty, Phone: b.Phone, Fax: b.Fax,
-		Email: b.Email, Address: b.Address, Notes: b.Notes,
+	var d *care.Doctor
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		d, err = s.store.CreateDoctor(ctx, care.Doctor{
+			CareRecipientID: cr.ID, Name: b.Name, Specialty: b.Specialty, Phone: b.Phone, Fax: b.Fax,
+			Email: b.Email, Address: b.Address, Notes: b.Notes,
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitDoctor(ctx, p, cr, "doctor.created", d)
 	})
 	if errors.Is(err, store.ErrReference) {
 		return notFound("Care recipient")
@@ -93,7 +103,7 @@ func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principa
 }
 
 func (s *Server) getDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	d, err := s.doctorAccess(r, p, anyMember)
+	d, _, err := s.doctorAccess(r, p, anyMember)
 	if err != nil {
 		return err
 	}
@@ -134,7 +144,7 @@ func (b *doctorPatch) apply(d *care.Doctor) {
 }
 
 func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	d, err := s.doctorAccess(r, p, writer)
+	d, cr, err := s.doctorAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
@@ -142,9 +152,17 @@ func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	out, err := s.store.UpdateDoctor(r.Context(), d.ID, func(d *care.Doctor) error {
-		b.apply(d)
-		return nil
+	var out *care.Doctor
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		out, err = s.store.UpdateDoctor(ctx, d.ID, func(d *care.Doctor) error {
+			b.apply(d)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitDoctor(ctx, p, cr, "doctor.updated", out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Doctor")
@@ -157,15 +175,28 @@ func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	d, err := s.doctorAccess(r, p, writer)
+	d, cr, err := s.doctorAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteDoctor(r.Context(), d.ID); errors.Is(err, store.ErrNotFound) {
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		if err := s.store.DeleteDoctor(ctx, d.ID); err != nil {
+			return err
+		}
+		return s.emitDoctor(ctx, p, cr, "doctor.deleted", d)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Doctor")
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
 	writeDeleted(w)
 	return nil
+}
+
+// emitDoctor announces a change to one of cr's doctors; d is the doctor as
+// the API answers it (as it was, for a deletion).
+func (s *Server) emitDoctor(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, d *care.Doctor) error {
+	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: d})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -17,22 +18,23 @@ func (s *Server) emergencyContactRoutes() {
 
 // emergencyContactAccess loads the contact {contactId} (404 when missing) and
 // checks the principal's membership in the care recipient's family.
-func (s *Server) emergencyContactAccess(r *http.Request, p *Principal, n need) (*care.EmergencyContact, error) {
+func (s *Server) emergencyContactAccess(r *http.Request, p *Principal, n need) (*care.EmergencyContact, *care.CareRecipient, error) {
 	id, err := pathID(r, "contactId")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := s.store.EmergencyContact(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Emergency contact")
+		return nil, nil, notFound("Emergency contact")
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, _, err := s.careRecipientMember(r.Context(), p, c.CareRecipientID, n); err != nil {
-		return nil, err
+	cr, _, err := s.careRecipientMember(r.Context(), p, c.CareRecipientID, n)
+	if err != nil {
+		return nil, nil, err
 	}
-	return c, nil
+	return c, cr, nil
 }
 
 type emergencyContactBody struct {
@@ -71,9 +73,17 @@ func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, 
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	c, err := s.store.CreateEmergencyContact(r.Context(), care.EmergencyContact{
-		CareRecipientID: cr.ID, Name: b.Name, Relationship: b.Relationship, Phone: b.Phone,
-		Email: b.Email, IsPrimary: b.IsPrimary, Notes: b.Notes,
+	var c *care.EmergencyContact
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		c, err = s.store.CreateEmergencyContact(ctx, care.EmergencyContact{
+			CareRecipientID: cr.ID, Name: b.Name, Relationship: b.Relationship, Phone: b.Phone,
+			Email: b.Email, IsPrimary: b.IsPrimary, Notes: b.Notes,
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitEmergencyContact(ctx, p, cr, "emergency_contact.created", c)
 	})
 	if errors.Is(err, store.ErrReference) || errors.Is(err, store.ErrNotFound) {
 		return notFound("Care recipient")
@@ -132,7 +142,7 @@ func (b *emergencyContactPatch) apply(c *care.EmergencyContact) {
 // updateEmergencyContact edits a contact; making it primary demotes the
 // previous primary contact.
 func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	c, err := s.emergencyContactAccess(r, p, writer)
+	c, cr, err := s.emergencyContactAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
@@ -140,9 +150,17 @@ func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, 
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	out, err := s.store.UpdateEmergencyContact(r.Context(), c.ID, func(c *care.EmergencyContact) error {
-		b.apply(c)
-		return nil
+	var out *care.EmergencyContact
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		out, err = s.store.UpdateEmergencyContact(ctx, c.ID, func(c *care.EmergencyContact) error {
+			b.apply(c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitEmergencyContact(ctx, p, cr, "emergency_contact.updated", out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Emergency contact")
@@ -155,15 +173,29 @@ func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	c, err := s.emergencyContactAccess(r, p, writer)
+	c, cr, err := s.emergencyContactAccess(r, p, writer)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteEmergencyContact(r.Context(), c.ID); errors.Is(err, store.ErrNotFound) {
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		if err := s.store.DeleteEmergencyContact(ctx, c.ID); err != nil {
+			return err
+		}
+		return s.emitEmergencyContact(ctx, p, cr, "emergency_contact.deleted", c)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Emergency contact")
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
 	writeDeleted(w)
 	return nil
+}
+
+// emitEmergencyContact announces a change to one of cr's emergency
+// contacts; c is the contact as the API answers it (as it was, for a
+// deletion).
+func (s *Server) emitEmergencyContact(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, c *care.EmergencyContact) error {
+	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: c})
 }
