@@ -26,6 +26,7 @@ import (
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/outbox"
+	"github.com/carecircle/carecircle/internal/realtime"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -71,6 +72,7 @@ type Server struct {
 	river  *river.Client[*sql.Tx]
 	redis  *redis.Client
 	shared *kv.Resilient
+	rt     *realtime.Node
 	// background runs beside the HTTP server until shutdown: the outbox
 	// dispatcher and the deferred-mail sender on dispatching roles.
 	background []func(ctx context.Context)
@@ -135,6 +137,20 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if srv.river != nil {
 		retrier = srv.river
 	}
+	var tokens *auth.Tokens
+	if role != RoleWorker {
+		secret, err := jwtSecret(cfg)
+		if err != nil {
+			return nil, err
+		}
+		tokens = auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now)
+	}
+	if srv.rt, err = newRealtime(cfg, role, st, tokens, clk, logger); err != nil {
+		return nil, err
+	}
+	if role != RoleAPI {
+		consumers = append(consumers, srv.rt.Consumer())
+	}
 	if role == RoleWorker {
 		srv.http = newHTTPServer(cfg.HealthPort, jobs.HealthHandler(st, clk), logger)
 	} else {
@@ -152,10 +168,6 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			}
 			limiter, sharedStatus = srv.shared.Limiter(), srv.shared
 		}
-		secret, err := jwtSecret(cfg)
-		if err != nil {
-			return nil, err
-		}
 		a := api.New(api.Config{
 			Prefix:       cfg.APIPrefix,
 			PublicURL:    cfg.PublicURL,
@@ -165,7 +177,7 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			MetricsToken: cfg.MetricsToken,
 		}, api.Deps{
 			Store:          st,
-			Tokens:         auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now),
+			Tokens:         tokens,
 			Mail:           mailer,
 			Limiter:        limiter,
 			Clock:          clk,
@@ -173,9 +185,9 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Jobs:           retrier,
 			Shared:         sharedStatus,
 			VAPIDPublicKey: vapid.Keys.Public,
-			Health:         []api.HealthReporter{notify.QuotaHealth{Chain: chain}, outbox.Health{Store: st}},
+			Health:         []api.HealthReporter{notify.QuotaHealth{Chain: chain}, outbox.Health{Store: st}, srv.rt},
 		})
-		srv.http = newHTTPServer(cfg.Port, a.Handler(), logger)
+		srv.http = newHTTPServer(cfg.Port, withRealtime(a.Handler(), srv.rt), logger)
 	}
 	if role != RoleAPI {
 		// Events committed by any node (API nodes have no dispatcher of their
@@ -215,6 +227,9 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopRiver()
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopEngine()
+	if err := s.rt.Run(); err != nil {
+		return err
+	}
 	engineDone := make(chan error, 1)
 	if s.engine != nil {
 		if err := s.river.Start(riverCtx); err != nil {
@@ -245,6 +260,9 @@ func (s *Server) Run(ctx context.Context) error {
 	var errs []error
 	if err := s.http.Shutdown(shutdownCtx); err != nil {
 		errs = append(errs, fmt.Errorf("shutdown: %w", err))
+	}
+	if err := shutdownRealtime(shutdownCtx, s.rt); err != nil {
+		errs = append(errs, err)
 	}
 	stopEngine()
 	if err := <-engineDone; err != nil {

@@ -198,3 +198,9 @@ func (n *Node) log(e centrifuge.LogEntry) {
 	}
 	n.logger.LogAttrs(context.Background(), level, e.Message, attrs...)
 }
+
+// Name names the node's part of /health.
+func (n *Node) Name() string { return "realtime" }
+
+// Health is the node's part of /health.
+func (n *Node) Health(context.Context) any { return n.Status() }
