@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -20,6 +21,19 @@ type outcome struct {
 	notifications []care.Notification
 	// missedDose, when set, records a MISSED log for this dose.
 	missedDose *time.Time
+	// familyID and data scope and describe the domain event a sent
+	// reminder commits with.
+	familyID string
+	data     map[string]any
+}
+
+// reminderEvents are the domain events of sent reminders, by kind.
+var reminderEvents = map[string]string{
+	KindMedication:  "medication.reminder",
+	KindMissedDose:  "medication.missed",
+	KindRefill:      "medication.refill_needed",
+	KindAppointment: "appointment.reminder",
+	KindShift:       "shift.reminder",
 }
 
 func suppressed(reason string) outcome {
@@ -74,14 +88,41 @@ func (e *Engine) applyTx(ctx context.Context, tx *sql.Tx, entries []store.Ledger
 				return sent, err
 			}
 		}
-		if _, err := e.store.InsertNotificationsTx(ctx, tx, o.notifications); err != nil {
+		created, err := e.store.InsertNotificationsTx(ctx, tx, o.notifications)
+		if err != nil {
 			return sent, err
 		}
 		if o.status == store.LedgerSent {
+			if err := e.emitReminder(ctx, tx, en, o, created); err != nil {
+				return sent, err
+			}
 			sent++
 		}
 	}
 	return sent, nil
+}
+
+// emitReminder appends the domain event of a sent reminder in tx: what it
+// was about, and who was notified.
+func (e *Engine) emitReminder(ctx context.Context, tx *sql.Tx, en store.LedgerEntry, o outcome, created []care.Notification) error {
+	typ, ok := reminderEvents[en.Kind]
+	if !ok {
+		return nil
+	}
+	data := make(map[string]any, len(o.data)+2)
+	for k, v := range o.data {
+		data[k] = v
+	}
+	users, ids := make([]string, len(created)), make([]string, len(created))
+	for i, n := range created {
+		users[i], ids[i] = n.UserID, n.ID
+	}
+	data["userIds"], data["notificationIds"] = users, ids
+	env, id, err := events.Build(e.clock, typ, o.familyID, en.CareRecipientID, "", en.Key, data)
+	if err != nil {
+		return err
+	}
+	return e.store.AppendEventTx(ctx, tx, store.OutboxEvent{ID: id, Type: typ, FamilyID: o.familyID, Envelope: env})
 }
 
 // preparer caches what several reminders of one batch share.
@@ -173,7 +214,7 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 		if logged != nil {
 			return suppressed("dose logged"), nil
 		}
-		o := outcome{status: store.LedgerSent, missedDose: &en.OccurrenceAt}
+		o := outcome{status: store.LedgerSent, missedDose: &en.OccurrenceAt, familyID: cr.FamilyID, data: data}
 		o.notifications = notifications(en.Key, members, func(m care.Member) bool {
 			return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
 		}, "medicationReminders", care.NotifyMedicationMissed,
@@ -188,7 +229,7 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 	if left := p.minutesUntil(en.OccurrenceAt); left > 0 {
 		body = fmt.Sprintf("%s's dose is due %s, at %s.", name(cr), until(left), zoneNote(local))
 	}
-	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, nil, "medicationReminders",
+	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "medicationReminders",
 		care.NotifyMedicationReminder, fmt.Sprintf("Medication reminder: %s %s", med.Name, med.Dosage), body, data)}, nil
 }
 
@@ -207,7 +248,7 @@ func (p *preparer) refill(ctx context.Context, en store.LedgerEntry, cr *care.Ca
 	}
 	data := map[string]any{"medicationId": med.ID, "careRecipientId": cr.ID, "currentSupply": *med.CurrentSupply,
 		"refillAt": *med.RefillAt, "urgent": urgent, "date": local.Format(time.DateOnly)}
-	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, func(m care.Member) bool {
+	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
 	}, "medicationReminders", care.NotifyRefillAlert, title,
 		fmt.Sprintf("%d left for %s; refill at %d.", *med.CurrentSupply, name(cr), *med.RefillAt), data)}, nil
@@ -236,7 +277,7 @@ func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *ca
 	local := a.StartTime.In(loc)
 	data := map[string]any{"appointmentId": a.ID, "careRecipientId": cr.ID, "scheduledTime": a.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
-	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, nil, "appointmentReminders",
+	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "appointmentReminders",
 		care.NotifyAppointmentReminder, "Appointment reminder: "+a.Title,
 		fmt.Sprintf("%s has %s %s, at %s.", name(cr), a.Title, until(p.minutesUntil(a.StartTime)), zoneNote(local)), data)}, nil
 }
@@ -262,7 +303,7 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 	local := sh.StartTime.In(loc)
 	data := map[string]any{"shiftId": sh.ID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
-	return outcome{status: store.LedgerSent, notifications: notifications(en.Key, members, func(m care.Member) bool {
+	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID
 	}, "shiftReminders", care.NotifyShiftReminder, "Shift reminder",
 		fmt.Sprintf("Your shift with %s starts %s, at %s.", name(cr), until(p.minutesUntil(sh.StartTime)), zoneNote(local)), data)}, nil

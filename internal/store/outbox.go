@@ -71,6 +71,13 @@ func (s *Store) AppendEvent(ctx context.Context, e OutboxEvent) error {
 	return nil
 }
 
+// AppendEventTx is AppendEvent inside the caller's transaction tx (for
+// work that runs its own transaction); the dispatcher finds the event on its
+// next poll once tx commits.
+func (s *Store) AppendEventTx(ctx context.Context, tx *sql.Tx, e OutboxEvent) error {
+	return s.AppendEvent(context.WithValue(ctx, txKey{}, &ambient{store: s, tx: tx}), e)
+}
+
 // PendingEvents returns up to limit undispatched events, oldest first.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]OutboxEvent, error) {
 	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT seq, id, type, family_id, envelope, created_at
