@@ -100,6 +100,7 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
+	s.familyChanged(r.Context(), familyID)
 	writeJSON(w, http.StatusCreated, cr)
 	return nil
 }
@@ -109,11 +110,11 @@ func (s *Server) listCareRecipients(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return err
 	}
-	crs, err := s.store.CareRecipients(r.Context(), familyID)
+	v, err := s.familyView(r.Context(), familyID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, crs)
+	writeJSON(w, http.StatusOK, v.CareRecipients)
 	return nil
 }
 
@@ -211,6 +212,7 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
+	s.familyChanged(r.Context(), cr.FamilyID)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -225,6 +227,7 @@ func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	} else if err != nil {
 		return err
 	}
+	s.familyChanged(r.Context(), cr.FamilyID)
 	writeDeleted(w)
 	return nil
 }

@@ -88,6 +88,7 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
+	s.membershipsChanged(r.Context(), p.User.ID)
 	d, err := s.familyDetails(r.Context(), f.ID)
 	if err != nil {
 		return err
@@ -145,6 +146,7 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
+	s.familyChanged(r.Context(), id)
 	writeJSON(w, http.StatusOK, f)
 	return nil
 }
@@ -157,6 +159,7 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err := s.store.DeleteFamily(r.Context(), id); err != nil {
 		return err
 	}
+	s.familyChanged(r.Context(), id)
 	writeDeleted(w)
 	return nil
 }
@@ -210,6 +213,7 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return memberError(err)
 	}
+	s.membershipsChanged(r.Context(), m.UserID)
 	writeJSON(w, http.StatusOK, m)
 	return nil
 }
@@ -223,9 +227,14 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
+	m, err := s.store.Member(r.Context(), familyID, memberID)
+	if err != nil {
+		return memberError(err)
+	}
 	if err := s.store.RemoveMember(r.Context(), familyID, memberID); err != nil {
 		return memberError(err)
 	}
+	s.membershipsChanged(r.Context(), m.UserID)
 	writeDeleted(w)
 	return nil
 }

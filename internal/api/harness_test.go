@@ -111,6 +111,7 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 		Tokens:  auth.NewTokens([]byte("test-secret-test-secret-test-sec"), 15*time.Minute, clk.Now),
 		Mail:    box,
 		Limiter: kv.NewMemoryLimiter(clk),
+		Cache:   kv.NewMemoryCache(clk, 0),
 		Clock:   clk,
 		Logger:  testLogger(t),
 		// A real key pair, as the app loads it; the routes only hand it out.

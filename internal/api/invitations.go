@@ -165,6 +165,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return invitationError(err)
 	}
+	s.membershipsChanged(r.Context(), p.User.ID)
 	d, err := s.familyDetails(r.Context(), familyID)
 	if err != nil {
 		return err

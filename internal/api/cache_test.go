@@ -1,0 +1,365 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/carecircle/carecircle/internal/auth"
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/store/storetest"
+)
+
+// testRedisURL returns the test Redis, skipping the test (or failing it when
+// services are required) when none is configured.
+func testRedisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("CARECIRCLE_TEST_REDIS_URL")
+	if u == "" {
+		if os.Getenv("CARECIRCLE_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("CARECIRCLE_TEST_REDIS_URL is not set but CARECIRCLE_TEST_REQUIRE_SERVICES=1")
+		}
+		t.Skip("Redis tests skipped: set CARECIRCLE_TEST_REDIS_URL to run them")
+	}
+	return u
+}
+
+// testRedisPrefix returns a key prefix of the test's own, whose keys are
+// deleted at cleanup.
+func testRedisPrefix(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	prefix := "apitest:" + hex.EncodeToString(b) + ":"
+	t.Cleanup(func() {
+		rdb := newTestRedisClient(t)
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if len(keys) > 0 {
+			_ = rdb.Del(ctx, keys...).Err()
+		}
+	})
+	return prefix
+}
+
+// newTestRedisClient connects to the test Redis, closed at cleanup.
+func newTestRedisClient(t testing.TB, hooks ...redis.Hook) *redis.Client {
+	t.Helper()
+	opt, err := kv.RedisOptions(testRedisURL(t), "", "", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	for _, h := range hooks {
+		rdb.AddHook(h)
+	}
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// newTestShared is one node's connection to the shared state under prefix,
+// falling back to the database for codes and lockouts as the app does.
+func newTestShared(t testing.TB, rdb redis.UniversalClient, prefix string, st *store.Store, clk clock.Clock) *kv.Resilient {
+	t.Helper()
+	r, err := kv.NewResilient(context.Background(), kv.ResilientConfig{
+		Client: rdb, Prefix: prefix, Clock: clk, Logger: testLogger(t),
+		Codes: st.Codes(), Lockout: st.Lockout(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// node is what one API server gets from the shared state.
+type node struct {
+	cache   kv.Cache
+	limiter kv.RateLimiter
+	codes   kv.Codes
+	lockout kv.Lockout
+}
+
+// newNodes starts one API server per node on one database, one clock and
+// one mailbox, as a deployment of several nodes would run; tokens issued by
+// one are accepted by all.
+func newNodes(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, nodes func(st *store.Store, clk *clock.Fake) []node) []*harness {
+	t.Helper()
+	clk := clock.NewFake(testStart)
+	st := open(t, clk)
+	box := &mailbox{}
+	tokens := auth.NewTokens([]byte("test-secret-test-secret-test-sec"), 15*time.Minute, clk.Now)
+	var out []*harness
+	for _, n := range nodes(st, clk) {
+		if n.limiter == nil {
+			n.limiter = kv.NewMemoryLimiter(clk)
+		}
+		a := New(Config{Prefix: testPrefix, PublicURL: "http://carecircle.test", TrustProxy: true}, Deps{
+			Store: st, Tokens: tokens, Mail: box, Clock: clk, Logger: testLogger(t),
+			Limiter: n.limiter, Cache: n.cache, Codes: n.codes, Lockout: n.lockout,
+		})
+		srv := httptest.NewServer(a.Handler())
+		t.Cleanup(srv.Close)
+		out = append(out, &harness{t: t, srv: srv, api: a, store: st, clock: clk, mail: box})
+	}
+	return out
+}
+
+// forEachCache runs fn with two API servers on every database, first sharing
+// one in-memory cache (one node's view), then each with its own connection
+// to one Redis, as two nodes.
+func forEachCache(t *testing.T, fn func(t *testing.T, a, b *harness)) {
+	t.Helper()
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		t.Run("memory", func(t *testing.T) {
+			t.Parallel()
+			hs := newNodes(t, open, func(_ *store.Store, clk *clock.Fake) []node {
+				c := kv.NewMemoryCache(clk, 0)
+				return []node{{cache: c}, {cache: c}}
+			})
+			fn(t, hs[0], hs[1])
+		})
+		t.Run("redis", func(t *testing.T) {
+			t.Parallel()
+			prefix := testRedisPrefix(t)
+			hs := newNodes(t, open, func(st *store.Store, clk *clock.Fake) []node {
+				var ns []node
+				for range 2 {
+					r := newTestShared(t, newTestRedisClient(t), prefix, st, clk)
+					ns = append(ns, node{cache: r.Cache(), limiter: r.Limiter(), codes: r.Codes(), lockout: r.Lockout()})
+				}
+				return ns
+			})
+			fn(t, hs[0], hs[1])
+		})
+	})
+}
+
+// meFamilies returns GET /auth/me's families by name, each with its role
+// and care recipients' names.
+func meFamilies(h *harness, token string) map[string][2]any {
+	h.t.Helper()
+	var me struct {
+		Families []struct {
+			Name           string `json:"name"`
+			Role           string `json:"role"`
+			CareRecipients []struct {
+				FullName string `json:"fullName"`
+			} `json:"careRecipients"`
+		} `json:"families"`
+	}
+	h.request("GET", "/auth/me", token, nil).expect(200).JSON(&me)
+	out := map[string][2]any{}
+	for _, f := range me.Families {
+		var names []string
+		for _, cr := range f.CareRecipients {
+			names = append(names, cr.FullName)
+		}
+		out[f.Name] = [2]any{f.Role, names}
+	}
+	return out
+}
+
+// recipientNames lists a family's care recipients' names, as read by h.
+func recipientNames(h *harness, token, familyID string) []string {
+	h.t.Helper()
+	var names []string
+	for _, cr := range h.request("GET", "/families/"+familyID+"/care-recipients", token, nil).expect(200).List() {
+		names = append(names, cr["fullName"].(string))
+	}
+	return names
+}
+
+func expectNames(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%s = %v, want %v", what, got, want)
+		}
+	}
+}
+
+func expectFamilies(t *testing.T, what string, got map[string][2]any, want map[string][2]any) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+	for name, w := range want {
+		g, ok := got[name]
+		if !ok || g[0] != w[0] {
+			t.Fatalf("%s = %v, want %v", what, got, want)
+		}
+		gn, _ := g[1].([]string)
+		wn, _ := w[1].([]string)
+		expectNames(t, what+" "+name, gn, wn...)
+	}
+}
+
+// TestCachedReadsSeeEveryWrite: whichever server takes a write, the very
+// next read on any server sees it, although every read before it was
+// served (and cached) by the other.
+func TestCachedReadsSeeEveryWrite(t *testing.T) {
+	t.Parallel()
+	forEachCache(t, func(t *testing.T, a, b *harness) {
+		ann := a.newUser("ann@example.com")
+		bo := a.newUser("bo@example.com")
+		none := map[string][2]any{}
+
+		// Reads fill the cache on b; the write goes through a.
+		expectFamilies(t, "ann's families before any", meFamilies(b, ann.Token), none)
+		fam := a.createFamilyAs(ann, "The Lees")
+		expectFamilies(t, "ann's families after creating one", meFamilies(b, ann.Token),
+			map[string][2]any{"The Lees": {"ADMIN", nil}})
+
+		expectNames(t, "care recipients before any", recipientNames(b, ann.Token, fam))
+		cr := a.request("POST", "/families/"+fam+"/care-recipients", ann.Token,
+			map[string]any{"fullName": "Grandma Lee"}).expect(201).Map()
+		expectNames(t, "care recipients after creating one", recipientNames(b, ann.Token, fam), "Grandma Lee")
+		expectFamilies(t, "ann's families after creating a care recipient", meFamilies(b, ann.Token),
+			map[string][2]any{"The Lees": {"ADMIN", []string{"Grandma Lee"}}})
+
+		b.request("PATCH", "/care-recipients/"+cr["id"].(string), ann.Token,
+			map[string]any{"fullName": "Granny Lee"}).expect(200)
+		expectNames(t, "care recipients after renaming one", recipientNames(a, ann.Token, fam), "Granny Lee")
+		expectFamilies(t, "ann's families after renaming a care recipient", meFamilies(a, ann.Token),
+			map[string][2]any{"The Lees": {"ADMIN", []string{"Granny Lee"}}})
+
+		// Membership: joining, a new role, a renamed family, removal.
+		expectFamilies(t, "bo's families before joining", meFamilies(b, bo.Token), none)
+		memberID := a.joinFamily(ann, fam, bo, "VIEWER")
+		expectFamilies(t, "bo's families after joining", meFamilies(b, bo.Token),
+			map[string][2]any{"The Lees": {"VIEWER", []string{"Granny Lee"}}})
+		expectNames(t, "care recipients as bo sees them", recipientNames(b, bo.Token, fam), "Granny Lee")
+		a.request("PATCH", "/families/"+fam+"/members/"+memberID+"/role", ann.Token,
+			map[string]any{"role": "CAREGIVER"}).expect(200)
+		expectFamilies(t, "bo's families after a new role", meFamilies(b, bo.Token),
+			map[string][2]any{"The Lees": {"CAREGIVER", []string{"Granny Lee"}}})
+		b.request("PATCH", "/families/"+fam, ann.Token, map[string]any{"name": "The Lee-Parks"}).expect(200)
+		expectFamilies(t, "bo's families after a rename", meFamilies(a, bo.Token),
+			map[string][2]any{"The Lee-Parks": {"CAREGIVER", []string{"Granny Lee"}}})
+		b.request("DELETE", "/families/"+fam+"/members/"+memberID, ann.Token, nil).expect(200)
+		expectFamilies(t, "bo's families after removal", meFamilies(a, bo.Token), none)
+		b.request("GET", "/families/"+fam+"/care-recipients", bo.Token, nil).errorEnvelope(403)
+
+		// Deletions.
+		a.request("DELETE", "/care-recipients/"+cr["id"].(string), ann.Token, nil).expect(200)
+		expectNames(t, "care recipients after deleting the only one", recipientNames(b, ann.Token, fam))
+		expectFamilies(t, "ann's families after deleting the care recipient", meFamilies(b, ann.Token),
+			map[string][2]any{"The Lee-Parks": {"ADMIN", nil}})
+		b.request("DELETE", "/families/"+fam, ann.Token, nil).expect(200)
+		expectFamilies(t, "ann's families after deleting the family", meFamilies(a, ann.Token), none)
+	})
+}
+
+// TestMeShowsProfileChangesAtOnce: the account in GET /auth/me is never
+// stale, on whichever server it changed.
+func TestMeShowsProfileChangesAtOnce(t *testing.T) {
+	t.Parallel()
+	forEachCache(t, func(t *testing.T, a, b *harness) {
+		ann := a.newUser("ann@example.com")
+		a.createFamilyAs(ann, "The Lees")
+		b.request("GET", "/auth/me", ann.Token, nil).expect(200)
+		a.request("PATCH", "/auth/me", ann.Token, map[string]any{"fullName": "Ann Lee-Park"}).expect(200)
+		a.request("POST", "/auth/complete-onboarding", ann.Token, nil).expect(200)
+		me := b.request("GET", "/auth/me", ann.Token, nil).expect(200).Map()
+		if me["fullName"] != "Ann Lee-Park" || me["onboardingCompleted"] != true {
+			t.Fatalf("me after profile changes on the other server: %v", me)
+		}
+	})
+}
+
+// TestCachedReadsSkipTheDatabase: a second read of the same data is served
+// from the cache, and a family-scoped read lives for its TTL.
+func TestCachedReadsSkipTheDatabase(t *testing.T) {
+	t.Parallel()
+	h := sqliteHarness(t, harnessOptions{})
+	ctx := context.Background()
+	loads := 0
+	read := func() string {
+		t.Helper()
+		v, err := cachedFamilyRead(ctx, h.api, "f1", "emergency:c1", emergencyInfoTTL, func() (string, error) {
+			loads++
+			return "info", nil
+		})
+		if err != nil || v != "info" {
+			t.Fatalf("read = %q, %v", v, err)
+		}
+		return v
+	}
+	read()
+	read()
+	if loads != 1 {
+		t.Fatalf("two reads loaded %d times, want once", loads)
+	}
+	h.api.familyChanged(ctx, "f2")
+	read()
+	if loads != 1 {
+		t.Fatal("another family's change dropped the entry")
+	}
+	h.api.familyChanged(ctx, "f1")
+	read()
+	if loads != 2 {
+		t.Fatal("the family's change did not drop the entry")
+	}
+	h.clock.Advance(emergencyInfoTTL - time.Second)
+	read()
+	if loads != 2 {
+		t.Fatal("the entry expired before its TTL")
+	}
+	h.clock.Advance(time.Second)
+	read()
+	if loads != 3 {
+		t.Fatal("the entry outlived its TTL")
+	}
+}
+
+// TestSharedStateOutageKeepsTheAPIRight: with Redis unreachable from the
+// start, the cache is bypassed and codes and lockouts fall back to the
+// database, so reads stay fresh and the account rules still hold.
+func TestSharedStateOutageKeepsTheAPIRight(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		hs := newNodes(t, open, func(st *store.Store, clk *clock.Fake) []node {
+			// Nothing listens on port 1: every call fails at once.
+			rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+			t.Cleanup(func() { _ = rdb.Close() })
+			r := newTestShared(t, rdb, "down:", st, clk)
+			if state, _ := r.Status(); state != kv.StateDegraded {
+				t.Fatalf("redis state %q with nothing listening", state)
+			}
+			return []node{{cache: r.Cache(), limiter: r.Limiter(), codes: r.Codes(), lockout: r.Lockout()}}
+		})
+		h := hs[0]
+		ann := h.newUser("ann@example.com")
+		fam := h.createFamilyAs(ann, "The Lees")
+		expectNames(t, "care recipients", recipientNames(h, ann.Token, fam))
+		h.request("POST", "/families/"+fam+"/care-recipients", ann.Token, map[string]any{"fullName": "Grandma Lee"}).expect(201)
+		expectNames(t, "care recipients after creating one", recipientNames(h, ann.Token, fam), "Grandma Lee")
+
+		// Sign-up codes and the login lockout work from the database.
+		h.request("POST", "/auth/register", "", map[string]any{
+			"fullName": "Cy", "email": "cy@example.com", "password": "Password1234"}).expect(201)
+		code := codeRE.FindStringSubmatch(h.mail.last(t, "cy@example.com").Text)[1]
+		h.request("POST", "/auth/resend-verification", "", map[string]any{"email": "cy@example.com"}).errorEnvelope(429)
+		h.request("POST", "/auth/verify-email", "", map[string]any{"email": "cy@example.com", "otp": code}).expect(200)
+		for range maxLoginFailures {
+			h.request("POST", "/auth/login", "", map[string]any{"email": ann.Email, "password": "Wrong-password-1"}).errorEnvelope(401)
+		}
+		h.request("POST", "/auth/login", "", map[string]any{"email": ann.Email, "password": "Password1234"}).errorEnvelope(403)
+	})
+}
