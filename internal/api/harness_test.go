@@ -18,6 +18,8 @@ import (
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/notify/sms"
+	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
@@ -81,6 +83,9 @@ type harness struct {
 type harnessOptions struct {
 	rateLimit    bool
 	metricsToken string
+	// sms and push, when set, are the server's text and web push senders.
+	sms  sms.Sender
+	push *webpush.Sender
 }
 
 // testLogger sends logs to t.Log.
@@ -116,6 +121,8 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 		Logger:  testLogger(t),
 		// A real key pair, as the app loads it; the routes only hand it out.
 		VAPIDPublicKey: "BOr4n0SFnKb9jQnWo2K4xqMsWlj3lcS-_gctSRa7PNCVdHjPQMJzFMkMGTM6t9FnSkNgTgaN7hlY5uEh6U0wPcI",
+		SMS:            opts.sms,
+		Push:           opts.push,
 	})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)

@@ -178,7 +178,13 @@ func (f *fixture) token(c caller) string {
 // runMatrix checks every case for every caller on SQLite.
 func runMatrix(t *testing.T, cases []matrixCase) {
 	t.Helper()
-	h := sqliteHarness(t, harnessOptions{})
+	runMatrixWith(t, harnessOptions{}, cases)
+}
+
+// runMatrixWith is runMatrix on a server built with opts.
+func runMatrixWith(t *testing.T, opts harnessOptions, cases []matrixCase) {
+	t.Helper()
+	h := sqliteHarness(t, opts)
 	users := newMatrixUsers(h)
 	for _, tc := range cases {
 		for c := caller(0); c < callerCount; c++ {

@@ -13,6 +13,8 @@ import (
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/notify/sms"
+	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -48,6 +50,10 @@ type Deps struct {
 	Shared SharedState
 	// VAPIDPublicKey is the web push key browsers subscribe with.
 	VAPIDPublicKey string
+	// Push sends the test push; nil answers that web push is not set up.
+	Push *webpush.Sender
+	// SMS texts phone verification codes; nil when SMS is not configured.
+	SMS sms.Sender
 	// Health adds components to GET /health (email quota, outbox, broker…).
 	Health []HealthReporter
 }
@@ -80,6 +86,8 @@ type Server struct {
 	shared  SharedState
 	healthx []HealthReporter
 	vapid   string
+	push    *webpush.Sender
+	sms     sms.Sender
 	metrics *metrics
 	mux     *http.ServeMux
 }
@@ -91,6 +99,7 @@ func New(cfg Config, d Deps) *Server {
 		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, healthx: d.Health, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
+	s.push, s.sms = d.Push, d.SMS
 	if s.codes == nil {
 		s.codes = d.Store.Codes()
 	}
@@ -185,6 +194,9 @@ func (s *Server) routes() {
 	s.adminJobRoutes()
 	s.preferenceRoutes()
 	s.pushSubscriptionRoutes()
+	s.pushTokenRoutes()
+	s.testPushRoutes()
+	s.phoneRoutes()
 }
 
 // health reports each component's state; 503 when any is down.
