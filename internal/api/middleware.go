@@ -169,20 +169,34 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 				client = "user:" + c.Subject
 			}
 		}
+		var rules []kv.Rule
 		for _, tier := range rateTiers() {
-			ok, retry, err := s.limiter.Allow(r.Context(), "rl:"+tier.name+":"+client, tier.limit)
-			if err != nil {
-				// A limiter fault must not take the API down with it.
-				s.logger.WarnContext(r.Context(), "rate limiter unavailable", slog.Any("error", err))
-				break
-			}
-			if !ok {
-				s.writeError(w, r, tooManyRequests(retry))
-				return
-			}
+			rules = append(rules, kv.Rule{Key: "rl:" + tier.name + ":" + client, Limit: tier.limit})
+		}
+		ok, retry, err := allowAll(r.Context(), s.limiter, rules)
+		if err != nil {
+			// A limiter fault must not take the API down with it.
+			s.logger.WarnContext(r.Context(), "rate limiter unavailable", slog.Any("error", err))
+		} else if !ok {
+			s.writeError(w, r, tooManyRequests(retry))
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// allowAll checks every rule as one event: in one Redis command when the
+// limiter can, otherwise rule by rule.
+func allowAll(ctx context.Context, l kv.RateLimiter, rules []kv.Rule) (bool, time.Duration, error) {
+	if m, ok := l.(kv.MultiLimiter); ok {
+		return m.AllowAll(ctx, rules...)
+	}
+	for _, r := range rules {
+		if ok, retry, err := l.Allow(ctx, r.Key, r.Limit); err != nil || !ok {
+			return ok, retry, err
+		}
+	}
+	return true, 0, nil
 }
 
 // tooManyRequests is the 429 envelope with Retry-After in whole seconds.
