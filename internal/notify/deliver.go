@@ -14,6 +14,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify/sms"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
+	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -69,17 +71,19 @@ var ErrTemporary = errors.New("temporary delivery failure")
 // Name implements outbox.Consumer.
 func (d *Deliverer) Name() string { return "channels" }
 
-// Handle implements outbox.Consumer: it delivers the notifications a
-// "notification.created" event names and ignores every other event.
+// Handle implements outbox.Consumer: it delivers the notifications an event
+// announces — "notification.created", or a reminder event
+// ("medication.reminder", "shift.reminder", …) that carries the ids of the
+// notifications it wrote — and ignores every other event.
 func (d *Deliverer) Handle(ctx context.Context, e events.Event) error {
-	if e.Type != EventNotificationCreated {
-		return nil
-	}
 	var data struct {
 		NotificationIDs []string `json:"notificationIds"`
 	}
+	if e.Type != EventNotificationCreated && !bytes.Contains(e.Data, []byte(`"notificationIds"`)) {
+		return nil
+	}
 	if err := json.Unmarshal(e.Data, &data); err != nil {
-		return fmt.Errorf("notify: %s data: %w", e.ID, err)
+		return fmt.Errorf("%w: %s data: %v", outbox.ErrPermanent, e.ID, err)
 	}
 	return d.DeliverAll(ctx, data.NotificationIDs)
 }

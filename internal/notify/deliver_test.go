@@ -17,12 +17,14 @@ import (
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/notify/sms"
 	"github.com/carecircle/carecircle/internal/notify/sms/smstest"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/notify/webpush/pushtest"
+	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
@@ -372,6 +374,37 @@ func TestPreferencesQuietHoursAndDeadSubscriptions(t *testing.T) {
 		}
 		if n := len(r.mx.received()); n != 2 { // gone@ and busy@ once each
 			t.Fatalf("%d emails, want 2", n)
+		}
+	})
+}
+
+func TestHandleDeliversWhatEventsAnnounce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		r := newRig(t, open, 100)
+		ctx := context.Background()
+		u := r.user(t, "eve@carecircle.test", nil, "")
+		id := r.notify(t, u, care.NotifyMedicationReminder, nil)
+		other, err := events.NewEvent(r.clk, "medication.logged", map[string]any{"medicationId": "m1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.d.Handle(ctx, other); err != nil || r.push.RequestCount() != 0 {
+			t.Fatalf("an unrelated event: %v, %d pushes", err, r.push.RequestCount())
+		}
+		reminder, err := events.NewEvent(r.clk, "medication.reminder", map[string]any{"notificationIds": []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.d.Handle(ctx, reminder); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.statuses(t, id); got[notify.ChannelPush] != store.DeliverySent || got[notify.ChannelEmail] != store.DeliverySent {
+			t.Fatalf("reminder event: %v", got)
+		}
+		bad := reminder
+		bad.Data = []byte(`{"notificationIds": "not a list"}`)
+		if err := r.d.Handle(ctx, bad); !errors.Is(err, outbox.ErrPermanent) {
+			t.Fatalf("malformed data: %v", err)
 		}
 	})
 }
