@@ -100,6 +100,8 @@ type ClientConfig struct {
 	// Concurrency overrides DefaultConcurrency for the queues it names.
 	Concurrency map[string]int
 	Logger      *slog.Logger
+	// Documents, when set, adds the document-upload and expiry workers.
+	Documents *Documents
 }
 
 // NewClient builds a River client over the store's database with the given
@@ -117,6 +119,9 @@ func NewClient(st *store.Store, workers *river.Workers, cfg ClientConfig) (*rive
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 200 * time.Millisecond,
 		Workers:           workers,
+	}
+	if cfg.Documents != nil {
+		cfg.Documents.register(workers, rc, cfg.Work)
 	}
 	if cfg.Work {
 		conc := DefaultConcurrency()
