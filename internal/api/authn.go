@@ -34,8 +34,12 @@ func accessToken(r *http.Request) string {
 	return ""
 }
 
-// authed registers a route for signed-in users.
+// authed registers a route for signed-in users. Its successful writes are
+// recorded in the audit log.
 func (s *Server) authed(method, path string, fn authedFunc) {
+	if !safeMethod(method) {
+		fn = s.auditWrites(method, path, fn)
+	}
 	s.route(method, path, func(w http.ResponseWriter, r *http.Request) error {
 		p, err := s.authenticate(r)
 		if err != nil {

@@ -192,6 +192,7 @@ func (s *Server) routes() {
 	s.shiftRoutes()
 	s.notificationRoutes()
 	s.adminJobRoutes()
+	s.auditRoutes()
 	s.preferenceRoutes()
 	s.pushSubscriptionRoutes()
 	s.pushTokenRoutes()

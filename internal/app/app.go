@@ -25,6 +25,7 @@ import (
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/notify"
+	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/realtime"
 	"github.com/carecircle/carecircle/internal/store"
@@ -112,10 +113,14 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		return nil, err
 	}
 	mailer := &notify.Mailer{Chain: chain, Store: st, Clock: clk}
+	texts, err := newSMS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	// consumers take every committed domain event from the outbox.
 	var consumers []outbox.Consumer
 	if role != RoleAPI {
-		deliverer, err := newDeliverer(cfg, st, chain, vapid, nil, clk, logger)
+		deliverer, err := newDeliverer(cfg, st, chain, vapid, texts, clk, logger)
 		if err != nil {
 			return nil, err
 		}
@@ -168,6 +173,10 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			}
 			limiter, sharedStatus = srv.shared.Limiter(), srv.shared
 		}
+		push, err := webpush.NewSender(vapid, webpush.GuardedClient(), clk)
+		if err != nil {
+			return nil, fmt.Errorf("web push: %w", err)
+		}
 		a := api.New(api.Config{
 			Prefix:       cfg.APIPrefix,
 			PublicURL:    cfg.PublicURL,
@@ -185,6 +194,8 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Jobs:           retrier,
 			Shared:         sharedStatus,
 			VAPIDPublicKey: vapid.Keys.Public,
+			Push:           push,
+			SMS:            texts,
 			Health:         []api.HealthReporter{notify.QuotaHealth{Chain: chain}, outbox.Health{Store: st}, srv.rt},
 		})
 		srv.http = newHTTPServer(cfg.Port, withRealtime(a.Handler(), srv.rt), logger)
