@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -86,13 +87,21 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	} else if !care.ValidTimezone(tz) {
 		tz = care.DefaultTimezone
 	}
-	cr, err := s.store.CreateCareRecipient(r.Context(), care.CareRecipient{
-		FamilyID: familyID, FullName: b.FullName, PreferredName: b.PreferredName,
-		DateOfBirth: b.DateOfBirth, PhotoURL: b.PhotoURL, BloodType: b.BloodType,
-		Allergies: b.Allergies, Conditions: b.Conditions, Notes: b.Notes,
-		PrimaryHospital: b.PrimaryHospital, HospitalAddress: b.HospitalAddress,
-		InsuranceProvider: b.InsuranceProvider, InsurancePolicyNo: b.InsurancePolicyNo,
-		Timezone: tz,
+	var cr *care.CareRecipient
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		cr, err = s.store.CreateCareRecipient(ctx, care.CareRecipient{
+			FamilyID: familyID, FullName: b.FullName, PreferredName: b.PreferredName,
+			DateOfBirth: b.DateOfBirth, PhotoURL: b.PhotoURL, BloodType: b.BloodType,
+			Allergies: b.Allergies, Conditions: b.Conditions, Notes: b.Notes,
+			PrimaryHospital: b.PrimaryHospital, HospitalAddress: b.HospitalAddress,
+			InsuranceProvider: b.InsuranceProvider, InsurancePolicyNo: b.InsurancePolicyNo,
+			Timezone: tz,
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitCareRecipient(ctx, p, "care_recipient.created", cr)
 	})
 	if errors.Is(err, store.ErrReference) {
 		return notFound("Family")
@@ -202,9 +211,17 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	out, err := s.store.UpdateCareRecipient(r.Context(), cr.ID, func(c *care.CareRecipient) error {
-		b.apply(c)
-		return nil
+	var out *care.CareRecipient
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		out, err = s.store.UpdateCareRecipient(ctx, cr.ID, func(c *care.CareRecipient) error {
+			b.apply(c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitCareRecipient(ctx, p, "care_recipient.updated", out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Care recipient")
@@ -222,12 +239,25 @@ func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteCareRecipient(r.Context(), cr.ID); errors.Is(err, store.ErrNotFound) {
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		if err := s.store.DeleteCareRecipient(ctx, cr.ID); err != nil {
+			return err
+		}
+		return s.emitCareRecipient(ctx, p, "care_recipient.deleted", cr)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Care recipient")
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
 	s.familyChanged(r.Context(), cr.FamilyID)
 	writeDeleted(w)
 	return nil
+}
+
+// emitCareRecipient announces a change to a care recipient; cr is the care
+// recipient as the API answers it (as they were, for a deletion).
+func (s *Server) emitCareRecipient(ctx context.Context, p *Principal, typ string, cr *care.CareRecipient) error {
+	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: cr})
 }
