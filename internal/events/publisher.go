@@ -90,6 +90,12 @@ func (p *Publisher) Connected() bool {
 // refuses or does not answer, and ctx's error when ctx ends first: in every
 // error case the caller should keep the event and try again later.
 func (p *Publisher) Publish(ctx context.Context, e Event) error {
+	return p.publish(ctx, p.opts.Topology.DomainExchange(), e)
+}
+
+// publish sends e to exchange under its type and waits for the confirm, as
+// Publish describes.
+func (p *Publisher) publish(ctx context.Context, exchange string, e Event) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -112,7 +118,7 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 		if err != nil {
 			return fmt.Errorf("events: publish %s %s: %w", e.Type, e.ID, err)
 		}
-		retry, err := p.publishOnce(ctx, s, e.Type, msg)
+		retry, err := p.publishOnce(ctx, s, exchange, e.Type, msg)
 		if !retry {
 			if err != nil {
 				return fmt.Errorf("events: publish %s %s: %w", e.Type, e.ID, err)
@@ -132,8 +138,8 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 // publishOnce publishes msg on s and waits for its confirm. retry reports
 // that the session died first, so the outcome is unknown and msg must go
 // again on the next session.
-func (p *Publisher) publishOnce(ctx context.Context, s *pubSession, key string, msg amqp.Publishing) (retry bool, err error) {
-	dc, err := s.ch.PublishWithDeferredConfirmWithContext(ctx, p.opts.Topology.DomainExchange(), key, false, false, msg)
+func (p *Publisher) publishOnce(ctx context.Context, s *pubSession, exchange, key string, msg amqp.Publishing) (retry bool, err error) {
+	dc, err := s.ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, msg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
