@@ -1,0 +1,125 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/events"
+	"github.com/carecircle/carecircle/internal/outbox"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// recordTimeout bounds recording a delivery after the consumer has handled
+// the event.
+const recordTimeout = 5 * time.Second
+
+// FanInOptions configure a RabbitFanIn.
+type FanInOptions struct {
+	// ConsumerOptions reach the broker and set the failure policy: a
+	// message that cannot be decoded, an error wrapping outbox.ErrPermanent,
+	// a panic, or an error still returned after Attempts tries (Retry apart)
+	// sends the event to the consumer's dead-letter queue. Its topology must
+	// list every local consumer.
+	events.ConsumerOptions
+	// Store records, per consumer and event id, what was taken (the table
+	// the dispatcher keeps its own deliveries in), so an event the broker
+	// delivers again is not handed over again.
+	Store *store.Store
+}
+
+// RabbitFanIn hands the events in each local consumer's durable queue
+// (prefix.<consumer name>, bound to the domain exchange with "#") to that
+// consumer, one at a time in queue order, acknowledging each once handled.
+// Each consumer has a connection of its own, reconnecting with backoff when
+// the broker goes away; what was not yet acknowledged comes again and is
+// dropped if the consumer has already taken it.
+type RabbitFanIn struct {
+	consumer *events.Consumer
+	store    *store.Store
+	local    []outbox.Consumer
+	log      *slog.Logger
+}
+
+// NewRabbitFanIn checks opts and returns a fan-in for the local consumers;
+// Run connects.
+func NewRabbitFanIn(opts FanInOptions, local ...outbox.Consumer) (*RabbitFanIn, error) {
+	if opts.Store == nil {
+		return nil, errors.New("bus: fan-in needs a store to record deliveries")
+	}
+	for i, c := range local {
+		if !slices.Contains(opts.Topology.Consumers, c.Name()) {
+			return nil, fmt.Errorf("bus: consumer %q is not in the topology", c.Name())
+		}
+		if slices.ContainsFunc(local[:i], func(o outbox.Consumer) bool { return o.Name() == c.Name() }) {
+			return nil, fmt.Errorf("bus: consumer %q listed twice", c.Name())
+		}
+	}
+	consumer, err := events.NewConsumer(opts.ConsumerOptions)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &RabbitFanIn{consumer: consumer, store: opts.Store, local: local, log: log.With(slog.String("component", "bus.fanin"))}, nil
+}
+
+// Run consumes every local consumer's queue until ctx ends, then returns
+// once each has stopped; messages being handled then go back to the queue.
+func (f *RabbitFanIn) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(f.local))
+	for i, c := range f.local {
+		wg.Go(func() { errs[i] = f.consumer.Consume(ctx, c.Name(), f.handler(c)) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// handler hands each event to c unless c has taken it already, and records
+// that it has.
+func (f *RabbitFanIn) handler(c outbox.Consumer) events.Handler {
+	name := c.Name()
+	return func(ctx context.Context, e events.Event) error {
+		if f.taken(ctx, name, e.ID) {
+			return nil
+		}
+		if err := c.Handle(ctx, e); err != nil {
+			if errors.Is(err, outbox.ErrPermanent) {
+				return events.Permanent(err)
+			}
+			return err
+		}
+		// Recorded even when shutdown has begun: the event was handled and
+		// is about to be acknowledged.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if err := f.store.MarkDelivered(rctx, name, e.ID, false, nil); err != nil {
+			// The event was handled; without the record a later redelivery
+			// hands it over again, which an idempotent consumer absorbs.
+			f.log.WarnContext(ctx, "record delivery", slog.String("consumer", name),
+				slog.String("event_id", e.ID), slog.Any("error", err))
+		}
+		return nil
+	}
+}
+
+// taken reports whether consumer has already handled the event. When the
+// record cannot be read the event is handed over: at least once matters
+// more than at most once.
+func (f *RabbitFanIn) taken(ctx context.Context, consumer, eventID string) bool {
+	done, err := f.store.OutboxDeliveries(ctx, []string{eventID})
+	if err != nil {
+		f.log.WarnContext(ctx, "read deliveries", slog.String("consumer", consumer),
+			slog.String("event_id", eventID), slog.Any("error", err))
+		return false
+	}
+	d := done[[2]string{consumer, eventID}]
+	return d != nil && d.Done
+}
