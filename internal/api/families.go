@@ -84,15 +84,21 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	f, _, err := s.store.CreateFamily(r.Context(), b.Name, p.User.ID, b.Nickname)
+	var d *care.FamilyDetails
+	err := s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		f, _, err := s.store.CreateFamily(ctx, b.Name, p.User.ID, b.Nickname)
+		if err != nil {
+			return err
+		}
+		if d, err = s.familyDetails(ctx, f.ID); err != nil {
+			return err
+		}
+		return s.emit(ctx, domainEvent{Type: "family.created", FamilyID: f.ID, ActorID: p.User.ID, Data: d})
+	})
 	if err != nil {
 		return err
 	}
 	s.membershipsChanged(r.Context(), p.User.ID)
-	d, err := s.familyDetails(r.Context(), f.ID)
-	if err != nil {
-		return err
-	}
 	writeJSON(w, http.StatusCreated, d)
 	return nil
 }
@@ -139,7 +145,13 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	}
 	var f *care.Family
 	if b.Name.Set {
-		f, err = s.store.RenameFamily(r.Context(), id, b.Name.Value)
+		err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+			var err error
+			if f, err = s.store.RenameFamily(ctx, id, b.Name.Value); err != nil {
+				return err
+			}
+			return s.emit(ctx, domainEvent{Type: "family.updated", FamilyID: id, ActorID: p.User.ID, Data: f})
+		})
 	} else {
 		f, err = s.store.Family(r.Context(), id)
 	}
@@ -156,7 +168,30 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteFamily(r.Context(), id); err != nil {
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		f, err := s.store.Family(ctx, id)
+		if err != nil {
+			return err
+		}
+		members, err := s.store.Members(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.store.DeleteFamily(ctx, id); err != nil {
+			return err
+		}
+		// The members it had, who lose its channels.
+		users := make([]string, len(members))
+		for i, m := range members {
+			users[i] = m.UserID
+		}
+		return s.emit(ctx, domainEvent{Type: "family.deleted", FamilyID: id, ActorID: p.User.ID,
+			Data: struct {
+				*care.Family
+				UserIDs []string `json:"userIds"`
+			}{f, users}})
+	})
+	if err != nil {
 		return err
 	}
 	s.familyChanged(r.Context(), id)
@@ -185,6 +220,13 @@ func (b *memberRoleBody) Validate(p Problems) {
 	p.oneOf("role", string(b.Role), care.Roles()...)
 }
 
+// memberChange is the data of a family.member.role_updated event: the
+// member (with their userId and new role) and the role they had.
+type memberChange struct {
+	*care.Member
+	PreviousRole care.Role `json:"previousRole"`
+}
+
 // memberError explains the member rules to the client.
 func memberError(err error) error {
 	switch {
@@ -209,7 +251,18 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	m, err := s.store.ChangeMemberRole(r.Context(), familyID, memberID, b.Role)
+	var m *care.Member
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		was, err := s.store.Member(ctx, familyID, memberID)
+		if err != nil {
+			return err
+		}
+		if m, err = s.store.ChangeMemberRole(ctx, familyID, memberID, b.Role); err != nil || was.Role == m.Role {
+			return err
+		}
+		return s.emit(ctx, domainEvent{Type: "family.member.role_updated", FamilyID: familyID, ActorID: p.User.ID,
+			Data: memberChange{Member: m, PreviousRole: was.Role}})
+	})
 	if err != nil {
 		return memberError(err)
 	}
@@ -231,7 +284,17 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return memberError(err)
 	}
-	if err := s.store.RemoveMember(r.Context(), familyID, memberID); err != nil {
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		if err := s.store.RemoveMember(ctx, familyID, memberID); err != nil {
+			return err
+		}
+		typ := "family.member.removed"
+		if m.UserID == p.User.ID {
+			typ = "family.member.left"
+		}
+		return s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, ActorID: p.User.ID, Data: m})
+	})
+	if err != nil {
 		return memberError(err)
 	}
 	s.membershipsChanged(r.Context(), m.UserID)
