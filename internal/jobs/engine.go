@@ -12,6 +12,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -54,6 +55,7 @@ type Engine struct {
 	logger *slog.Logger
 	cfg    EngineConfig
 	wake   chan struct{}
+	locker kv.Locker // elects the node that reports failed jobs; nil: every one
 }
 
 // NewEngine builds the reminder engine. river may be nil when
@@ -246,6 +248,10 @@ func (e *Engine) monitorLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(monitorInterval):
+		}
+		if !e.monitorTurn(ctx) {
+			since = e.clock.Now()
+			continue
 		}
 		start := time.Now()
 		n, err := e.MonitorFailures(ctx, since)
