@@ -104,6 +104,17 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		logger.Info("database migrated", slog.Int("applied", n), slog.String("dialect", string(st.Dialect())))
 	}
 	srv := &Server{cfg: cfg, role: role, logger: logger, store: st}
+	if cfg.Redis() {
+		if srv.redis, srv.shared, err = openShared(ctx, cfg, st, clk, logger); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if !ok {
+				srv.shared.Close()
+				_ = srv.redis.Close()
+			}
+		}()
+	}
 	vapid, err := loadVAPID(ctx, cfg, st)
 	if err != nil {
 		return nil, err
@@ -137,6 +148,9 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			return nil, err
 		}
 		srv.engine.SetRiver(srv.river)
+		if srv.shared != nil {
+			srv.engine.SetLocker(srv.shared.Locker())
+		}
 	}
 	var retrier api.JobRetrier
 	if srv.river != nil {
@@ -159,19 +173,22 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if role == RoleWorker {
 		srv.http = newHTTPServer(cfg.HealthPort, jobs.HealthHandler(st, clk), logger)
 	} else {
+		// Without Redis: limits in memory, codes and lockouts in the database
+		// (the API's default), and a memory cache only on SQLite, where there
+		// is one node by construction and so no other node to go stale.
 		limiter := kv.RateLimiter(kv.NewMemoryLimiter(clk))
-		var sharedStatus api.SharedState
-		if cfg.Redis() {
-			opts, err := kv.RedisOptions(cfg.RedisURL, cfg.RedisHost, cfg.RedisPort, cfg.RedisPassword, cfg.RedisTLS)
-			if err != nil {
-				return nil, fmt.Errorf("redis: %w", err)
-			}
-			srv.redis = redis.NewClient(opts)
-			srv.shared, err = kv.NewResilient(ctx, kv.ResilientConfig{Client: srv.redis, Prefix: cfg.RedisKeyPrefix, Clock: clk, Logger: logger})
-			if err != nil {
-				return nil, fmt.Errorf("redis: %w", err)
-			}
-			limiter, sharedStatus = srv.shared.Limiter(), srv.shared
+		var (
+			sharedStatus api.SharedState
+			cache        kv.Cache
+			codes        kv.Codes
+			lockout      kv.Lockout
+		)
+		if st.Dialect() == store.SQLite {
+			cache = kv.NewMemoryCache(clk, 0)
+		}
+		if srv.shared != nil {
+			limiter, cache, codes, lockout = srv.shared.Limiter(), srv.shared.Cache(), srv.shared.Codes(), srv.shared.Lockout()
+			sharedStatus = srv.shared
 		}
 		push, err := webpush.NewSender(vapid, webpush.GuardedClient(), clk)
 		if err != nil {
@@ -189,6 +206,9 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Tokens:         tokens,
 			Mail:           mailer,
 			Limiter:        limiter,
+			Cache:          cache,
+			Codes:          codes,
+			Lockout:        lockout,
 			Clock:          clk,
 			Logger:         logger,
 			Jobs:           retrier,
@@ -210,6 +230,26 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	}
 	ok = true
 	return srv, nil
+}
+
+// openShared connects to Redis, which then keeps the cache, rate limits,
+// codes, lockouts and locks for every node. While Redis is away, codes and
+// lockouts fall back to the database (shared by every node, so a code sent
+// during an outage is accepted by any of them), rate limits to memory, and
+// the cache is bypassed.
+func openShared(ctx context.Context, cfg config.Config, st *store.Store, clk clock.Clock, logger *slog.Logger) (*redis.Client, *kv.Resilient, error) {
+	opts, err := kv.RedisOptions(cfg.RedisURL, cfg.RedisHost, cfg.RedisPort, cfg.RedisPassword, cfg.RedisTLS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	shared, err := kv.NewResilient(ctx, kv.ResilientConfig{Client: rdb, Prefix: cfg.RedisKeyPrefix, Clock: clk, Logger: logger,
+		Codes: st.Codes(), Lockout: st.Lockout()})
+	if err != nil {
+		_ = rdb.Close()
+		return nil, nil, fmt.Errorf("redis: %w", err)
+	}
+	return rdb, shared, nil
 }
 
 func newHTTPServer(port int, h http.Handler, logger *slog.Logger) *http.Server {
