@@ -87,9 +87,17 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *Principal) er
 		return err
 	}
 	token := auth.NewOpaqueToken()
-	inv, err := s.store.CreateInvitation(r.Context(), store.NewInvitation{
-		FamilyID: familyID, Email: b.Email, Role: b.Role, InvitedByID: p.User.ID,
-		Message: b.Message, TokenHash: auth.HashToken(token), TTL: care.InvitationTTL,
+	var inv *care.Invitation
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		var err error
+		inv, err = s.store.CreateInvitation(ctx, store.NewInvitation{
+			FamilyID: familyID, Email: b.Email, Role: b.Role, InvitedByID: p.User.ID,
+			Message: b.Message, TokenHash: auth.HashToken(token), TTL: care.InvitationTTL,
+		})
+		if err != nil {
+			return err
+		}
+		return s.emitInvitation(ctx, p, "family.member.invited", inv)
 	})
 	if err != nil {
 		return invitationError(err)
@@ -161,7 +169,18 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	familyID, err := s.store.AcceptInvitation(r.Context(), hash, p.User.ID, p.User.Email)
+	var familyID string
+	err = s.invitationChange(r.Context(), func(ctx context.Context) error {
+		var err error
+		if familyID, err = s.store.AcceptInvitation(ctx, hash, p.User.ID, p.User.Email); err != nil {
+			return err
+		}
+		m, err := s.store.MemberOf(ctx, familyID, p.User.ID)
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, domainEvent{Type: "family.member.joined", FamilyID: familyID, ActorID: p.User.ID, Data: m})
+	})
 	if err != nil {
 		return invitationError(err)
 	}
@@ -179,7 +198,18 @@ func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeclineInvitation(r.Context(), hash); err != nil {
+	d, err := s.store.InvitationDetails(r.Context(), hash)
+	if err != nil {
+		return invitationError(err)
+	}
+	err = s.invitationChange(r.Context(), func(ctx context.Context) error {
+		if err := s.store.DeclineInvitation(ctx, hash); err != nil {
+			return err
+		}
+		d.Status = care.InvitationDeclined
+		return s.emit(ctx, domainEvent{Type: "family.invitation.declined", FamilyID: d.FamilyID, Data: d})
+	})
+	if err != nil {
 		return invitationError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"message": "Invitation declined"})
@@ -208,7 +238,14 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	if err := s.store.CancelInvitation(r.Context(), inv.ID); err != nil {
+	err = s.invitationChange(r.Context(), func(ctx context.Context) error {
+		if err := s.store.CancelInvitation(ctx, inv.ID); err != nil {
+			return err
+		}
+		inv.Status = care.InvitationCancelled
+		return s.emitInvitation(ctx, p, "family.invitation.cancelled", inv)
+	})
+	if err != nil {
 		return invitationError(err)
 	}
 	writeDeleted(w)
@@ -223,11 +260,41 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 		return err
 	}
 	token := auth.NewOpaqueToken()
-	inv, err = s.store.RenewInvitation(r.Context(), inv.ID, auth.HashToken(token), care.InvitationTTL)
+	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
+		if inv, err = s.store.RenewInvitation(ctx, inv.ID, auth.HashToken(token), care.InvitationTTL); err != nil {
+			return err
+		}
+		return s.emitInvitation(ctx, p, "family.invitation.resent", inv)
+	})
 	if err != nil {
 		return invitationError(err)
 	}
 	s.sendInvitation(r.Context(), inv, p.User.FullName, token)
 	writeJSON(w, http.StatusOK, map[string]any{"message": "Invitation resent", "expiresAt": inv.ExpiresAt})
 	return nil
+}
+
+// emitInvitation announces a change to an invitation; inv is the invitation
+// as it now is (it never carries the link's token).
+func (s *Server) emitInvitation(ctx context.Context, p *Principal, typ string, inv *care.Invitation) error {
+	return s.emit(ctx, domainEvent{Type: typ, FamilyID: inv.FamilyID, ActorID: p.User.ID, Data: inv})
+}
+
+// invitationChange runs a change to an invitation in one transaction with its
+// events. An invitation found expired on the way is refused, but the change
+// that marks it EXPIRED still commits.
+func (s *Server) invitationChange(ctx context.Context, fn func(ctx context.Context) error) error {
+	var expired error
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		err := fn(ctx)
+		if errors.Is(err, store.ErrInvitationExpired) {
+			expired = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return expired
 }
