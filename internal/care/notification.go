@@ -27,6 +27,13 @@ const (
 	NotifyGeneral             NotificationType = "GENERAL"
 )
 
+// Notification types of an emergency alert's later steps. They reach the
+// family as ordinary news, not by the emergency path.
+const (
+	NotifyEmergencyAcknowledged NotificationType = "EMERGENCY_ACKNOWLEDGED"
+	NotifyEmergencyResolved     NotificationType = "EMERGENCY_RESOLVED"
+)
+
 // Notification is a message to one user, shown in the app.
 type Notification struct {
 	ID        string           `json:"id"`
