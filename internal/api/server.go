@@ -15,6 +15,7 @@ import (
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify/sms"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
+	"github.com/carecircle/carecircle/internal/storage"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -56,6 +57,14 @@ type Deps struct {
 	SMS sms.Sender
 	// Health adds components to GET /health (email quota, outbox, broker…).
 	Health []HealthReporter
+	// Files keeps uploaded documents; nil answers 503 on the document routes.
+	Files storage.Storage
+	// DocumentJobs enqueues document processing in the upload's
+	// transaction; nil processes each upload inline after it commits.
+	DocumentJobs JobInserter
+	// LinkSecret keys the signed document links; a key of this process
+	// only when empty.
+	LinkSecret []byte
 }
 
 // HealthReporter describes one more component of GET /health.
@@ -90,6 +99,7 @@ type Server struct {
 	sms     sms.Sender
 	metrics *metrics
 	mux     *http.ServeMux
+	docs    documentService
 }
 
 // New builds the API server.
@@ -100,6 +110,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
 	s.push, s.sms = d.Push, d.SMS
+	s.docs = newDocumentService(d)
 	if s.codes == nil {
 		s.codes = d.Store.Codes()
 	}
@@ -195,6 +206,7 @@ func (s *Server) routes() {
 	s.auditRoutes()
 	s.preferenceRoutes()
 	s.pushSubscriptionRoutes()
+	s.documentRoutes()
 	s.pushTokenRoutes()
 	s.testPushRoutes()
 	s.phoneRoutes()

@@ -316,10 +316,7 @@ func (w *DocumentUploadWorker) Work(ctx context.Context, job *river.Job[Document
 	if err == nil || job.Attempt < job.MaxAttempts {
 		return err
 	}
-	doc, lerr := d.cfg.Store.Document(ctx, job.Args.DocumentID)
-	if lerr == nil && doc.Status == store.DocProcessing {
-		_, _ = d.fail(ctx, doc, "the file could not be processed")
-	}
+	d.giveUp(ctx, job.Args.DocumentID)
 	id := job.ID
 	if dlErr := d.cfg.Store.AddDeadLetter(context.WithoutCancel(ctx), store.DeadLetter{
 		JobID: &id, Kind: job.Kind, Queue: job.Queue, Args: string(job.EncodedArgs), Error: err.Error(), Attempts: job.Attempt,
@@ -327,6 +324,33 @@ func (w *DocumentUploadWorker) Work(ctx context.Context, job *river.Job[Document
 		d.cfg.Logger.Error("record dead letter", slog.Int64("job", job.ID), slog.Any("error", dlErr))
 	}
 	return err
+}
+
+// ProcessInline is Process for a node without a job queue, which cannot
+// retry: a fault marks the document FAILED instead of leaving it PROCESSING.
+func (d *Documents) ProcessInline(ctx context.Context, id string) (*store.Document, error) {
+	doc, err := d.Process(ctx, id)
+	if err == nil {
+		return doc, nil
+	}
+	d.cfg.Logger.Error("process document", slog.String("documentId", id), slog.Any("error", err))
+	return d.giveUp(ctx, id), err
+}
+
+// giveUp marks a document that could not be processed FAILED and returns
+// it as it now is (nil when it is gone).
+func (d *Documents) giveUp(ctx context.Context, id string) *store.Document {
+	ctx = context.WithoutCancel(ctx)
+	doc, err := d.cfg.Store.Document(ctx, id)
+	if err != nil {
+		return nil
+	}
+	if doc.Status == store.DocProcessing {
+		if failed, err := d.fail(ctx, doc, "the file could not be processed"); err == nil && failed != nil {
+			return failed
+		}
+	}
+	return doc
 }
 
 // DocumentExpiryWorker runs the daily expiry pass.
