@@ -1,0 +1,162 @@
+// Package web serves CareCircle's web app: server-rendered pages
+// (html/template) for the signed-in user, read from the store, with small
+// progressive JavaScript modules that act through the REST API, a service
+// worker for push and offline use, and a web app manifest. Every asset is
+// embedded; there is no build step.
+package web
+
+import (
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/auth"
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+//go:embed static templates
+var files embed.FS
+
+// Config is what the web app needs to know about its deployment.
+type Config struct {
+	// APIPrefix is where the REST API lives (e.g. /api/v1); the pages' scripts
+	// call it.
+	APIPrefix string
+}
+
+// Deps are the collaborators the web app reads from.
+type Deps struct {
+	Store  *store.Store
+	Tokens *auth.Tokens
+	Clock  clock.Clock
+	Logger *slog.Logger
+}
+
+// Server renders the web app.
+type Server struct {
+	cfg    Config
+	store  *store.Store
+	tokens *auth.Tokens
+	clock  clock.Clock
+	logger *slog.Logger
+	pages  map[string]*pageTemplate
+	static fs.FS
+	mux    *http.ServeMux
+}
+
+// New builds the web app; it fails only when an embedded template is broken.
+func New(cfg Config, d Deps) (*Server, error) {
+	if cfg.APIPrefix == "" {
+		cfg.APIPrefix = "/api/v1"
+	}
+	s := &Server{cfg: cfg, store: d.Store, tokens: d.Tokens, clock: d.Clock, logger: d.Logger, mux: http.NewServeMux()}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	if s.static, err = fs.Sub(files, "static"); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler serves the pages and assets with the security headers every
+// response carries.
+func (s *Server) Handler() http.Handler { return securityHeaders(s.mux) }
+
+// Split sends the API's paths (the prefix, the health probes and metrics)
+// to api and every other path to web. The realtime endpoints are mounted
+// beside both.
+func Split(prefix string, api, web http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == prefix || strings.HasPrefix(p, prefix+"/") || p == "/health" || strings.HasPrefix(p, "/health/") || p == "/metrics" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		web.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets a strict Content-Security-Policy (no inline script
+// or style; WebSocket only back to this host) and the other usual headers.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "+
+			"connect-src 'self' ws://"+r.Host+" wss://"+r.Host+"; font-src 'self'; object-src 'none'; base-uri 'none'; "+
+			"form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// viewer is the signed-in user of a request.
+type viewer struct {
+	User    *care.User
+	Session *care.Session
+}
+
+var errSignedOut = errors.New("web: not signed in")
+
+// signedIn reads the access_token cookie the API's sign-in set and checks
+// it as the API does: signature, expiry, a live session, an active account.
+func (s *Server) signedIn(r *http.Request) (*viewer, error) {
+	c, err := r.Cookie("access_token")
+	if err != nil || c.Value == "" || s.tokens == nil {
+		return nil, errSignedOut
+	}
+	claims, err := s.tokens.Parse(c.Value)
+	if err != nil {
+		return nil, errSignedOut
+	}
+	sess, u, err := s.store.ActiveSession(r.Context(), claims.SessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (sess.UserID != claims.Subject || u.Status != care.UserActive)) {
+		return nil, errSignedOut
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &viewer{User: u, Session: sess}, nil
+}
+
+// loginURL is the sign-in page that returns to r's page afterwards.
+func loginURL(r *http.Request) string {
+	return "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+}
+
+// safeNext keeps a return path on this site: an absolute path, never a
+// scheme-relative or backslash trick.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/dashboard"
+	}
+	return next
+}
+
+// zone loads an IANA zone, falling back to UTC for a stored name this
+// binary does not know.
+func zone(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
+}
