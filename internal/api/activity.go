@@ -1,4 +1,41 @@
 package api
 
+import "net/http"
+
+// Paging of the family activity feed.
+const (
+	defaultActivityLimit = 20
+	maxActivityLimit     = 100
+	maxActivityOffset    = 1_000_000
+)
+
 // activityRoutes registers the routes of the family activity feed.
-func (s *Server) activityRoutes() {}
+func (s *Server) activityRoutes() {
+	s.authed("GET", "/families/{familyId}/activity", s.familyActivity)
+}
+
+// familyActivity answers one page of what happened around the family's
+// care recipients, newest first: timeline entries, doses given, skipped or
+// missed, appointments scheduled and emergency alerts raised. ?limit (20,
+// at most 100) and ?offset page through it; total counts the whole feed.
+func (s *Server) familyActivity(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := pathID(r, "familyId")
+	if err != nil {
+		return err
+	}
+	if _, err := s.familyMember(r.Context(), p, id, anyMember); err != nil {
+		return err
+	}
+	q, problems := r.URL.Query(), Problems{}
+	limit := timelineInt(problems, "limit", q.Get("limit"), defaultActivityLimit, 1, maxActivityLimit)
+	offset := timelineInt(problems, "offset", q.Get("offset"), 0, 0, maxActivityOffset)
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	page, err := s.store.FamilyActivity(r.Context(), id, limit, offset)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}

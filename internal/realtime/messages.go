@@ -41,7 +41,7 @@ const (
 // the event is not sent to clients.
 type route struct {
 	name   string
-	action string // shift_update's data.action
+	action string // data.action: shift_update's, timeline_entry's
 	to     audience
 }
 
@@ -73,7 +73,9 @@ var routes = map[string]route{
 	"emergency.alert.acknowledged": {name: "emergency_acknowledged"},
 	"emergency.alert.resolved":     {name: "emergency_resolved"},
 
-	"timeline.entry.created": {name: "timeline_entry"},
+	"timeline.entry.created": {name: "timeline_entry", action: "created"},
+	"timeline.entry.updated": {name: "timeline_entry", action: "updated"},
+	"timeline.entry.deleted": {name: "timeline_entry", action: "deleted"},
 
 	"document.uploaded": {name: "document_uploaded"},
 	"document.deleted":  {name: "document_deleted"},
@@ -115,7 +117,8 @@ func contractNames() []string {
 }
 
 // encode renders the message for event name with the domain event's data;
-// extra fields (shift_update's action) are merged into the data object.
+// extra fields (the action of shift_update and timeline_entry) are merged
+// into the data object.
 func encode(name string, e events.Event, extra map[string]string) ([]byte, error) {
 	data := e.Data
 	if len(data) == 0 {
