@@ -11,6 +11,8 @@ import (
 	netmail "net/mail"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // BrevoBaseURL is the address of Brevo's HTTP API.
@@ -36,6 +38,9 @@ type brevoEmail struct {
 	Subject     string         `json:"subject"`
 	HTMLContent string         `json:"htmlContent,omitempty"`
 	TextContent string         `json:"textContent"`
+	// Headers carries the idempotency key of a message with an ID: Brevo
+	// sends a request with a key it has seen in the last minutes only once.
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // NewBrevo returns a Brevo sender. from is the sender address, e.g.
@@ -71,13 +76,18 @@ func (b *Brevo) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("mail: brevo: to %q: %w: %w", m.To, ErrPermanent, err)
 	}
-	body, err := json.Marshal(brevoEmail{
+	e := brevoEmail{
 		Sender:      b.from,
 		To:          []brevoAddress{{Name: to.Name, Email: to.Address}},
 		Subject:     singleLineHeader(m.Subject),
 		HTMLContent: m.HTML,
 		TextContent: m.Text,
-	})
+	}
+	if m.ID != "" {
+		// Brevo wants a UUID: the name-based one of the ID.
+		e.Headers = map[string]string{"idempotencyKey": uuid.NewSHA1(uuid.NameSpaceOID, []byte(m.ID)).String()}
+	}
+	body, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("mail: brevo: encode: %w: %w", ErrPermanent, err)
 	}

@@ -5,6 +5,7 @@ package mail
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,17 @@ type Message struct {
 	Text     string
 	HTML     string
 	Template string // the template it was rendered from, for logs and records
+	// ID, when set, names the message for good (such as one notification
+	// to one address): sending it again after a crash or a retry gives the
+	// same Message-ID header, the same Brevo idempotency key and the same
+	// outbox file, so the recipient has it once.
+	ID string
+}
+
+// idDigest is the hex SHA-256 of a message's ID.
+func idDigest(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
 }
 
 // Sender delivers messages.
@@ -40,7 +52,11 @@ func Build(from string, m Message, now time.Time) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDateWithValue(now)
-	msg.SetMessageID()
+	if m.ID != "" {
+		msg.SetMessageIDWithValue(idDigest(m.ID)[:32] + "@carecircle")
+	} else {
+		msg.SetMessageID()
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
@@ -65,7 +81,8 @@ func NewOutbox(dir, from string, logger *slog.Logger, now func() time.Time) (*Ou
 }
 
 // Send writes m to a new file named by time and a random suffix, so files
-// list in the order they were sent.
+// list in the order they were sent. A message with an ID is suffixed with
+// the ID's digest instead and written only if no file has that suffix yet.
 func (o *Outbox) Send(ctx context.Context, m Message) error {
 	now := o.Now()
 	msg, err := Build(o.From, m, now)
@@ -74,7 +91,16 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	}
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
-	name := fmt.Sprintf("%s-%s.eml", now.UTC().Format("20060102T150405.000000000Z"), hex.EncodeToString(suffix))
+	tag := hex.EncodeToString(suffix)
+	if m.ID != "" {
+		tag = idDigest(m.ID)[:16]
+		if found, _ := filepath.Glob(filepath.Join(o.Dir, "*-"+tag+".eml")); len(found) > 0 {
+			o.Logger.InfoContext(ctx, "email already in the outbox", slog.String("to", m.To),
+				slog.String("template", m.Template), slog.String("file", filepath.Base(found[0])))
+			return nil
+		}
+	}
+	name := fmt.Sprintf("%s-%s.eml", now.UTC().Format("20060102T150405.000000000Z"), tag)
 	tmp := filepath.Join(o.Dir, "."+name+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
 	if err != nil {

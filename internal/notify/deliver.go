@@ -270,6 +270,9 @@ func (d *Deliverer) email(ctx context.Context, p plan, pushed <-chan bool) error
 	if !ok {
 		return nil
 	}
+	// A crash between sending and recording below sends it again after the
+	// restart: as the same message, which the recipient gets once.
+	m.ID = "notification/" + p.n.ID + "/email/" + p.user.Email
 	done, err := d.Store.DeliveryDone(ctx, p.n.ID, ChannelEmail, p.user.Email)
 	if err != nil || done {
 		return err
