@@ -106,7 +106,12 @@ func TestCentrifugeJSClient(t *testing.T) {
 	dose := e.request("POST", "/medications/"+med["id"].(string)+"/log", f.caregiver.Token,
 		map[string]any{"status": "GIVEN", "scheduledTime": "2026-03-01T23:00:00Z"}, 201)
 	got := expect("medication_logged")
-	if d := time.UnixMilli(got.At).Sub(logged); d > time.Second {
+	// The latency is a figure to read, not to assert tightly: a loaded
+	// machine stretches it. Well past any dispatch interval means lost
+	// wake-ups, though.
+	d := time.UnixMilli(got.At).Sub(logged)
+	t.Logf("medication_logged reached the client %v after the request", d)
+	if d > 10*time.Second {
 		t.Errorf("medication_logged after %v", d)
 	}
 	if !strings.Contains(string(got.Data), dose["id"].(string)) {
