@@ -63,6 +63,10 @@ func (s *Server) documentLinks(w http.ResponseWriter, r *http.Request, p *Princi
 	case store.DocFailed:
 		return conflict("The document was refused and cannot be opened")
 	}
+	// A link opens the file to whoever holds it: the log shows who asked.
+	if err := s.auditRead(r, p, "document.link", "document", d.ID); err != nil {
+		return err
+	}
 	exp := s.clock.Now().Add(documentLinkTTL).Truncate(time.Second)
 	ctx := r.Context()
 	view, err := s.documentLink(ctx, d, variantFile, true, exp)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"path/filepath"
@@ -194,7 +195,13 @@ func (rr *readRecorder) Read(p []byte) (int, error) {
 // declared type and its first bytes, then streams it to storage under a key
 // of the server's making.
 func (s *Server) storeFile(ctx context.Context, part *multipart.Part, familyID string, up *upload) error {
-	filename := cleanFilename(part.FileName())
+	raw := rawFilename(part)
+	if strings.ContainsAny(raw, `/\`) {
+		// A name with folders ("../../etc/passwd") is refused rather than
+		// guessed at.
+		return Problems{"file": {"must be sent under a plain file name, without folders"}}.Err()
+	}
+	filename := cleanFilename(raw)
 	if filename == "" {
 		return Problems{"file": {"must be a file with a name"}}.Err()
 	}
@@ -231,6 +238,16 @@ func (s *Server) storeFile(ctx context.Context, part *multipart.Part, familyID s
 	}
 	up.key, up.size, up.filename, up.format = key, info.Size, filename, format
 	return nil
+}
+
+// rawFilename is the file name the client sent, as it sent it:
+// Part.FileName keeps only its last element and would hide a path.
+func rawFilename(part *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+	if err != nil {
+		return part.FileName()
+	}
+	return params["filename"]
 }
 
 func quoteExt(ext string) string {

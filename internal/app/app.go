@@ -28,6 +28,7 @@ import (
 	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/realtime"
+	"github.com/carecircle/carecircle/internal/storage"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -128,6 +129,14 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if err != nil {
 		return nil, err
 	}
+	// Documents are kept under DATA_DIR/documents and checked by the
+	// document-upload job.
+	files, err := storage.NewLocal(filepath.Join(cfg.DataDir, "documents"))
+	if err != nil {
+		return nil, err
+	}
+	docs := jobs.NewDocuments(jobs.DocumentsConfig{Store: st, Files: files, Clock: clk, Logger: logger,
+		ExpiryReminders: cfg.CronEnabled})
 	// consumers take every committed domain event from the outbox.
 	var consumers []outbox.Consumer
 	if role != RoleAPI {
@@ -143,7 +152,7 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		ecfg.Grace = cfg.ReminderGrace
 		ecfg.Rules.MissedAfter = cfg.MissedAfter
 		srv.engine = jobs.NewEngine(st, nil, clk, logger, ecfg)
-		srv.river, err = jobs.NewClient(st, srv.engine.Workers(), jobs.ClientConfig{Work: true, Concurrency: cfg.QueueConcurrency, Logger: logger})
+		srv.river, err = jobs.NewClient(st, srv.engine.Workers(), jobs.ClientConfig{Work: true, Concurrency: cfg.QueueConcurrency, Logger: logger, Documents: docs})
 		if err != nil {
 			return nil, err
 		}
@@ -153,13 +162,19 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		}
 	}
 	var retrier api.JobRetrier
+	var docJobs api.JobInserter
 	if srv.river != nil {
-		retrier = srv.river
+		retrier, docJobs = srv.river, srv.river
+	} else if role == RoleAPI {
+		// An API node only enqueues uploads; a worker processes them.
+		if docJobs, err = jobs.NewClient(st, river.NewWorkers(), jobs.ClientConfig{Logger: logger, Documents: docs}); err != nil {
+			return nil, err
+		}
 	}
 	var tokens *auth.Tokens
+	var secret []byte
 	if role != RoleWorker {
-		secret, err := jwtSecret(cfg)
-		if err != nil {
+		if secret, err = jwtSecret(cfg); err != nil {
 			return nil, err
 		}
 		tokens = auth.NewTokens(secret, cfg.JWTExpiresIn, clk.Now)
@@ -217,6 +232,9 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Push:           push,
 			SMS:            texts,
 			Health:         []api.HealthReporter{notify.QuotaHealth{Chain: chain}, outbox.Health{Store: st}, srv.rt},
+			Files:          files,
+			DocumentJobs:   docJobs,
+			LinkSecret:     secret,
 		})
 		srv.http = newHTTPServer(cfg.Port, withRealtime(a.Handler(), srv.rt), logger)
 	}

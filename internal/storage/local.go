@@ -40,15 +40,10 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, limit int64, _
 	if !ValidKey(key) {
 		return Info{}, ErrInvalidKey
 	}
-	if dir := path.Dir(key); dir != "." {
-		if err := l.root.MkdirAll(dir, 0o700); err != nil {
-			return Info{}, fmt.Errorf("storage: put %s: %w", key, err)
-		}
-	}
-	// A leading dot: no valid key can collide with a temporary file.
-	tmp := path.Join(path.Dir(key), ".upload-"+randomHex())
-	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dir := path.Dir(key)
+	f, tmp, err := l.createTemp(dir)
 	if err != nil {
+		l.removeEmptyDirs(dir)
 		return Info{}, fmt.Errorf("storage: put %s: %w", key, err)
 	}
 	lr := newLimitedReader(ctxReader{ctx: ctx, r: r}, limit)
@@ -64,12 +59,49 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, limit int64, _
 	}
 	if err != nil {
 		_ = l.root.Remove(tmp)
+		l.removeEmptyDirs(dir)
 		if lr.exceeded {
 			return Info{}, ErrTooLarge
 		}
 		return Info{}, fmt.Errorf("storage: put %s: %w", key, err)
 	}
 	return l.Stat(ctx, key)
+}
+
+// createTemp creates a temporary file in dir, creating dir when missing. A
+// directory that a failed Put or a Delete removes between the two, as it
+// has just become empty, is created again.
+func (l *Local) createTemp(dir string) (*os.File, string, error) {
+	for attempt := 1; ; attempt++ {
+		if dir != "." {
+			if err := l.root.MkdirAll(dir, 0o700); err != nil {
+				return nil, "", err
+			}
+		}
+		// A leading dot: no valid key can collide with a temporary file.
+		tmp := path.Join(dir, ".upload-"+randomHex())
+		f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+			continue
+		}
+		return f, tmp, err
+	}
+}
+
+// removeEmptyDirs removes dir and then its parents for as long as they are
+// empty, so that neither a refused upload nor a deleted object leaves a
+// trace. A directory still holding anything (another object, another
+// upload's temporary file) stays.
+func (l *Local) removeEmptyDirs(dir string) {
+	for ; dir != "." && dir != "/"; dir = path.Dir(dir) {
+		// Only a real directory: Remove would take a symbolic link itself.
+		if st, err := l.root.Lstat(dir); err != nil || !st.IsDir() {
+			return
+		}
+		if err := l.root.Remove(dir); err != nil {
+			return
+		}
+	}
 }
 
 // Open opens the object's file.
@@ -115,6 +147,7 @@ func (l *Local) Delete(_ context.Context, key string) error {
 	if err := l.root.Remove(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("storage: delete %s: %w", key, err)
 	}
+	l.removeEmptyDirs(path.Dir(key))
 	return nil
 }
 
