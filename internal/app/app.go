@@ -28,7 +28,6 @@ import (
 	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/realtime"
-	"github.com/carecircle/carecircle/internal/storage"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -129,9 +128,9 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if err != nil {
 		return nil, err
 	}
-	// Documents are kept under DATA_DIR/documents and checked by the
-	// document-upload job.
-	files, err := storage.NewLocal(filepath.Join(cfg.DataDir, "documents"))
+	// Documents are kept under DATA_DIR/documents or in an S3 bucket, and
+	// checked by the document-upload job.
+	files, err := newFileStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

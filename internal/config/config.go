@@ -59,6 +59,8 @@ type Config struct {
 	Delivery
 	// SMS through a Twilio-compatible API.
 	Twilio
+	// Where document files are kept.
+	Files
 }
 
 // Var documents one environment variable.
@@ -107,7 +109,7 @@ func Vars() []Var {
 		{Name: "REALTIME_HISTORY_SIZE", Default: "100", Help: "messages each realtime channel keeps for clients that reconnect"},
 		{Name: "REALTIME_HISTORY_TTL", Default: "10m", Help: "how long a realtime channel keeps them"},
 		{Name: "REALTIME_MAX_CONNECTIONS_PER_USER", Default: "10", Help: "realtime connections one user may hold on one node"},
-	}, append(deliveryVars(), twilioVars()...)...)
+	}, append(append(deliveryVars(), twilioVars()...), filesVars()...)...)
 }
 
 // Load reads the configuration through getenv (os.Getenv in production) and
@@ -229,6 +231,8 @@ func Load(getenv func(string) string) (Config, error) {
 	errs = append(errs, derrs...)
 	c.Twilio, derrs = loadTwilio(get, bad)
 	errs = append(errs, derrs...)
+	c.Files, derrs = loadFiles(get, bad)
+	errs = append(errs, derrs...)
 
 	if c.AppEnv == "production" {
 		if c.JWTSecret == "" {
@@ -285,6 +289,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("trustProxy", c.TrustProxy),
 		slog.String("redis", c.redisSummary()),
 		slog.String("sms", c.twilioSummary()),
+		slog.String("documents", c.filesSummary()),
 		slog.Bool("queueEnabled", c.QueueEnabled),
 		slog.Bool("cronEnabled", c.CronEnabled),
 		slog.Int("healthPort", c.HealthPort),
