@@ -77,7 +77,8 @@ var auditParams = map[string]string{
 	"familyId": "family", "careRecipientId": "care_recipient", "medicationId": "medication",
 	"appointmentId": "appointment", "seriesId": "appointment_series", "shiftId": "shift",
 	"doctorId": "doctor", "contactId": "emergency_contact", "memberId": "member",
-	"invitationId": "invitation",
+	"invitationId": "invitation", "entryId": "timeline_entry", "alertId": "emergency_alert",
+	"documentId": "document",
 }
 
 // auditCollections are path segments that name what a route creates, or
@@ -87,6 +88,7 @@ var auditCollections = map[string]string{
 	"log": "medication_log", "appointments": "appointment", "recurring": "appointment_series",
 	"shifts": "shift", "doctors": "doctor", "emergency-contacts": "emergency_contact",
 	"invite": "invitation", "transport": "transport_assignment", "failed": "job",
+	"timeline": "timeline_entry", "alerts": "emergency_alert", "documents": "document",
 }
 
 func collectionType(seg string) string {
