@@ -330,4 +330,19 @@ func TestQuotaUnderConcurrentSenders(t *testing.T) {
 	if sender.count() != 270 || deferred != 130 || len(warned.list()) != 1 {
 		t.Fatalf("sent %d, deferred %d, warnings %d; want 270, 130, 1", sender.count(), deferred, len(warned.list()))
 	}
+	// Emergencies racing for the reserve and past it: each is sent and
+	// counted exactly once.
+	for range 8 {
+		wg.Go(func() {
+			for range 10 {
+				if _, err := chain.Deliver(ctx, Message{To: "ann@example.com"}, PriorityEmergency); err != nil {
+					t.Errorf("emergency: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if u, _ := quota.Usage(ctx, "brevo"); sender.count() != 350 || u.Used != 350 {
+		t.Fatalf("sent %d, counted %d; want 350 each", sender.count(), u.Used)
+	}
 }

@@ -39,6 +39,9 @@ type Counter interface {
 	// Incr adds one to key and returns the new count. A key that does not
 	// exist starts at zero and expires ttl after this first increment.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// IncrBelow adds one to key only while its count is below ceiling, in
+	// one atomic step, and returns the count and whether it added one.
+	IncrBelow(ctx context.Context, key string, ceiling int64, ttl time.Duration) (int64, bool, error)
 	// Get returns key's count, zero when it does not exist.
 	Get(ctx context.Context, key string) (int64, error)
 }
@@ -125,22 +128,20 @@ func (q *Quota) Reserve(ctx context.Context, provider string, p Priority) (bool,
 	if p == PriorityRoutine {
 		ceiling -= q.reserve
 	}
+	if ceiling <= 0 {
+		return false, nil
+	}
 	now := q.clock.Now()
-	key := q.key(provider, now)
-	// Looking first keeps refusals from inflating the count; the check after
-	// the increment settles races between nodes.
-	used, err := q.counter.Get(ctx, key)
+	// Counting only below the ceiling, atomically, keeps refusals (and
+	// nodes racing for the last messages of the day) out of the count.
+	used, ok, err := q.counter.IncrBelow(ctx, q.key(provider, now), ceiling, q.ttl(now))
 	if err != nil {
 		return false, fmt.Errorf("mail: quota %s: %w", provider, err)
 	}
-	if used >= ceiling {
-		return false, nil
+	if ok {
+		q.warnOnce(ctx, provider, used, now)
 	}
-	used, err = q.incr(ctx, provider, key, now)
-	if err != nil {
-		return false, err
-	}
-	return used <= ceiling, nil
+	return ok, nil
 }
 
 // Charge counts one message against provider's quota without checking it:
@@ -162,16 +163,24 @@ func (q *Quota) Usage(ctx context.Context, provider string) (Usage, error) {
 }
 
 func (q *Quota) incr(ctx context.Context, provider, key string, now time.Time) (int64, error) {
-	// The key outlives its day by a day so yesterday's usage stays readable.
-	used, err := q.counter.Incr(ctx, key, NextDay(now).Sub(now)+24*time.Hour)
+	used, err := q.counter.Incr(ctx, key, q.ttl(now))
 	if err != nil {
 		return 0, fmt.Errorf("mail: quota %s: %w", provider, err)
 	}
-	// Counts grow one at a time, so exactly one send sees the threshold.
+	q.warnOnce(ctx, provider, used, now)
+	return used, nil
+}
+
+// ttl keeps a day's key a day past its end, so yesterday's usage stays
+// readable.
+func (q *Quota) ttl(now time.Time) time.Duration { return NextDay(now).Sub(now) + 24*time.Hour }
+
+// warnOnce warns when the count reaches the warning threshold: counts grow
+// one at a time, so exactly one send sees it.
+func (q *Quota) warnOnce(ctx context.Context, provider string, used int64, now time.Time) {
 	if used == q.warnAt && q.onWarning != nil {
 		q.onWarning(ctx, QuotaWarning{Provider: provider, Day: startOfDay(now), Used: used, Limit: q.limit})
 	}
-	return used, nil
 }
 
 func (q *Quota) key(provider string, now time.Time) string {
@@ -218,6 +227,24 @@ func (c *MemoryCounter) Incr(_ context.Context, key string, ttl time.Duration) (
 	e.n++
 	c.entries[key] = e
 	return e.n, nil
+}
+
+// IncrBelow implements Counter.
+func (c *MemoryCounter) IncrBelow(_ context.Context, key string, ceiling int64, ttl time.Duration) (int64, bool, error) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sweep(now)
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.expires) {
+		e = counterEntry{expires: now.Add(ttl)}
+	}
+	if e.n >= ceiling {
+		return e.n, false, nil
+	}
+	e.n++
+	c.entries[key] = e
+	return e.n, true, nil
 }
 
 // Get implements Counter.

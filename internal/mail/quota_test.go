@@ -143,6 +143,9 @@ var errCounterDown = errors.New("counter down")
 func (failingCounter) Incr(context.Context, string, time.Duration) (int64, error) {
 	return 0, errCounterDown
 }
+func (failingCounter) IncrBelow(context.Context, string, int64, time.Duration) (int64, bool, error) {
+	return 0, false, errCounterDown
+}
 func (failingCounter) Get(context.Context, string) (int64, error) { return 0, errCounterDown }
 
 func TestQuotaReportsCounterFailure(t *testing.T) {

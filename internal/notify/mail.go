@@ -22,6 +22,11 @@ func (c StoreCounter) Incr(ctx context.Context, key string, ttl time.Duration) (
 	return c.Store.IncrCounter(ctx, key, ttl)
 }
 
+// IncrBelow implements mail.Counter.
+func (c StoreCounter) IncrBelow(ctx context.Context, key string, ceiling int64, ttl time.Duration) (int64, bool, error) {
+	return c.Store.IncrCounterBelow(ctx, key, ceiling, ttl)
+}
+
 // Get implements mail.Counter.
 func (c StoreCounter) Get(ctx context.Context, key string) (int64, error) {
 	return c.Store.Counter(ctx, key)

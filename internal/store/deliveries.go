@@ -158,6 +158,31 @@ func (s *Store) IncrCounter(ctx context.Context, key string, ttl time.Duration) 
 	return v, nil
 }
 
+// IncrCounterBelow adds one to a counter only while it is below ceiling,
+// atomically, and returns its value and whether it added one.
+func (s *Store) IncrCounterBelow(ctx context.Context, key string, ceiling int64, ttl time.Duration) (int64, bool, error) {
+	if ceiling <= 0 {
+		v, err := s.Counter(ctx, key)
+		return v, false, err
+	}
+	now := s.now()
+	var v int64
+	err := s.wq(ctx).QueryRowContext(ctx, `INSERT INTO counters (key, value, expires_at) VALUES ($1, 1, $2)
+		ON CONFLICT (key) DO UPDATE SET
+			value = CASE WHEN counters.expires_at <= $3 THEN 1 ELSE counters.value + 1 END,
+			expires_at = CASE WHEN counters.expires_at <= $3 THEN excluded.expires_at ELSE counters.expires_at END
+		WHERE counters.expires_at <= $3 OR counters.value < $4
+		RETURNING value`, key, ts(now.Add(ttl)), ts(now), ceiling).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		v, err = s.Counter(ctx, key)
+		return v, false, err
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: counter %s: %w", key, mapErr(err))
+	}
+	return v, true, nil
+}
+
 // Counter returns a counter's value, zero when absent or expired.
 func (s *Store) Counter(ctx context.Context, key string) (int64, error) {
 	var v int64
