@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.target, "target", "http://127.0.0.1:4000", "base URL of the server")
 	fs.StringVar(&o.prefix, "prefix", "/api/v1", "API prefix")
 	fs.StringVar(&o.outbox, "outbox", "./data/outbox", "the server's mail outbox directory, to read the verification code")
-	fs.StringVar(&o.scenario, "scenario", "me", "me | create-care-recipient")
+	fs.StringVar(&o.scenario, "scenario", "me", "me | list-care-recipients | create-care-recipient")
 	fs.Uint64Var(&o.workers, "workers", 16, "concurrent connections")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to drive load")
 	fs.StringVar(&o.label, "label", "", "label printed with the result")
@@ -88,6 +88,19 @@ func scenario(ctx context.Context, c *client, o options, token string) (vegeta.T
 	switch o.scenario {
 	case "me":
 		return vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: c.base + "/auth/me", Header: hdr}), nil
+	case "list-care-recipients":
+		var fam, cr struct{ ID string }
+		if err := c.call(ctx, "POST", "/families", token, map[string]any{"name": "Load family"}, &fam); err != nil {
+			return nil, fmt.Errorf("create family: %w", err)
+		}
+		for range 3 {
+			if err := c.call(ctx, "POST", "/families/"+fam.ID+"/care-recipients", token, map[string]any{
+				"fullName": "Load Recipient", "timezone": "Asia/Tokyo", "allergies": []string{"penicillin"},
+			}, &cr); err != nil {
+				return nil, fmt.Errorf("create care recipient: %w", err)
+			}
+		}
+		return vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: c.base + "/families/" + fam.ID + "/care-recipients", Header: hdr}), nil
 	case "create-care-recipient":
 		var fam struct{ ID string }
 		if err := c.call(ctx, "POST", "/families", token, map[string]any{"name": "Load family"}, &fam); err != nil {

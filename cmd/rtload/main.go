@@ -79,14 +79,23 @@ func seed(ctx context.Context, st *store.Store, tokens *auth.Tokens, n, size int
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	out := make([]member, 0, n)
 	for f := 0; len(out) < n; f++ {
+		// Store.CreateUser writes on its own, outside any transaction (on
+		// SQLite, inside one it would wait for the single writer forever), so
+		// a family's accounts are created first and the rest in one
+		// transaction.
+		var users []*care.User
+		for i := 0; i < size && len(out)+i < n; i++ {
+			email := fmt.Sprintf("rt-%s-%d-%d@load.test", run, f, i)
+			u, err := st.CreateUser(ctx, store.NewUser{Email: email, PasswordHash: "x", FullName: "Load " + strconv.Itoa(i), Timezone: "UTC", Status: care.UserPending})
+			if err != nil {
+				return nil, fmt.Errorf("seed: %w", err)
+			}
+			users = append(users, u)
+		}
 		err := st.Atomically(ctx, func(ctx context.Context) error {
 			var famID, adminID string
-			for i := 0; i < size && len(out) < n; i++ {
-				email := fmt.Sprintf("rt-%s-%d-%d@load.test", run, f, i)
-				u, err := st.CreateUser(ctx, store.NewUser{Email: email, PasswordHash: "x", FullName: "Load " + strconv.Itoa(i), Timezone: "UTC", Status: care.UserPending})
-				if err != nil {
-					return err
-				}
+			for i, u := range users {
+				email := u.Email
 				if _, err := st.ActivateUser(ctx, u.ID); err != nil {
 					return err
 				}
@@ -125,8 +134,11 @@ func seed(ctx context.Context, st *store.Store, tokens *auth.Tokens, n, size int
 }
 
 // dialAll connects every member to endpoint and subscribes it to its
-// family channel, with at most par handshakes in flight.
-func dialAll(ctx context.Context, endpoint string, ms []member, par int) ([]*rtclient.Client, error) {
+// family channel, with at most par handshakes in flight. Each client can
+// hold buffer received messages unread; the buffer is allocated up front
+// (about 100 bytes a message), so a client that only holds its connection
+// gets a small one.
+func dialAll(ctx context.Context, endpoint string, ms []member, par, buffer int) ([]*rtclient.Client, error) {
 	clients := make([]*rtclient.Client, len(ms))
 	var (
 		wg    sync.WaitGroup
@@ -138,7 +150,7 @@ func dialAll(ctx context.Context, endpoint string, ms []member, par int) ([]*rtc
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c := rtclient.New(endpoint, rtclient.Options{Token: m.token, Buffer: 4096})
+			c := rtclient.New(endpoint, rtclient.Options{Token: m.token, Buffer: buffer, Timeout: 20 * time.Second})
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			err := c.Connect(cctx)
@@ -202,7 +214,7 @@ func conns(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "seeded %d members in %v\n", len(ms), time.Since(start).Round(time.Millisecond))
 	before, _ := rss(*pid)
 	start = time.Now()
-	clients, err := dialAll(ctx, rtclient.URL(*base), ms, *par)
+	clients, err := dialAll(ctx, rtclient.URL(*base), ms, *par, 16)
 	defer closeAll(clients)
 	if err != nil {
 		return err
@@ -323,7 +335,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	clients, err := dialAll(ctx, c.endpoints[0], ms, 100)
+	clients, err := dialAll(ctx, c.endpoints[0], ms, 100, 1024)
 	defer closeAll(clients)
 	if err != nil {
 		return err
@@ -359,25 +371,30 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		famIDs = append(famIDs, ms[i].familyID)
 	}
 	pub := c.nodes[len(c.nodes)-1].Consumer()
-	tick := time.NewTicker(time.Second / time.Duration(*rate))
+	// Every millisecond, publish the events due by then: a ticker alone
+	// drops ticks when the publisher is late, and the rate would fall short.
+	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	deadline := time.Now().Add(*duration)
+	start := time.Now()
+	deadline := start.Add(*duration)
 	sent := 0
-	for time.Now().Before(deadline) {
+	for now := start; now.Before(deadline); now = time.Now() {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		e, err := events.NewEvent(clock.Real{}, "timeline.entry.created", map[string]string{"sentAt": time.Now().UTC().Format(time.RFC3339Nano)})
-		if err != nil {
-			return err
+		due := int(time.Since(start).Seconds() * float64(*rate))
+		for ; sent < due; sent++ {
+			e, err := events.NewEvent(clock.Real{}, "timeline.entry.created", map[string]string{"sentAt": time.Now().UTC().Format(time.RFC3339Nano)})
+			if err != nil {
+				return err
+			}
+			e.FamilyID = famIDs[sent%len(famIDs)]
+			if err := pub.Handle(ctx, e); err != nil {
+				return err
+			}
 		}
-		e.FamilyID = famIDs[sent%len(famIDs)]
-		if err := pub.Handle(ctx, e); err != nil {
-			return err
-		}
-		sent++
 	}
 	want := int64(sent * 10)
 	for end := time.Now().Add(5 * time.Second); received.Load() < want && time.Now().Before(end); {
@@ -431,7 +448,7 @@ func idle(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		clients, err := dialAll(ctx, c.endpoints[0], ms, 100)
+		clients, err := dialAll(ctx, c.endpoints[0], ms, 100, 16)
 		defer closeAll(clients)
 		if err != nil {
 			return err

@@ -41,6 +41,10 @@ type Options struct {
 	// Buffer is how many received messages may wait to be read; more are
 	// dropped and counted. Default 1024.
 	Buffer int
+	// Timeout bounds the WebSocket handshake and each reply the client waits
+	// for; zero keeps centrifuge-go's defaults (1 s and 5 s). Load tests on
+	// a busy machine need more.
+	Timeout time.Duration
 }
 
 // Client is one realtime connection.
@@ -64,7 +68,8 @@ func New(endpoint string, o Options) *Client {
 	if o.Buffer <= 0 {
 		o.Buffer = 1024
 	}
-	cfg := centrifuge.Config{Token: o.Token, Header: o.Header, MinReconnectDelay: 50 * time.Millisecond, MaxReconnectDelay: time.Second}
+	cfg := centrifuge.Config{Token: o.Token, Header: o.Header, MinReconnectDelay: 50 * time.Millisecond, MaxReconnectDelay: time.Second,
+		HandshakeTimeout: o.Timeout, ReadTimeout: o.Timeout}
 	if o.GetToken != nil {
 		cfg.GetToken = func(centrifuge.ConnectionTokenEvent) (string, error) { return o.GetToken() }
 	}
