@@ -177,7 +177,7 @@ func (s *Store) InvitationDetails(ctx context.Context, tokenHash string) (*care.
 		d.InviterName = *inviter
 	}
 	if d.Status == care.InvitationPending && !s.now().Before(d.ExpiresAt) {
-		if err := s.expireInvitations(ctx, s.w, `id = $2`, d.ID); err != nil {
+		if err := s.expireInvitations(ctx, s.wq(ctx), `id = $2`, d.ID); err != nil {
 			return nil, fmt.Errorf("store: invitation details: %w", err)
 		}
 		d.Status = care.InvitationExpired

@@ -150,7 +150,7 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID, reason str
 // RevokeUserSessions ends every session of the user except keepSessionID
 // (empty: all of them) and returns how many ended.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID, keepSessionID, reason string) (int64, error) {
-	return s.revokeUserSessions(ctx, s.w, userID, keepSessionID, reason)
+	return s.revokeUserSessions(ctx, s.wq(ctx), userID, keepSessionID, reason)
 }
 
 func (s *Store) revokeUserSessions(ctx context.Context, q querier, userID, keepSessionID, reason string) (int64, error) {

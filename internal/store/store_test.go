@@ -189,3 +189,34 @@ func TestSessionExpiryAndRevocation(t *testing.T) {
 		}
 	})
 }
+
+// Writes made inside Atomically join its transaction: on SQLite's single
+// writer connection anything else would wait for the transaction forever,
+// and a rollback must undo them.
+func TestAccountWritesJoinTheTransaction(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open openFunc) {
+		s := open(t, clock.NewFake(time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC)))
+		ctx := context.Background()
+		rollback := errors.New("roll back")
+		err := s.Atomically(ctx, func(ctx context.Context) error {
+			u, err := s.CreateUser(ctx, store.NewUser{Email: "tx@example.com", PasswordHash: "h", FullName: "Tx",
+				Timezone: "UTC", Status: care.UserActive})
+			if err != nil {
+				return err
+			}
+			if err := s.SetPassword(ctx, u.ID, "h2"); err != nil {
+				return err
+			}
+			if _, err := s.RevokeUserSessions(ctx, u.ID, "", "test"); err != nil {
+				return err
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) {
+			t.Fatalf("Atomically: %v", err)
+		}
+		if _, err := s.UserByEmail(ctx, "tx@example.com"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the rolled-back user: %v", err)
+		}
+	})
+}

@@ -40,7 +40,7 @@ type NewUser struct {
 
 // CreateUser inserts an account. A taken email is ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*care.User, error) {
-	return s.createUser(ctx, s.w, nu)
+	return s.createUser(ctx, s.wq(ctx), nu)
 }
 
 func (s *Store) createUser(ctx context.Context, q querier, nu NewUser) (*care.User, error) {
@@ -192,7 +192,7 @@ func (s *Store) RecordLoginSuccess(ctx context.Context, id string) error {
 
 // SetPassword replaces the password hash.
 func (s *Store) SetPassword(ctx context.Context, id, hash string) error {
-	return s.setPassword(ctx, s.w, id, hash)
+	return s.setPassword(ctx, s.wq(ctx), id, hash)
 }
 
 // setPassword replaces the password hash and lifts any login lock.
