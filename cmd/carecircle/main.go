@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runRole(ctx, app.RoleWorker, getenv, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
+	case "seed":
+		return seed(ctx, args, getenv, stdout)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
@@ -162,6 +164,7 @@ Commands:
   worker           run the background work only, with health probes on HEALTH_PORT
   migrate up       apply pending database migrations
   migrate status   list migrations and when each was applied
+  seed --demo      create a demo family with a week of data and print how to sign in
   version          print the version
   help             print this help
 

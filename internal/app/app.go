@@ -29,6 +29,7 @@ import (
 	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/realtime"
 	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/web"
 )
 
 // NewLogger builds the process logger from the configuration.
@@ -235,7 +236,11 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			DocumentJobs:   docJobs,
 			LinkSecret:     secret,
 		})
-		srv.http = newHTTPServer(cfg.Port, withRealtime(a.Handler(), srv.rt), logger)
+		pages, err := web.New(web.Config{APIPrefix: cfg.APIPrefix}, web.Deps{Store: st, Tokens: tokens, Clock: clk, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		srv.http = newHTTPServer(cfg.Port, withRealtime(web.Split(cfg.APIPrefix, a.Handler(), pages.Handler()), srv.rt), logger)
 	}
 	if role != RoleAPI {
 		// Events committed by any node (API nodes have no dispatcher of their

@@ -39,6 +39,11 @@ func loadAssets(static fs.FS) (*assets, error) {
 	if err != nil {
 		return nil, err
 	}
+	for name, b := range generatedIcons() {
+		sum := sha256.Sum256(b)
+		a.files[name], a.etags[name] = b, `"`+hex.EncodeToString(sum[:8])+`"`
+		names = append(names, name)
+	}
 	sort.Strings(names)
 	h := sha256.New()
 	for _, n := range names {
@@ -66,7 +71,10 @@ func (s *Server) assetRoutes() {
 	})
 	// The worker controls every page, so it lives at the root; its cache is
 	// named after the assets' version so that a new release replaces it.
+	// Pages that carry personal data are never cached by the browser, but
+	// the worker may keep a few for offline reading.
 	sw := bytes.ReplaceAll(a.files["sw.js"], []byte("__VERSION__"), []byte(a.version))
+	sw = bytes.ReplaceAll(sw, []byte("__API__"), []byte(s.cfg.APIPrefix))
 	s.mux.HandleFunc("GET /sw.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")

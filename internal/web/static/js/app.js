@@ -15,6 +15,8 @@ onDone('refresh', async (el) => {
 });
 setQueue(enqueue);
 wireForms();
+// Forms and buttons act from here on (scripts and tests may wait for it).
+document.body.dataset.ready = '';
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});

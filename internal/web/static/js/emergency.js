@@ -71,7 +71,7 @@ function renderLists() {
     const list = [...open.values()].filter((a) => a.careRecipientId === cr && a.status !== 'RESOLVED');
     if (!list.length) { box.replaceChildren(el('p', { class: 'empty' }, 'No active alerts.')); return; }
     box.replaceChildren(el('ul', { class: 'list alerts' }, ...list.map((a) => alertItem(a, box.dataset.alertActions || 'ack'))));
-    const focus = box.dataset.focusAlert && document.getElementById(`alert-${box.dataset.focusAlert}`);
+    const focus = box.dataset.focusAlert ? document.getElementById(`alert-${box.dataset.focusAlert}`) : null;
     focus?.classList.add('focused');
   });
 }
@@ -122,7 +122,7 @@ async function renderCard() {
       ...row('Family', family),
       ...row('Doctors', doctors),
       ...row('Hospital', [hospital.name || info.primaryHospital, hospital.address || info.hospitalAddress].filter(Boolean).join(', ')),
-      ...row('Insurance', [insurance.provider || info.insuranceProvider, insurance.policyNo || info.insurancePolicyNo].filter(Boolean).join(' · ')),
+      ...row('Insurance', [insurance.provider || info.insuranceProvider, insurance.policyNumber || info.insurancePolicyNo].filter(Boolean).join(' · ')),
       ...row('Documents', docs)));
   }
 }

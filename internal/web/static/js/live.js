@@ -120,6 +120,12 @@ export function connect() {
   for (const id of (body.families || '').split(' ').filter(Boolean)) {
     const sub = c.newSubscription(`family:${id}`);
     sub.on('publication', (ctx) => handle(ctx.data));
+    // The family rooms joined so far, for whoever waits for live updates.
+    sub.on('subscribed', () => {
+      const joined = new Set((body.subscribed || '').split(' ').filter(Boolean));
+      joined.add(id);
+      body.subscribed = [...joined].join(' ');
+    });
     sub.subscribe();
   }
   c.connect();

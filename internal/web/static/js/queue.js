@@ -105,6 +105,10 @@ export function startQueue() {
   window.addEventListener('online', () => replay());
   navigator.serviceWorker?.addEventListener('message', (e) => {
     if (e.data === 'cc:replay') replay();
+    if (e.data === 'cc:replayed') {
+      pending().then((p) => updateBadge(p.length)).catch(() => {});
+      document.dispatchEvent(new CustomEvent('cc:replayed', { detail: { sent: 0 } }));
+    }
   });
   pending().then((p) => updateBadge(p.length)).catch(() => {});
   replay();
