@@ -234,3 +234,34 @@ func TestDoseLoggedOfflineIsSentOnceWhenBackOnline(t *testing.T) {
 		t.Errorf("the server has %d logs, want exactly 1", n)
 	}
 }
+
+// TestJournalEntryWithVitals: Bo writes a journal entry with a temperature
+// and a weight; the form sends each reading with its unit (the API refuses
+// one without the other) and the journal shows it.
+func TestJournalEntryWithVitals(t *testing.T) {
+	s := startServer(t)
+	f := setUpFamily(t, s)
+	bo := newTab(t, "bo")
+	bo.signIn(s, "bo@example.com")
+	bo.do(chromedp.Navigate(s.base+"/timeline"), fill("#t-title", "Evening check"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#t-type').value = 'VITALS'`),
+		fill("#v-temp", "37.8"), fill("#v-weight", "61.5"))
+	bo.click(`form[data-api$="/timeline"] button[type=submit]`)
+	bo.waitFor(`document.querySelector('[data-timeline]').textContent.includes('Evening check')`, stepTimeout)
+
+	var entries []map[string]any
+	raw := s.callRaw("GET", "/care-recipients/"+f.crID+"/timeline", f.annToken, nil, 200)
+	if err := jsonUnmarshal(raw, &entries); err != nil {
+		t.Fatalf("timeline: %v: %s", err, raw)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("the server has %d entries, want 1: %s", len(entries), raw)
+	}
+	v, _ := entries[0]["vitals"].(map[string]any)
+	if v["temperature"] != 37.8 || v["temperatureUnit"] != "C" || v["weight"] != 61.5 || v["weightUnit"] != "kg" {
+		t.Errorf("vitals stored = %v", v)
+	}
+	if _, ok := v["bloodSugarUnit"]; ok {
+		t.Errorf("a unit was sent without its reading: %v", v)
+	}
+}

@@ -101,6 +101,9 @@ export function formBody(form) {
       else if (type === 'datetime') v = zonedToISO(v, form.dataset.zone);
     }
     setPath(body, el.name, v);
+    // A reading carries its unit only when it is given (data-unit-name,
+    // data-unit): the API refuses a unit without its reading.
+    if (el.dataset.unitName) setPath(body, el.dataset.unitName, el.dataset.unit);
   }
   return body;
 }
