@@ -236,59 +236,6 @@ func (e *Engine) Run(ctx context.Context, plan bool) error {
 	return errors.Join(<-errc, <-errc, <-errc)
 }
 
-// monitorInterval is how often the failed-jobs monitor runs.
-const monitorInterval = 5 * time.Minute
-
-// monitorLoop reports, every five minutes, the jobs that failed for good
-// since the last report, and the queue's failing and retrying jobs.
-func (e *Engine) monitorLoop(ctx context.Context) error {
-	since := e.clock.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(monitorInterval):
-		}
-		if !e.monitorTurn(ctx) {
-			since = e.clock.Now()
-			continue
-		}
-		start := time.Now()
-		n, err := e.MonitorFailures(ctx, since)
-		since = e.clock.Now()
-		e.recordRun(ctx, "failed-jobs-monitor", start, n, err)
-	}
-}
-
-// MonitorFailures logs the dead letters recorded since the given time and
-// the jobs waiting to be retried, and returns how many dead letters are new.
-func (e *Engine) MonitorFailures(ctx context.Context, since time.Time) (int, error) {
-	open, recent, err := e.store.CountDeadLetters(ctx, since)
-	if err != nil {
-		return 0, err
-	}
-	depths, err := e.store.QueueDepths(ctx)
-	if err != nil {
-		return 0, err
-	}
-	retrying, discarded := 0, 0
-	for _, d := range depths {
-		switch d.State {
-		case "retryable":
-			retrying += d.Count
-		case "discarded", "cancelled":
-			discarded += d.Count
-		}
-	}
-	level := slog.LevelInfo
-	if recent > 0 {
-		level = slog.LevelWarn
-	}
-	e.logger.Log(ctx, level, "failed jobs", slog.Int("newDeadLetters", recent), slog.Int("openDeadLetters", open),
-		slog.Int("retrying", retrying), slog.Int("discardedOrCancelled", discarded))
-	return recent, nil
-}
-
 // planLoop runs the planner at start and then at the top of every minute.
 func (e *Engine) planLoop(ctx context.Context) error {
 	for {

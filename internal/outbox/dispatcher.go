@@ -1,7 +1,8 @@
 // Package outbox dispatches the domain events that state changes append to
 // the outbox table in their own transaction. One dispatcher at a time (a
-// lease in the database elects it) hands each event, in commit order, to
-// every consumer at least once; consumers are idempotent by event id. A
+// lease in the database elects it, and fences every record it writes) hands
+// each event, in commit order, to every consumer at least once; consumers
+// are idempotent by event id. A
 // consumer that fails is retried with backoff and holds back the later
 // events of that family for that consumer only, so a family's events keep
 // their order; after MaxAttempts it gives up on that event and moves on.
@@ -89,6 +90,7 @@ type Dispatcher struct {
 	logger    *slog.Logger
 	opts      Options
 	holder    string
+	lease     store.Lease // as the last DispatchOnce acquired it
 	kick      chan struct{}
 }
 
@@ -112,6 +114,10 @@ func (d *Dispatcher) Kick() {
 	}
 }
 
+// ErrNotLeader: another dispatcher holds the lease, so this one dispatches
+// nothing.
+var ErrNotLeader = errors.New("outbox: another dispatcher holds the lease")
+
 // Run dispatches until ctx ends, while this process holds the lease.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	ticker := time.NewTicker(d.opts.Poll)
@@ -124,28 +130,32 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}()
 	var lastPrune time.Time
 	for {
-		leader, _, err := d.store.AcquireLease(ctx, LeaseName, d.holder, d.opts.LeaseTTL)
-		if err != nil && ctx.Err() == nil {
-			d.logger.Warn("outbox lease", slog.Any("error", err))
-		}
-		if leader {
-			for {
-				n, err := d.DispatchOnce(ctx)
-				if err != nil {
-					if ctx.Err() == nil {
-						d.logger.Error("outbox dispatch", slog.Any("error", err))
-					}
-					break
+		// Each batch renews the lease, so a long backlog does not outlive
+		// it; a batch whose lease was lost stops, and the next poll tries to
+		// acquire it again.
+		leader := false
+		for {
+			n, err := d.DispatchOnce(ctx)
+			if err != nil {
+				switch {
+				case ctx.Err() != nil, errors.Is(err, ErrNotLeader):
+				case errors.Is(err, store.ErrLeaseLost):
+					d.logger.Warn("outbox: lease lost, stopped dispatching", slog.Any("error", err))
+				default:
+					d.logger.Error("outbox dispatch", slog.Any("error", err))
 				}
-				if n < d.opts.Batch {
-					break
-				}
+				leader = false
+				break
 			}
-			if now := d.clock.Now(); now.Sub(lastPrune) > time.Hour {
-				lastPrune = now
-				if _, err := d.store.PruneOutbox(ctx, now.Add(-d.opts.Retention)); err != nil && ctx.Err() == nil {
-					d.logger.Warn("outbox prune", slog.Any("error", err))
-				}
+			leader = true
+			if n < d.opts.Batch {
+				break
+			}
+		}
+		if now := d.clock.Now(); leader && now.Sub(lastPrune) > time.Hour {
+			lastPrune = now
+			if _, err := d.store.PruneOutbox(ctx, d.lease, now.Add(-d.opts.Retention)); err != nil && ctx.Err() == nil {
+				d.logger.Warn("outbox prune", slog.Any("error", err))
 			}
 		}
 		select {
@@ -157,9 +167,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// DispatchOnce reads one batch of pending events and offers each to every
-// consumer that has not yet taken it. It returns how many events it read.
+// DispatchOnce takes the lease (or renews it), reads one batch of pending
+// events and offers each to every consumer that has not yet taken it. It
+// returns how many events it read. Another dispatcher holding the lease is
+// ErrNotLeader. Every record it writes is made under the lease's token; once
+// the lease is lost (this process was paused past its TTL and another took
+// over) the store refuses them and DispatchOnce stops with
+// store.ErrLeaseLost, leaving what it had not recorded to the new holder.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
+	ok, token, err := d.store.AcquireLease(ctx, LeaseName, d.holder, d.opts.LeaseTTL)
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, ErrNotLeader
+	}
+	d.lease = store.Lease{Name: LeaseName, Holder: d.holder, Token: token}
 	pending, err := d.store.PendingEvents(ctx, d.opts.Batch)
 	if err != nil || len(pending) == 0 {
 		return 0, err
@@ -196,7 +219,11 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 				all = false
 				continue
 			}
-			if !d.deliver(ctx, c, e, dl) {
+			done, err := d.deliver(ctx, c, e, dl)
+			if err != nil {
+				return 0, err
+			}
+			if !done {
 				held[key] = true
 				all = false
 			}
@@ -208,22 +235,26 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			dispatched = append(dispatched, p.Seq)
 		}
 	}
-	if err := d.store.MarkDispatched(ctx, dispatched); err != nil {
+	if err := d.store.MarkDispatched(ctx, d.lease, dispatched); err != nil {
 		return 0, err
 	}
 	return len(pending), nil
 }
 
-// deliver hands e to c and records the outcome; it reports whether c is done
-// with e (taken, or given up).
-func (d *Dispatcher) deliver(ctx context.Context, c Consumer, e events.Event, dl *OutboxDeliveryState) bool {
+// deliver hands e to c and records the outcome under the lease; it reports
+// whether c is done with e (taken, or given up). Its error is
+// store.ErrLeaseLost: the record was refused and dispatching must stop.
+func (d *Dispatcher) deliver(ctx context.Context, c Consumer, e events.Event, dl *OutboxDeliveryState) (bool, error) {
 	err := safeHandle(ctx, c, e)
 	if err == nil {
-		if err := d.store.MarkDelivered(ctx, c.Name(), e.ID, false, nil); err != nil {
+		if err := d.store.MarkDeliveredUnder(ctx, d.lease, c.Name(), e.ID, false, nil); err != nil {
+			if errors.Is(err, store.ErrLeaseLost) {
+				return false, err
+			}
 			d.logger.Warn("outbox: record delivery", slog.Any("error", err))
-			return false
+			return false, nil
 		}
-		return true
+		return true, nil
 	}
 	attempts := 1
 	if dl != nil {
@@ -233,18 +264,24 @@ func (d *Dispatcher) deliver(ctx context.Context, c Consumer, e events.Event, dl
 	if errors.Is(err, ErrPermanent) || attempts >= d.opts.MaxAttempts {
 		d.logger.Error("outbox: consumer gave up on event", slog.String("consumer", c.Name()),
 			slog.String("event", e.Type), slog.String("id", e.ID), slog.Int("attempts", attempts), slog.String("error", msg))
-		if err := d.store.MarkDelivered(ctx, c.Name(), e.ID, true, &msg); err != nil {
-			return false
+		if err := d.store.MarkDeliveredUnder(ctx, d.lease, c.Name(), e.ID, true, &msg); err != nil {
+			if errors.Is(err, store.ErrLeaseLost) {
+				return false, err
+			}
+			return false, nil
 		}
-		return true
+		return true, nil
 	}
 	next := d.clock.Now().Add(Backoff(attempts))
 	d.logger.Warn("outbox: consumer failed, will retry", slog.String("consumer", c.Name()),
 		slog.String("event", e.Type), slog.String("id", e.ID), slog.Int("attempt", attempts), slog.String("error", msg))
-	if _, err := d.store.RecordDeliveryFailure(ctx, c.Name(), e.ID, msg, next); err != nil {
+	if _, err := d.store.RecordDeliveryFailure(ctx, d.lease, c.Name(), e.ID, msg, next); err != nil {
+		if errors.Is(err, store.ErrLeaseLost) {
+			return false, err
+		}
 		d.logger.Warn("outbox: record failure", slog.Any("error", err))
 	}
-	return false
+	return false, nil
 }
 
 // OutboxDeliveryState is what the store remembers of a consumer's attempts.

@@ -190,6 +190,164 @@ func TestOneDispatcherHoldsTheLease(t *testing.T) {
 	})
 }
 
+// pausing is a consumer whose first Handle stands for a dispatcher paused
+// (GC, network) past its lease: during it, pause runs, then the event is
+// taken as usual.
+type pausing struct {
+	*recorder
+	once  sync.Once
+	pause func()
+}
+
+func (p *pausing) Handle(ctx context.Context, e events.Event) error {
+	p.once.Do(p.pause)
+	return p.recorder.Handle(ctx, e)
+}
+
+// TestPausedDispatcherCannotRecordAfterTakeover: a dispatcher paused inside a
+// consumer past its lease, while another took the lease over and dispatched,
+// has its record refused when it wakes and stops there; the new holder
+// records and dispatches, and keeps doing so.
+func TestPausedDispatcherCannotRecordAfterTakeover(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx := context.Background()
+		const ttl = 15 * time.Second
+		nb := &recorder{name: "c", fail: map[string]int{}}
+		b := outbox.New(st, clk, quiet(), outbox.Options{LeaseTTL: ttl}, nb)
+		e1 := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		e2 := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		var takeover error
+		na := &pausing{recorder: &recorder{name: "c", fail: map[string]int{}}, pause: func() {
+			clk.Advance(ttl + time.Second)
+			_, takeover = b.DispatchOnce(ctx)
+		}}
+		a := outbox.New(st, clk, quiet(), outbox.Options{LeaseTTL: ttl}, na)
+
+		_, err := a.DispatchOnce(ctx)
+		if takeover != nil {
+			t.Fatalf("the takeover: %v", takeover)
+		}
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Fatalf("the paused dispatcher: %v, want ErrLeaseLost", err)
+		}
+		assertIDs(t, "new holder's consumer", nb.seen(), e1, e2)
+		// The paused one handed over the event it was in, then stopped.
+		assertIDs(t, "paused holder's consumer", na.seen(), e1)
+		ds, err := st.OutboxDeliveries(ctx, []string{e1, e2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{e1, e2} {
+			if d := ds[[2]string{"c", id}]; d == nil || !d.Done || d.Attempts != 1 {
+				t.Fatalf("delivery of %s: %+v, want done once (the paused record refused)", id, d)
+			}
+		}
+		if p, _ := st.PendingEvents(ctx, 10); len(p) != 0 {
+			t.Fatalf("%d pending after the new holder's pass", len(p))
+		}
+
+		// While the new holder's lease lasts the old one dispatches nothing.
+		e3 := appendEvent(t, ctx, st, clk, "medication.logged", famB)
+		if _, err := a.DispatchOnce(ctx); !errors.Is(err, outbox.ErrNotLeader) {
+			t.Fatalf("old holder while the lease is taken: %v, want ErrNotLeader", err)
+		}
+		if _, err := b.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		assertIDs(t, "new holder's consumer", nb.seen(), e1, e2, e3)
+		assertIDs(t, "paused holder's consumer", na.seen(), e1)
+	})
+}
+
+// TestPausedRunStopsAndAcquiresAgain: a running dispatcher whose lease was
+// taken over while it was paused stops dispatching, and goes back to
+// acquiring: once the new holder is gone it takes the lease again, with a
+// newer token, and dispatches.
+func TestPausedRunStopsAndAcquiresAgain(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		const ttl = 15 * time.Second
+		nb := &recorder{name: "c", fail: map[string]int{}}
+		b := outbox.New(st, clk, quiet(), outbox.Options{LeaseTTL: ttl}, nb)
+		e1 := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		e2 := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		handled := make(chan string, 10)
+		na := &pausing{recorder: &recorder{name: "c", fail: map[string]int{}}, pause: func() {
+			clk.Advance(ttl + time.Second)
+			if _, err := b.DispatchOnce(ctx); err != nil {
+				t.Errorf("the takeover: %v", err)
+			}
+		}}
+		lost := make(chan struct{}, 1)
+		logger := slog.New(signalHandler{msg: "outbox: lease lost, stopped dispatching", ch: lost})
+		a := outbox.New(st, clk, logger, outbox.Options{LeaseTTL: ttl, Poll: time.Hour}, consumerFunc("c", func(ctx context.Context, e events.Event) error {
+			err := na.Handle(ctx, e)
+			handled <- e.ID
+			return err
+		}))
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+
+		wait := func(what string, ch <-chan struct{}) {
+			t.Helper()
+			select {
+			case <-ch:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no %s", what)
+			}
+		}
+		wait("lease-lost warning", lost)
+		assertIDs(t, "paused holder's consumer", na.seen(), e1)
+		assertIDs(t, "new holder's consumer", nb.seen(), e1, e2)
+
+		// The new holder stops; past its lease the old one takes over.
+		e3 := appendEvent(t, ctx, st, clk, "medication.logged", famB)
+		clk.Advance(ttl + time.Second)
+		a.Kick()
+		for got := ""; got != e3; {
+			select {
+			case got = <-handled:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the old holder did not take the lease again")
+			}
+		}
+		assertIDs(t, "paused holder's consumer", na.seen(), e1, e3)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// consumerFunc is a consumer named name that calls fn.
+func consumerFunc(name string, fn func(context.Context, events.Event) error) outbox.Consumer {
+	return outbox.ConsumerFunc{ConsumerName: name, Fn: fn}
+}
+
+// signalHandler is a log handler that signals ch for every record with msg.
+type signalHandler struct {
+	msg string
+	ch  chan struct{}
+}
+
+func (h signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		select {
+		case h.ch <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h signalHandler) WithGroup(string) slog.Handler      { return h }
+
 func assertIDs(t *testing.T, name string, got []string, want ...string) {
 	t.Helper()
 	if len(got) != len(want) {

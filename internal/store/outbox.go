@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -133,12 +134,12 @@ func (s *Store) OutboxDeliveries(ctx context.Context, eventIDs []string) (map[[2
 }
 
 // MarkDelivered records that consumer has handled the event (or, with
-// gaveUp, that it stopped trying after errMsg).
+// gaveUp, that it stopped trying after errMsg). It is for consumers fed
+// outside the dispatcher (the RabbitMQ fan-in); the dispatcher records under
+// its lease with MarkDeliveredUnder.
 func (s *Store) MarkDelivered(ctx context.Context, consumer, eventID string, gaveUp bool, errMsg *string) error {
 	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id, attempts, last_error, done_at, gave_up)
-		VALUES ($1, $2, 1, $3, $4, $5)
-		ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = outbox_deliveries.attempts + 1,
-			last_error = excluded.last_error, done_at = excluded.done_at, gave_up = excluded.gave_up, next_attempt_at = NULL`,
+		VALUES ($1, $2, 1, $3, $4, $5)`+markDeliveredUpsert,
 		consumer, eventID, errMsg, ts(s.now()), gaveUp)
 	if err != nil {
 		return fmt.Errorf("store: mark delivered: %w", mapErr(err))
@@ -146,46 +147,88 @@ func (s *Store) MarkDelivered(ctx context.Context, consumer, eventID string, gav
 	return nil
 }
 
-// RecordDeliveryFailure counts a failed attempt and when to try again; it
-// returns the number of attempts so far.
-func (s *Store) RecordDeliveryFailure(ctx context.Context, consumer, eventID, errMsg string, next time.Time) (int, error) {
+const markDeliveredUpsert = `
+		ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = outbox_deliveries.attempts + 1,
+			last_error = excluded.last_error, done_at = excluded.done_at, gave_up = excluded.gave_up, next_attempt_at = NULL`
+
+// MarkDeliveredUnder is MarkDelivered made under lease: it takes effect only
+// while lease is still held, and returns ErrLeaseLost otherwise.
+func (s *Store) MarkDeliveredUnder(ctx context.Context, lease Lease, consumer, eventID string, gaveUp bool, errMsg *string) error {
+	now := s.now()
+	held, args := s.leaseHeld(lease, 6, now)
+	res, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id, attempts, last_error, done_at, gave_up)
+		SELECT $1, $2, 1, $3, $4, $5 WHERE `+held+markDeliveredUpsert,
+		append([]any{consumer, eventID, errMsg, ts(now), gaveUp}, args...)...)
+	if err != nil {
+		return fmt.Errorf("store: mark delivered: %w", mapErr(err))
+	}
+	return leaseWrite(res, "mark delivered", lease)
+}
+
+// RecordDeliveryFailure counts a failed attempt and when to try again, under
+// lease (ErrLeaseLost once it is no longer held); it returns the number of
+// attempts so far.
+func (s *Store) RecordDeliveryFailure(ctx context.Context, lease Lease, consumer, eventID, errMsg string, next time.Time) (int, error) {
+	held, args := s.leaseHeld(lease, 5, s.now())
 	var attempts int
 	err := s.wq(ctx).QueryRowContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id, attempts, last_error, next_attempt_at)
-		VALUES ($1, $2, 1, $3, $4)
+		SELECT $1, $2, 1, $3, $4 WHERE `+held+`
 		ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = outbox_deliveries.attempts + 1,
 			last_error = excluded.last_error, next_attempt_at = excluded.next_attempt_at
-		RETURNING attempts`, consumer, eventID, errMsg, ts(next)).Scan(&attempts)
+		RETURNING attempts`, append([]any{consumer, eventID, errMsg, ts(next)}, args...)...).Scan(&attempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: record delivery failure: %w (%s, token %d)", ErrLeaseLost, lease.Name, lease.Token)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: record delivery failure: %w", mapErr(err))
 	}
 	return attempts, nil
 }
 
-// MarkDispatched marks events every consumer has taken.
-func (s *Store) MarkDispatched(ctx context.Context, seqs []int64) error {
+// MarkDispatched marks events every consumer has taken, under lease
+// (ErrLeaseLost once it is no longer held).
+func (s *Store) MarkDispatched(ctx context.Context, lease Lease, seqs []int64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	args := []any{ts(s.now())}
+	now := s.now()
+	args := []any{ts(now)}
 	for _, q := range seqs {
 		args = append(args, q)
 	}
-	_, err := s.wq(ctx).ExecContext(ctx, `UPDATE outbox_events SET dispatched_at = $1 WHERE seq IN (`+placeholders(2, len(seqs))+`)`, args...)
+	held, largs := s.leaseHeld(lease, len(args)+1, now)
+	res, err := s.wq(ctx).ExecContext(ctx, `UPDATE outbox_events SET dispatched_at = $1
+		WHERE seq IN (`+placeholders(2, len(seqs))+`) AND `+held, append(args, largs...)...)
 	if err != nil {
 		return fmt.Errorf("store: mark dispatched: %w", mapErr(err))
 	}
-	return nil
+	// Under a held lease every pending event read is still there, so no row
+	// updated means the lease is gone.
+	return leaseWrite(res, "mark dispatched", lease)
 }
 
-// PruneOutbox deletes events dispatched before cutoff, with their deliveries.
-func (s *Store) PruneOutbox(ctx context.Context, cutoff time.Time) (int64, error) {
+// PruneOutbox deletes events dispatched before cutoff, with their
+// deliveries, under lease (ErrLeaseLost once it is no longer held).
+func (s *Store) PruneOutbox(ctx context.Context, lease Lease, cutoff time.Time) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Touching the lease row first holds it until commit (a row lock on
+		// PostgreSQL, the single writer on SQLite): no new holder can take
+		// the lease between this check and the deletes.
+		res, err := tx.ExecContext(ctx, `UPDATE leases SET token = token
+			WHERE name = $1 AND holder = $2 AND token = $3 AND expires_at >= $4`,
+			lease.Name, lease.Holder, lease.Token, ts(s.now()))
+		if err != nil {
+			return mapErr(err)
+		}
+		if err := leaseWrite(res, "hold lease", lease); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_deliveries WHERE event_id IN
 			(SELECT id FROM outbox_events WHERE dispatched_at < $1)`, ts(cutoff)); err != nil {
 			return mapErr(err)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE dispatched_at < $1`, ts(cutoff))
+		res, err = tx.ExecContext(ctx, `DELETE FROM outbox_events WHERE dispatched_at < $1`, ts(cutoff))
 		if err != nil {
 			return mapErr(err)
 		}
@@ -210,9 +253,54 @@ func (s *Store) OutboxBacklog(ctx context.Context) (int, *time.Time, error) {
 	return n, oldest, nil
 }
 
+// ErrLeaseLost: a write made under a lease was refused because the lease is
+// no longer held with the writer's token: it expired (the holder was paused
+// or cut off past its TTL), and perhaps another holder has taken it over.
+// The write changed nothing; the writer must stop and acquire the lease again.
+var ErrLeaseLost = errors.New("lease lost")
+
+// Lease is a lease as AcquireLease granted it to Holder, with its fencing
+// token. The writes made under it (MarkDeliveredUnder, MarkDispatched...)
+// check in the same statement that Holder still holds it with Token and that
+// it has not expired, so a holder paused past its lease cannot write after
+// another took over.
+type Lease struct {
+	Name   string
+	Holder string
+	Token  int64
+}
+
+// leaseHeld returns the condition that lease is still held at now, with its
+// arguments numbered from $n. On PostgreSQL it share-locks the lease row
+// until the write commits, so a takeover waits for the write, or the write,
+// having waited for the takeover, sees the new holder and changes nothing; on
+// SQLite the single writer serialises them.
+func (s *Store) leaseHeld(lease Lease, n int, now time.Time) (string, []any) {
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " FOR SHARE"
+	}
+	return fmt.Sprintf(`EXISTS (SELECT 1 FROM leases WHERE name = $%d AND holder = $%d AND token = $%d AND expires_at >= $%d%s)`,
+			n, n+1, n+2, n+3, lock),
+		[]any{lease.Name, lease.Holder, lease.Token, ts(now)}
+}
+
+// leaseWrite turns a fenced write that changed no row into ErrLeaseLost.
+func leaseWrite(res sql.Result, what string, lease Lease) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, mapErr(err))
+	}
+	if n == 0 {
+		return fmt.Errorf("store: %s: %w (%s, token %d)", what, ErrLeaseLost, lease.Name, lease.Token)
+	}
+	return nil
+}
+
 // AcquireLease makes holder the holder of the named lease until ttl from now
 // if it is free, expired or already held by holder. It reports whether holder
-// holds it and the lease's fencing token, which grows with each new holder.
+// holds it and the lease's fencing token, which grows with each new holder
+// (a renewal by the same holder keeps it).
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, int64, error) {
 	now := s.now()
 	var got string
@@ -232,9 +320,11 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	return got == holder, token, nil
 }
 
-// ReleaseLease gives the lease up if holder holds it.
+// ReleaseLease gives the lease up if holder holds it. The row stays, expired,
+// so the next holder's token is still greater than holder's.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
-	_, err := s.wq(ctx).ExecContext(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder)
+	_, err := s.wq(ctx).ExecContext(ctx, `UPDATE leases SET expires_at = $3 WHERE name = $1 AND holder = $2`,
+		name, holder, ts(time.Unix(0, 0)))
 	if err != nil {
 		return fmt.Errorf("store: release lease %s: %w", name, mapErr(err))
 	}
