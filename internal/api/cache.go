@@ -41,19 +41,19 @@ import (
 const (
 	meTTL             = 5 * time.Minute
 	careRecipientsTTL = 5 * time.Minute
-	// emergencyInfoTTL is for a care recipient's emergency information,
-	// cached with cachedFamilyRead.
-	emergencyInfoTTL = 10 * time.Minute
 )
+
+// The emergency information card is deliberately not cached: it gathers
+// medications, contacts, doctors, members' phones and documents, whose
+// writes do not all pass through one family invalidation (a member's phone
+// is an account change), and a stale allergy or medication list is the one
+// read a family must never get. It costs a few indexed queries on a rare
+// read.
 
 // cachedFamilyRead answers a read of a family's data from the cache, or
 // calls load and caches its result for ttl. name tells the reads of one
 // family apart; familyChanged drops them all. Whatever load reads, every
-// write to it must call s.familyChanged after it commits. For example, the
-// emergency information of a care recipient:
-//
-//	info, err := cachedFamilyRead(ctx, s, cr.FamilyID, "emergency:"+cr.ID, emergencyInfoTTL,
-//		func() (emergencyInfo, error) { return s.loadEmergencyInfo(ctx, cr) })
+// write to it must call s.familyChanged after it commits.
 //
 // A cache that fails only costs the load; T must survive a JSON round trip.
 func cachedFamilyRead[T any](ctx context.Context, s *Server, familyID, name string, ttl time.Duration, load func() (T, error)) (T, error) {

@@ -292,7 +292,7 @@ func TestCachedReadsSkipTheDatabase(t *testing.T) {
 	loads := 0
 	read := func() string {
 		t.Helper()
-		v, err := cachedFamilyRead(ctx, h.api, "f1", "emergency:c1", emergencyInfoTTL, func() (string, error) {
+		v, err := cachedFamilyRead(ctx, h.api, "f1", "schedule:c1", careRecipientsTTL, func() (string, error) {
 			loads++
 			return "info", nil
 		})
@@ -316,7 +316,7 @@ func TestCachedReadsSkipTheDatabase(t *testing.T) {
 	if loads != 2 {
 		t.Fatal("the family's change did not drop the entry")
 	}
-	h.clock.Advance(emergencyInfoTTL - time.Second)
+	h.clock.Advance(careRecipientsTTL - time.Second)
 	read()
 	if loads != 2 {
 		t.Fatal("the entry expired before its TTL")
