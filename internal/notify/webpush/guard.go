@@ -62,6 +62,10 @@ func GuardedClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.DialContext = dialer.DialContext
+	// An emergency fans out to a handful of push services at once; keep
+	// enough connections to each for the next fan-out to skip the TLS
+	// handshakes (HTTP/2 services multiplex over one anyway).
+	tr.MaxIdleConnsPerHost = 32
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
