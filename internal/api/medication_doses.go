@@ -210,38 +210,6 @@ func doseLogQuery(r *http.Request, loc *time.Location) (store.MedicationLogRange
 		}
 		rng.Limit = n
 	}
-	if v := q.Get("startDate"); v != "" {
-		from, _, ok := doseLogBound(v, loc)
-		if !ok {
-			p.Add("startDate", "must be an RFC 3339 timestamp or a date YYYY-MM-DD")
-		}
-		rng.From = &from
-	}
-	if v := q.Get("endDate"); v != "" {
-		_, to, ok := doseLogBound(v, loc)
-		if !ok {
-			p.Add("endDate", "must be an RFC 3339 timestamp or a date YYYY-MM-DD")
-		}
-		rng.To = &to
-	}
-	if len(p) == 0 && rng.From != nil && rng.To != nil && !rng.From.Before(*rng.To) {
-		p.Add("startDate", "must not be after endDate")
-	}
+	rng.From, rng.To = p.dateRange(q, loc)
 	return rng, p.Err()
-}
-
-// doseLogBound reads a range bound: an instant, or a local date. It returns
-// where a range starting at v starts and where one ending at v ends
-// (exclusive), so that both bounds include v.
-func doseLogBound(v string, loc *time.Location) (start, end time.Time, ok bool) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, t.Add(time.Microsecond), true // the store keeps microseconds
-	}
-	d, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		return time.Time{}, time.Time{}, false
-	}
-	midnight := care.ClockTime{}
-	next := d.AddDate(0, 0, 1)
-	return midnight.On(d.Year(), d.Month(), d.Day(), loc), midnight.On(next.Year(), next.Month(), next.Day(), loc), true
 }

@@ -124,23 +124,7 @@ func timelineQuery(r *http.Request, loc *time.Location) (store.TimelineFilter, e
 			f.Types = append(f.Types, care.TimelineType(t))
 		}
 	}
-	if v := q.Get("startDate"); v != "" {
-		if from, _, ok := timelineBound(v, loc); ok {
-			f.From = &from
-		} else {
-			p.Add("startDate", "must be an RFC 3339 timestamp or a date YYYY-MM-DD")
-		}
-	}
-	if v := q.Get("endDate"); v != "" {
-		if _, to, ok := timelineBound(v, loc); ok {
-			f.To = &to
-		} else {
-			p.Add("endDate", "must be an RFC 3339 timestamp or a date YYYY-MM-DD")
-		}
-	}
-	if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
-		p.Add("startDate", "must not be after endDate")
-	}
+	f.From, f.To = p.dateRange(q, loc)
 	f.Limit, f.Offset = timelinePage(p, r)
 	return f, p.Err()
 }
@@ -164,22 +148,6 @@ func timelineInt(p Problems, field, v string, def, lo, hi int) int {
 		return def
 	}
 	return n
-}
-
-// timelineBound reads a range bound: an instant, or a local date. It
-// returns where a range starting at v starts and where one ending at v ends
-// (exclusive), so that both bounds include v.
-func timelineBound(v string, loc *time.Location) (start, end time.Time, ok bool) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, t.Add(time.Microsecond), true // the store keeps microseconds
-	}
-	d, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		return time.Time{}, time.Time{}, false
-	}
-	midnight := care.ClockTime{}
-	next := d.AddDate(0, 0, 1)
-	return midnight.On(d.Year(), d.Month(), d.Day(), loc), midnight.On(next.Year(), next.Month(), next.Day(), loc), true
 }
 
 // timelineZone is the care recipient's zone, in which dates are read; UTC

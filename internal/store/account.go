@@ -63,30 +63,6 @@ type ExportedSession struct {
 // family in which $1 is an active member.
 const visibleCareRecipients = `SELECT id FROM care_recipients WHERE ` + userFamiliesFilter
 
-// exportTimelineSelect reads timeline entries (alias e) with their author's name.
-const exportTimelineSelect = `SELECT e.id, e.care_recipient_id, e.created_by_id, u.full_name,
-	u.avatar_url, e.type, e.title, e.description, e.severity, e.vitals, e.attachments,
-	e.occurred_at, e.created_at, e.updated_at
-	FROM timeline_entries e LEFT JOIN users u ON u.id = e.created_by_id`
-
-func scanExportedTimelineEntry(row interface{ Scan(...any) error }) (*care.TimelineEntry, error) {
-	var e care.TimelineEntry
-	var name, avatar *string
-	err := row.Scan(&e.ID, &e.CareRecipientID, &e.CreatedByID, &name, &avatar, &e.Type, &e.Title,
-		&e.Description, &e.Severity, jsonCol{&e.Vitals}, jsonCol{&e.Attachments},
-		timeCol{&e.OccurredAt}, timeCol{&e.CreatedAt}, timeCol{&e.UpdatedAt})
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	if e.Attachments == nil {
-		e.Attachments = []string{}
-	}
-	if e.CreatedByID != nil && name != nil {
-		e.CreatedBy = &care.UserRef{ID: *e.CreatedByID, FullName: *name, AvatarURL: avatar}
-	}
-	return &e, nil
-}
-
 func scanExportedMembership(row interface{ Scan(...any) error }) (*ExportedMembership, error) {
 	var m ExportedMembership
 	err := row.Scan(&m.ID, &m.FamilyID, &m.FamilyName, &m.Role, &m.Nickname, &m.CanEdit,
@@ -139,9 +115,9 @@ func (s *Store) EachExported(ctx context.Context, userID string, section ExportS
 			WHERE a.care_recipient_id IN (`+visibleCareRecipients+`)
 			ORDER BY a.care_recipient_id, a.start_time, a.id`, userID)
 	case ExportTimeline:
-		err = scanEach(ctx, s.rq(ctx), scanExportedTimelineEntry, fn, exportTimelineSelect+`
-			WHERE e.care_recipient_id IN (`+visibleCareRecipients+`)
-			ORDER BY e.care_recipient_id, e.occurred_at, e.id`, userID)
+		err = scanEach(ctx, s.rq(ctx), scanTimelineEntry, fn, timelineSelect+`
+			WHERE te.care_recipient_id IN (`+visibleCareRecipients+`)
+			ORDER BY te.care_recipient_id, te.occurred_at, te.id`, userID)
 	case ExportNotifications:
 		err = scanEach(ctx, s.rq(ctx), scanNotification, fn, `SELECT `+notificationColumns+`
 			FROM notifications WHERE user_id = $1 ORDER BY created_at, id`, userID)

@@ -12,8 +12,9 @@ import (
 )
 
 // timelineSelect reads timeline entries (alias te) with their author's name.
-const timelineSelect = `SELECT te.id, te.care_recipient_id, te.created_by_id, u.full_name, te.type, te.title,
-	te.description, te.severity, te.vitals, te.attachments, te.occurred_at, te.created_at, te.updated_at
+const timelineSelect = `SELECT te.id, te.care_recipient_id, te.created_by_id, u.full_name, u.avatar_url,
+	te.type, te.title, te.description, te.severity, te.vitals, te.attachments, te.occurred_at,
+	te.created_at, te.updated_at
 	FROM timeline_entries te LEFT JOIN users u ON u.id = te.created_by_id`
 
 // Orders of timeline lists; the id breaks ties between entries of the same
@@ -25,15 +26,15 @@ const (
 
 func scanTimelineEntry(row interface{ Scan(...any) error }) (*care.TimelineEntry, error) {
 	var e care.TimelineEntry
-	var authorName *string
-	err := row.Scan(&e.ID, &e.CareRecipientID, &e.CreatedByID, &authorName, &e.Type, &e.Title,
+	var authorName, authorAvatar *string
+	err := row.Scan(&e.ID, &e.CareRecipientID, &e.CreatedByID, &authorName, &authorAvatar, &e.Type, &e.Title,
 		&e.Description, &e.Severity, jsonCol{&e.Vitals}, jsonCol{&e.Attachments}, timeCol{&e.OccurredAt},
 		timeCol{&e.CreatedAt}, timeCol{&e.UpdatedAt})
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	if e.CreatedByID != nil && authorName != nil {
-		e.CreatedBy = &care.UserRef{ID: *e.CreatedByID, FullName: *authorName}
+		e.CreatedBy = &care.UserRef{ID: *e.CreatedByID, FullName: *authorName, AvatarURL: authorAvatar}
 	}
 	if e.Attachments == nil {
 		e.Attachments = []string{}
