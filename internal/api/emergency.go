@@ -62,15 +62,6 @@ type alertEmptyBody struct{}
 
 func (*alertEmptyBody) Validate(Problems) {}
 
-// alertCareRecipientName is how notifications name a care recipient: by the
-// name the family uses when there is one.
-func alertCareRecipientName(cr *care.CareRecipient) string {
-	if cr.PreferredName != nil && *cr.PreferredName != "" {
-		return *cr.PreferredName
-	}
-	return cr.FullName
-}
-
 // createAlert raises an emergency: the alert, its event and a notification
 // to every other active member commit together, and the notification goes
 // out on every channel at once (see internal/notify: EMERGENCY_ALERT ignores
@@ -107,7 +98,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, p *Principa
 		}
 		// The title is the alert's own: the email puts it under its
 		// "EMERGENCY ALERT for ..." heading, push and SMS lead with it.
-		body := fmt.Sprintf("Emergency for %s: %s raised a %s alert. %s", alertCareRecipientName(cr), p.User.FullName,
+		body := fmt.Sprintf("Emergency for %s: %s raised a %s alert. %s", cr.CalledBy(), p.User.FullName,
 			strings.ToLower(string(a.Type)), a.Description)
 		if a.Location != nil {
 			body += " Location: " + *a.Location
@@ -271,7 +262,7 @@ func (s *Server) acknowledgeAlert(w http.ResponseWriter, r *http.Request, p *Pri
 		action: care.AlertAcknowledge, need: anyMember, body: &alertEmptyBody{},
 		notes: func() *string { return nil },
 		event: "emergency.alert.acknowledged", notify: care.NotifyEmergencyAcknowledged,
-		title: func(cr *care.CareRecipient) string { return "Emergency acknowledged for " + alertCareRecipientName(cr) },
+		title: func(cr *care.CareRecipient) string { return "Emergency acknowledged for " + cr.CalledBy() },
 		text: func(p *Principal, a *care.EmergencyAlert, _ *care.CareRecipient) string {
 			return fmt.Sprintf("%s acknowledged the alert %q and is on it.", p.User.FullName, a.Title)
 		},
@@ -286,7 +277,7 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, p *Princip
 		action: care.AlertResolve, need: writer, body: &b,
 		notes: func() *string { return b.ResolutionNotes },
 		event: "emergency.alert.resolved", notify: care.NotifyEmergencyResolved,
-		title: func(cr *care.CareRecipient) string { return "Emergency resolved for " + alertCareRecipientName(cr) },
+		title: func(cr *care.CareRecipient) string { return "Emergency resolved for " + cr.CalledBy() },
 		text: func(p *Principal, a *care.EmergencyAlert, _ *care.CareRecipient) string {
 			msg := fmt.Sprintf("%s resolved the alert %q.", p.User.FullName, a.Title)
 			if a.ResolutionNotes != nil {

@@ -172,6 +172,15 @@ type CareRecipient struct {
 	UpdatedAt         time.Time `json:"updatedAt"`
 }
 
+// CalledBy is how the family names the care recipient in messages: the
+// preferred name when there is one, else the full name.
+func (c *CareRecipient) CalledBy() string {
+	if c.PreferredName != nil && *c.PreferredName != "" {
+		return *c.PreferredName
+	}
+	return c.FullName
+}
+
 // Doctor is one of a care recipient's doctors.
 type Doctor struct {
 	ID              string    `json:"id"`

@@ -219,15 +219,15 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 			return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
 		}, "medicationReminders", care.NotifyMedicationMissed,
 			fmt.Sprintf("Missed dose: %s %s", med.Name, med.Dosage),
-			fmt.Sprintf("%s's %s dose (due %s) was not logged.", name(cr), local.Format("15:04"), zoneNote(local)), data)
+			fmt.Sprintf("%s's %s dose (due %s) was not logged.", cr.CalledBy(), local.Format("15:04"), zoneNote(local)), data)
 		return o, nil
 	}
 	if logged != nil && (logged.Status == care.DoseGiven || logged.Status == care.DoseSkipped) {
 		return suppressed("dose already logged"), nil
 	}
-	body := fmt.Sprintf("%s's dose is due now (%s).", name(cr), zoneNote(local))
+	body := fmt.Sprintf("%s's dose is due now (%s).", cr.CalledBy(), zoneNote(local))
 	if left := p.minutesUntil(en.OccurrenceAt); left > 0 {
-		body = fmt.Sprintf("%s's dose is due %s, at %s.", name(cr), until(left), zoneNote(local))
+		body = fmt.Sprintf("%s's dose is due %s, at %s.", cr.CalledBy(), until(left), zoneNote(local))
 	}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "medicationReminders",
 		care.NotifyMedicationReminder, fmt.Sprintf("Medication reminder: %s %s", med.Name, med.Dosage), body, data)}, nil
@@ -251,7 +251,7 @@ func (p *preparer) refill(ctx context.Context, en store.LedgerEntry, cr *care.Ca
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
 	}, "medicationReminders", care.NotifyRefillAlert, title,
-		fmt.Sprintf("%d left for %s; refill at %d.", *med.CurrentSupply, name(cr), *med.RefillAt), data)}, nil
+		fmt.Sprintf("%d left for %s; refill at %d.", *med.CurrentSupply, cr.CalledBy(), *med.RefillAt), data)}, nil
 }
 
 func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
@@ -279,7 +279,7 @@ func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *ca
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "appointmentReminders",
 		care.NotifyAppointmentReminder, "Appointment reminder: "+a.Title,
-		fmt.Sprintf("%s has %s %s, at %s.", name(cr), a.Title, until(p.minutesUntil(a.StartTime)), zoneNote(local)), data)}, nil
+		fmt.Sprintf("%s has %s %s, at %s.", cr.CalledBy(), a.Title, until(p.minutesUntil(a.StartTime)), zoneNote(local)), data)}, nil
 }
 
 func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
@@ -306,7 +306,7 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID
 	}, "shiftReminders", care.NotifyShiftReminder, "Shift reminder",
-		fmt.Sprintf("Your shift with %s starts %s, at %s.", name(cr), until(p.minutesUntil(sh.StartTime)), zoneNote(local)), data)}, nil
+		fmt.Sprintf("Your shift with %s starts %s, at %s.", cr.CalledBy(), until(p.minutesUntil(sh.StartTime)), zoneNote(local)), data)}, nil
 }
 
 // notifications addresses one notification per active member who passes
@@ -359,13 +359,6 @@ func containsInt(xs []int, x int) bool {
 		}
 	}
 	return false
-}
-
-func name(cr *care.CareRecipient) string {
-	if cr.PreferredName != nil && *cr.PreferredName != "" {
-		return *cr.PreferredName
-	}
-	return cr.FullName
 }
 
 // zoneNote renders a local time with its zone: "08:00 Asia/Tokyo".

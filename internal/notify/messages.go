@@ -99,10 +99,7 @@ func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.
 	tz := u.Timezone
 	if r.CareRecipientID != "" {
 		if cr, err := d.Store.CareRecipient(ctx, r.CareRecipientID); err == nil {
-			crName = cr.FullName
-			if cr.PreferredName != nil && *cr.PreferredName != "" {
-				crName = *cr.PreferredName
-			}
+			crName = cr.CalledBy()
 			if tz == "" {
 				tz = cr.Timezone
 			}
