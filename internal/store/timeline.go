@@ -47,16 +47,7 @@ func queryTimelineEntries(ctx context.Context, q querier, query string, args ...
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	defer rows.Close()
-	out := []care.TimelineEntry{}
-	for rows.Next() {
-		e, err := scanTimelineEntry(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *e)
-	}
-	return out, mapErr(rows.Err())
+	return collect(rows, scanTimelineEntry)
 }
 
 func timelineEntryByID(ctx context.Context, q querier, id string) (*care.TimelineEntry, error) {
