@@ -171,14 +171,37 @@ func (tb *tab) consoleErrors() []string {
 }
 
 // do runs the actions, failing the test on the first error (each step is
-// bounded so that a missing element fails fast instead of hanging).
+// bounded so that a missing element fails fast instead of hanging). The
+// actions here are safe to repeat (fill clears the field first; a click
+// whose node went away was never dispatched), so a step that lost its node
+// because the page replaced its document under it runs again on the new
+// document.
 func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	if _, err := retryStale(ctx, func() (struct{}, error) { return struct{}{}, chromedp.Do(ctx, actions...) }); err != nil {
 		tb.t.Fatalf("%s at %s: %v\nconsole: %v", tb.name, tb.location(), err, tb.consoleErrors())
 	}
+}
+
+// retryStale runs a read or a repeatable step again while it fails because
+// the page replaced the node (or the whole document) it was working on, as
+// live updates and reloads do; it gives up when ctx ends.
+func retryStale[T any](ctx context.Context, step func() (T, error)) (T, error) {
+	for {
+		v, err := step()
+		if err == nil || ctx.Err() != nil || !(staleNode(err) || navigated(err)) {
+			return v, err
+		}
+	}
+}
+
+// staleNode tells the errors of a node that belonged to a document the page
+// has since replaced.
+func staleNode(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "No node with given id found")
 }
 
 // location is the page's address, for failure messages.
@@ -197,7 +220,7 @@ func (tb *tab) text(sel string) string {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	s, err := retryStale(ctx, func() (string, error) { return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))) })
 	if err != nil {
 		tb.t.Fatalf("%s: text of %s: %v", tb.name, sel, err)
 	}
@@ -209,7 +232,7 @@ func eval[T any](tb *tab, js string) T {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	v, err := retryStale(ctx, func() (T, error) { return chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise)) })
 	if err != nil {
 		tb.t.Fatalf("%s: eval %q: %v", tb.name, js, err)
 	}

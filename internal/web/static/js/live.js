@@ -22,7 +22,9 @@ export function refreshLive() {
       const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
       for (const fresh of doc.querySelectorAll('[data-live][id]')) {
         const old = document.getElementById(fresh.id);
-        if (!old) continue;
+        // Unchanged regions stay as they are: no flicker, and focus, scroll
+        // position and half-typed input survive.
+        if (!old || old.isEqualNode(fresh)) continue;
         const active = document.activeElement;
         if (active && old.contains(active) && active.matches('input, textarea, select')) continue;
         const focusedKey = active && old.contains(active) ? active.getAttribute('aria-label') || active.textContent : null;
