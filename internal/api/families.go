@@ -271,6 +271,8 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 	return nil
 }
 
+// removeMember ends a membership (an admin removing someone, or leaving
+// themselves) and cancels the shifts the member still had to work.
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	memberID, err := pathID(r, "memberId")
 	if err != nil {
@@ -288,11 +290,14 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 		if err := s.store.RemoveMember(ctx, familyID, memberID); err != nil {
 			return err
 		}
-		typ := "family.member.removed"
+		typ, why := "family.member.removed", memberName(m)+" was removed from the family"
 		if m.UserID == p.User.ID {
-			typ = "family.member.left"
+			typ, why = "family.member.left", memberName(m)+" left the family"
 		}
-		return s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, ActorID: p.User.ID, Data: m})
+		if err := s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, ActorID: p.User.ID, Data: m}); err != nil {
+			return err
+		}
+		return s.releaseShifts(ctx, p, familyID, m.UserID, why)
 	})
 	if err != nil {
 		return memberError(err)
@@ -300,4 +305,12 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	s.membershipsChanged(r.Context(), m.UserID)
 	writeDeleted(w)
 	return nil
+}
+
+// memberName is how messages to the family name a member.
+func memberName(m *care.Member) string {
+	if m.User != nil && m.User.FullName != "" {
+		return m.User.FullName
+	}
+	return "A member"
 }

@@ -230,3 +230,39 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 	writeJSON(w, http.StatusOK, sh)
 	return nil
 }
+
+// releaseShifts cancels the shifts still to be worked by someone whose
+// membership of a family has just ended (see store.CancelOpenShifts), in
+// the transaction that ends it: each one is announced (shift.cancelled), and
+// the family's admins, but not the one who made the change, are told in one
+// notification that they need someone else. why says what happened, as in
+// "Bo Lee left the family".
+func (s *Server) releaseShifts(ctx context.Context, p *Principal, familyID, userID, why string) error {
+	shs, err := s.store.CancelOpenShifts(ctx, familyID, userID, s.clock.Now())
+	if err != nil || len(shs) == 0 {
+		return err
+	}
+	ids := make([]string, len(shs))
+	for i := range shs {
+		if err := s.emitShift(ctx, p, familyID, "shift.cancelled", &shs[i]); err != nil {
+			return err
+		}
+		ids[i] = shs[i].ID
+	}
+	first := shs[0]
+	count := "1 upcoming shift"
+	if len(shs) > 1 {
+		count = fmt.Sprintf("%d upcoming shifts", len(shs))
+	}
+	return s.notifyFamily(ctx, familyID, p.User.ID, []care.Role{care.RoleAdmin}, care.NotificationDraft{
+		Type:  care.NotifyShiftCancelled,
+		Title: "Shifts need cover",
+		Body: fmt.Sprintf("%s, so %s they had are cancelled; the first is %s caring for %s.", why, count,
+			shiftLocalTime(first.StartTime, first.CareRecipient.Timezone), first.CareRecipient.FullName),
+		Data: map[string]any{
+			"shiftId": first.ID, "shiftIds": ids, "caregiverId": userID,
+			"careRecipientId": first.CareRecipientID, "startTime": first.StartTime.Format(time.RFC3339),
+		},
+		DedupeKey: "shifts-released:" + familyID + ":" + userID + ":" + first.ID,
+	})
+}

@@ -468,3 +468,84 @@ func TestMyShifts(t *testing.T) {
 		}
 	})
 }
+
+// TestShiftsOfAMemberWhoGoesAreCancelled: when a caregiver is removed from
+// the family or deletes their account, the shifts they still had to work
+// are cancelled and announced, and the family's other admins hear once that
+// they need cover; past and in-progress shifts, and everyone else's, stay.
+func TestShiftsOfAMemberWhoGoesAreCancelled(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		w := newShiftTestWorld(t, h)
+		admin2 := h.newUser("admin2@example.com")
+		h.joinFamily(w.admin, w.FamilyID, admin2, "ADMIN")
+		carer2 := h.newUser("carer2@example.com")
+		h.joinFamily(w.admin, w.FamilyID, carer2, "CAREGIVER")
+		start := testStart.Add(3 * time.Hour)
+		status := func(crID string, sh map[string]any) any {
+			t.Helper()
+			return w.as(w.admin, "GET", shiftsPath(crID)+"/"+sh["id"].(string), nil).expect(200).Map()["status"]
+		}
+
+		past := w.create(w.CareRecipientID, w.caregiver, start, start.Add(time.Hour))
+		working := w.create(w.paris, w.caregiver, start.Add(2*time.Hour), start.Add(6*time.Hour))
+		next := w.create(w.CareRecipientID, w.caregiver, start.Add(24*time.Hour), start.Add(26*time.Hour))
+		after := w.create(w.paris, w.caregiver, start.Add(48*time.Hour), start.Add(50*time.Hour))
+		w.as(w.caregiver, "POST", shiftsPath(w.paris)+"/"+after["id"].(string)+"/confirm", nil).expect(200)
+		theirs := w.create(w.CareRecipientID, carer2, start.Add(24*time.Hour), start.Add(26*time.Hour))
+		carer2Next := w.create(w.paris, carer2, start.Add(72*time.Hour), start.Add(74*time.Hour))
+		h.clock.Set(start.Add(2 * time.Hour))
+		w.as(w.caregiver, "POST", shiftsPath(w.paris)+"/"+working["id"].(string)+"/checkin", nil).expect(200)
+		h.clock.Set(start.Add(3 * time.Hour))
+
+		w.as(w.admin, "DELETE", "/families/"+w.FamilyID+"/members/"+w.CaregiverMemberID, nil).expect(200)
+		for _, c := range []struct {
+			crID string
+			sh   map[string]any
+			want string
+		}{
+			{w.CareRecipientID, past, "SCHEDULED"}, {w.paris, working, "IN_PROGRESS"}, {w.CareRecipientID, next, "CANCELLED"},
+			{w.paris, after, "CANCELLED"}, {w.CareRecipientID, theirs, "SCHEDULED"}, {w.paris, carer2Next, "SCHEDULED"},
+		} {
+			if got := status(c.crID, c.sh); got != c.want {
+				t.Errorf("shift starting %v is %v, want %s", c.sh["startTime"], got, c.want)
+			}
+		}
+		announced := map[string]bool{}
+		for _, e := range alertEvents(t, h, "shift.cancelled") {
+			announced[e.Data["id"].(string)] = e.FamilyID == w.FamilyID && e.Data["status"] == "CANCELLED"
+		}
+		if len(announced) != 2 || !announced[next["id"].(string)] || !announced[after["id"].(string)] {
+			t.Fatalf("shift.cancelled events = %v, want the two cancelled shifts", announced)
+		}
+		if n := shiftNotes(t, h, w.admin.ID, care.NotifyShiftCancelled); len(n) != 0 {
+			t.Fatalf("the admin who removed them was notified: %+v", n)
+		}
+		got := shiftNotes(t, h, admin2.ID, care.NotifyShiftCancelled)
+		if len(got) != 1 || got[0].Title != "Shifts need cover" || !strings.Contains(got[0].Body, "was removed from the family") ||
+			!strings.Contains(got[0].Body, "2 upcoming shifts") || got[0].Data["shiftId"] != next["id"] ||
+			len(got[0].Data["shiftIds"].([]any)) != 2 || got[0].Data["caregiverId"] != w.caregiver.ID {
+			t.Fatalf("admin2's notifications = %+v", got)
+		}
+		for _, u := range []testUser{w.viewer, carer2, w.caregiver} {
+			if n := shiftNotes(t, h, u.ID, care.NotifyShiftCancelled); len(n) != 0 {
+				t.Errorf("%s was notified: %+v", u.Email, n)
+			}
+		}
+
+		// Deleting the account does the same in every family left behind.
+		w.as(carer2, "DELETE", "/user/delete-account", nil).expect(200)
+		if got := status(w.CareRecipientID, theirs); got != "CANCELLED" {
+			t.Errorf("after carer2 deleted the account their shift is %v", got)
+		}
+		if got := status(w.paris, carer2Next); got != "CANCELLED" {
+			t.Errorf("after carer2 deleted the account their later shift is %v", got)
+		}
+		for _, u := range []testUser{w.admin, admin2} {
+			got := shiftNotes(t, h, u.ID, care.NotifyShiftCancelled)
+			if last := got[len(got)-1]; !strings.Contains(last.Body, "deleted their account") || !strings.Contains(last.Body, "2 upcoming shifts") {
+				t.Errorf("%s's last notification = %+v", u.Email, last)
+			}
+		}
+	})
+}

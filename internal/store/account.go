@@ -260,18 +260,9 @@ func (s *Store) lockedMemberships(ctx context.Context, tx *sql.Tx, userID string
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, mapErr(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
+	ids, err := collect(rows, scanString)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]accountMembership, 0, len(ids))
 	for _, id := range ids {

@@ -183,6 +183,15 @@ func orNilUUID(id string) string {
 	return id
 }
 
+// scanString scans a one-column row of text, for collect.
+func scanString(row interface{ Scan(...any) error }) (*string, error) {
+	var v string
+	if err := row.Scan(&v); err != nil {
+		return nil, mapErr(err)
+	}
+	return &v, nil
+}
+
 // collect scans every row with scan.
 func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (*T, error)) ([]T, error) {
 	defer rows.Close()

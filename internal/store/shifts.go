@@ -173,6 +173,46 @@ func (s *Store) UpdateShift(ctx context.Context, id string, edit func(*care.Shif
 	return out, nil
 }
 
+// CancelOpenShifts cancels a caregiver's shifts for the care recipients of
+// one family that are still to be worked: scheduled or confirmed and not over
+// at now. It is what ending their membership does to the rota, so that no
+// shift shows as covered by someone who is no longer there; shifts in
+// progress, and past ones, stay as they are. It returns the cancelled shifts,
+// earliest first (none is an empty list).
+func (s *Store) CancelOpenShifts(ctx context.Context, familyID, caregiverID string, now time.Time) ([]care.Shift, error) {
+	out := []care.Shift{}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.forUpdate(`SELECT sh.id FROM caregiver_shifts sh
+			WHERE sh.caregiver_id = $1 AND sh.status IN ($2, $3) AND sh.end_time > $4
+			AND sh.care_recipient_id IN (SELECT id FROM care_recipients WHERE family_id = $5)
+			ORDER BY sh.start_time, sh.id`),
+			caregiverID, care.ShiftScheduled, care.ShiftConfirmed, ts(now), familyID)
+		if err != nil {
+			return mapErr(err)
+		}
+		ids, err := collect(rows, scanString)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE caregiver_shifts SET status = $2, updated_at = $3 WHERE id = $1`,
+				id, care.ShiftCancelled, ts(now)); err != nil {
+				return mapErr(err)
+			}
+			sh, err := shiftByID(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, *sh)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: cancel open shifts: %w", err)
+	}
+	return out, nil
+}
+
 // shiftTimeArg formats an optional time for a query argument.
 func shiftTimeArg(t *time.Time) *string {
 	if t == nil {

@@ -366,3 +366,61 @@ func TestShiftsStartingBetween(t *testing.T) {
 		}
 	})
 }
+
+func TestCancelOpenShifts(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, open openFunc) {
+		w := newShiftWorld(t, open)
+		ctx := context.Background()
+		// t0 is 2026-03-08 00:00 UTC.
+		past := w.mustCreate(t, w.tokyo, w.carer, shiftAt(-1, 8), shiftAt(-1, 12))
+		working := w.mustCreate(t, w.tokyo, w.carer, t0.Add(-time.Hour), t0.Add(3*time.Hour))
+		if _, err := w.s.UpdateShift(ctx, working.ID, func(s *care.Shift) error { return s.Apply(care.ShiftCheckIn, w.clk.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+		soon := w.mustCreate(t, w.paris, w.carer, shiftAt(1, 8), shiftAt(1, 12))
+		confirmed := w.mustCreate(t, w.tokyo, w.carer, shiftAt(2, 8), shiftAt(2, 12))
+		if _, err := w.s.UpdateShift(ctx, confirmed.ID, func(s *care.Shift) error { return s.Apply(care.ShiftConfirm, w.clk.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+		cancelled := w.mustCreate(t, w.tokyo, w.carer, shiftAt(3, 8), shiftAt(3, 12))
+		if _, err := w.s.UpdateShift(ctx, cancelled.ID, func(s *care.Shift) error { return s.Apply(care.ShiftCancel, w.clk.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+		other := w.mustCreate(t, w.tokyo, w.carer2, shiftAt(1, 13), shiftAt(1, 17))
+		// The same caregiver in another family keeps that family's shifts.
+		elsewhere := newFamily(t, w.s, "Parks", w.carer)
+		grandad, err := w.s.CreateCareRecipient(ctx, care.CareRecipient{FamilyID: elsewhere.ID, FullName: "Grandad", Timezone: "UTC"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs := w.mustCreate(t, grandad, w.carer, shiftAt(4, 8), shiftAt(4, 12))
+
+		w.clk.Advance(time.Minute)
+		got, err := w.s.CancelOpenShifts(ctx, w.family.ID, w.carer.ID, w.clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameShifts(got, soon, confirmed) {
+			t.Fatalf("cancelled %v, want the two to come (%s, %s)", shiftIDs(got), soon.ID, confirmed.ID)
+		}
+		for _, sh := range got {
+			if sh.Status != care.ShiftCancelled || !sh.UpdatedAt.Equal(w.clk.Now().Truncate(time.Microsecond)) || sh.CareRecipient == nil {
+				t.Errorf("returned %+v, want it cancelled now with its care recipient", sh)
+			}
+		}
+		for sh, want := range map[*care.Shift]care.ShiftStatus{
+			past: care.ShiftScheduled, working: care.ShiftInProgress, soon: care.ShiftCancelled,
+			confirmed: care.ShiftCancelled, cancelled: care.ShiftCancelled, other: care.ShiftScheduled,
+			theirs: care.ShiftScheduled,
+		} {
+			cur, err := w.s.Shift(ctx, sh.ID)
+			if err != nil || cur.Status != want {
+				t.Errorf("shift %s from %s: status %v (%v), want %s", sh.ID, sh.StartTime, cur.Status, err, want)
+			}
+		}
+		if again, err := w.s.CancelOpenShifts(ctx, w.family.ID, w.carer.ID, w.clk.Now()); err != nil || again == nil || len(again) != 0 {
+			t.Fatalf("second call = %v, %v; want an empty list", again, err)
+		}
+	})
+}
