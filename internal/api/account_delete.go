@@ -24,9 +24,9 @@ type deleteAccountBody struct {
 // deleteAccount anonymises the caller's account (see store.DeleteAccount),
 // announces each family they leave (family.member.left) or take with them
 // (family.deleted, when they were its only member) in the same transaction,
-// cancels the shifts they still had to work in the families they leave (see
-// releaseShifts), and signs them out. The last ADMIN of a family that has other members is
-// refused with 409 and nothing changes.
+// releases what they had taken on in the families they leave (see
+// releaseCommitments), and signs them out. The last ADMIN of a family that
+// has other members is refused with 409 and nothing changes.
 func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var b deleteAccountBody
 	if err := decodeOptional(w, r, &b); err != nil {
@@ -51,7 +51,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Princi
 			if err := s.emit(ctx, domainEvent{Type: "family.member.left", FamilyID: m.FamilyID, ActorID: p.User.ID, Data: m}); err != nil {
 				return err
 			}
-			if err := s.releaseShifts(ctx, p, m.FamilyID, p.User.ID, p.User.FullName+" deleted their account"); err != nil {
+			if err := s.releaseCommitments(ctx, p, m.FamilyID, p.User.ID, p.User.FullName+" deleted their account"); err != nil {
 				return err
 			}
 		}

@@ -307,3 +307,47 @@ func (s *Server) cancelAppointmentSeries(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusOK, seriesChange{Count: n})
 	return nil
 }
+
+// releaseTransport takes someone whose membership of a family has just
+// ended off driving to the appointments still to come (see
+// store.DropTransport), in the transaction that ends it: each appointment is
+// announced (appointment.updated), and the family's admins, but not the one
+// who made the change, are told in one notification that they need a
+// driver. why says what happened, as in "Bo Lee left the family".
+func (s *Server) releaseTransport(ctx context.Context, p *Principal, familyID, userID, why string) error {
+	as, err := s.store.DropTransport(ctx, familyID, userID, s.clock.Now())
+	if err != nil || len(as) == 0 {
+		return err
+	}
+	crs := map[string]*care.CareRecipient{}
+	ids := make([]string, len(as))
+	for i := range as {
+		cr := crs[as[i].CareRecipientID]
+		if cr == nil {
+			if cr, err = s.store.CareRecipient(ctx, as[i].CareRecipientID); err != nil {
+				return err
+			}
+			crs[cr.ID] = cr
+		}
+		if err := s.emitAppointment(ctx, p, cr, "appointment.updated", &as[i]); err != nil {
+			return err
+		}
+		ids[i] = as[i].ID
+	}
+	first, cr := as[0], crs[as[0].CareRecipientID]
+	count := "1 appointment they were driving to needs"
+	if len(as) > 1 {
+		count = fmt.Sprintf("%d appointments they were driving to need", len(as))
+	}
+	return s.notifyFamily(ctx, familyID, p.User.ID, []care.Role{care.RoleAdmin}, care.NotificationDraft{
+		Type:  care.NotifyGeneral,
+		Title: "Appointments need a driver",
+		Body: fmt.Sprintf("%s, so %s someone else; the first is %s on %s for %s.", why, count, first.Title,
+			appointmentLocalTime(first.StartTime, cr), cr.CalledBy()),
+		Data: map[string]any{
+			"appointmentId": first.ID, "appointmentIds": ids, "careRecipientId": cr.ID,
+			"startTime": first.StartTime.Format(time.RFC3339),
+		},
+		DedupeKey: "transport-released:" + familyID + ":" + userID + ":" + first.ID,
+	})
+}

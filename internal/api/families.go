@@ -272,7 +272,7 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 }
 
 // removeMember ends a membership (an admin removing someone, or leaving
-// themselves) and cancels the shifts the member still had to work.
+// themselves) and releases what the member had taken on in the family.
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	memberID, err := pathID(r, "memberId")
 	if err != nil {
@@ -297,7 +297,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 		if err := s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, ActorID: p.User.ID, Data: m}); err != nil {
 			return err
 		}
-		return s.releaseShifts(ctx, p, familyID, m.UserID, why)
+		return s.releaseCommitments(ctx, p, familyID, m.UserID, why)
 	})
 	if err != nil {
 		return memberError(err)
@@ -313,4 +313,16 @@ func memberName(m *care.Member) string {
 		return m.User.FullName
 	}
 	return "A member"
+}
+
+// releaseCommitments undoes, in the transaction that ends someone's
+// membership of a family, what they had taken on there and can no longer
+// do: the shifts they still had to work are cancelled, the appointments
+// they were to drive to lose their driver, and the family's admins are told
+// of each. why says what happened, as in "Bo Lee left the family".
+func (s *Server) releaseCommitments(ctx context.Context, p *Principal, familyID, userID, why string) error {
+	if err := s.releaseShifts(ctx, p, familyID, userID, why); err != nil {
+		return err
+	}
+	return s.releaseTransport(ctx, p, familyID, userID, why)
 }

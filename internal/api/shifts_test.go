@@ -469,11 +469,13 @@ func TestMyShifts(t *testing.T) {
 	})
 }
 
-// TestShiftsOfAMemberWhoGoesAreCancelled: when a caregiver is removed from
-// the family or deletes their account, the shifts they still had to work
-// are cancelled and announced, and the family's other admins hear once that
-// they need cover; past and in-progress shifts, and everyone else's, stay.
-func TestShiftsOfAMemberWhoGoesAreCancelled(t *testing.T) {
+// TestWhatAMemberWhoGoesHadTakenOnIsReleased: when a caregiver is removed
+// from the family or deletes their account, the shifts they still had to
+// work are cancelled and the appointments they were to drive to lose their
+// driver, each announced, and the family's other admins hear once of each
+// that they need someone else; past and in-progress shifts, and everyone
+// else's, stay.
+func TestWhatAMemberWhoGoesHadTakenOnIsReleased(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		w := newShiftTestWorld(t, h)
@@ -494,6 +496,28 @@ func TestShiftsOfAMemberWhoGoesAreCancelled(t *testing.T) {
 		w.as(w.caregiver, "POST", shiftsPath(w.paris)+"/"+after["id"].(string)+"/confirm", nil).expect(200)
 		theirs := w.create(w.CareRecipientID, carer2, start.Add(24*time.Hour), start.Add(26*time.Hour))
 		carer2Next := w.create(w.paris, carer2, start.Add(72*time.Hour), start.Add(74*time.Hour))
+		drive := func(u testUser, at time.Time) string {
+			t.Helper()
+			id := w.as(w.admin, "POST", apptsPath(w.CareRecipientID), apptBody(at)).expect(201).Map()["id"].(string)
+			w.as(w.admin, "POST", "/appointments/"+id+"/transport", map[string]any{"assignedToId": u.ID}).expect(201)
+			return id
+		}
+		needDriver := func(u testUser, id string) []care.Notification {
+			t.Helper()
+			var out []care.Notification
+			for _, n := range h.appointmentNotes(u.ID, id) {
+				if n.Title == "Appointments need a driver" {
+					out = append(out, n)
+				}
+			}
+			return out
+		}
+		driver := func(id string) any {
+			t.Helper()
+			tr, _ := w.as(w.admin, "GET", "/appointments/"+id, nil).expect(200).Map()["transportAssignment"].(map[string]any)
+			return tr["assignedToId"]
+		}
+		drivesNext, carer2Drives := drive(w.caregiver, start.Add(30*time.Hour)), drive(carer2, start.Add(30*time.Hour))
 		h.clock.Set(start.Add(2 * time.Hour))
 		w.as(w.caregiver, "POST", shiftsPath(w.paris)+"/"+working["id"].(string)+"/checkin", nil).expect(200)
 		h.clock.Set(start.Add(3 * time.Hour))
@@ -532,6 +556,28 @@ func TestShiftsOfAMemberWhoGoesAreCancelled(t *testing.T) {
 				t.Errorf("%s was notified: %+v", u.Email, n)
 			}
 		}
+		if d := driver(drivesNext); d != nil {
+			t.Errorf("the removed caregiver still drives to the appointment: %v", d)
+		}
+		if d := driver(carer2Drives); d != carer2.ID {
+			t.Errorf("carer2's drive changed to %v", d)
+		}
+		updated := 0
+		for _, e := range alertEvents(t, h, "appointment.updated") {
+			if e.Data["id"] == drivesNext && e.Data["transportAssignment"] == nil {
+				updated++
+			}
+		}
+		if updated != 1 {
+			t.Errorf("appointment.updated for the appointment without a driver: %d events, want 1", updated)
+		}
+		if n := needDriver(w.admin, drivesNext); len(n) != 0 {
+			t.Errorf("the admin who removed them was told of the drive: %+v", n)
+		}
+		if n := needDriver(admin2, drivesNext); len(n) != 1 ||
+			!strings.Contains(n[0].Body, "was removed from the family, so 1 appointment they were driving to needs someone else") {
+			t.Errorf("admin2's notifications of the drive = %+v", n)
+		}
 
 		// Deleting the account does the same in every family left behind.
 		w.as(carer2, "DELETE", "/user/delete-account", nil).expect(200)
@@ -541,7 +587,13 @@ func TestShiftsOfAMemberWhoGoesAreCancelled(t *testing.T) {
 		if got := status(w.paris, carer2Next); got != "CANCELLED" {
 			t.Errorf("after carer2 deleted the account their later shift is %v", got)
 		}
+		if d := driver(carer2Drives); d != nil {
+			t.Errorf("after carer2 deleted the account they still drive: %v", d)
+		}
 		for _, u := range []testUser{w.admin, admin2} {
+			if n := needDriver(u, carer2Drives); len(n) != 1 || !strings.Contains(n[0].Body, "deleted their account") {
+				t.Errorf("%s's notifications of carer2's drive = %+v", u.Email, n)
+			}
 			got := shiftNotes(t, h, u.ID, care.NotifyShiftCancelled)
 			if last := got[len(got)-1]; !strings.Contains(last.Body, "deleted their account") || !strings.Contains(last.Body, "2 upcoming shifts") {
 				t.Errorf("%s's last notification = %+v", u.Email, last)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
 )
@@ -88,6 +89,48 @@ func (s *Store) ConfirmTransport(ctx context.Context, appointmentID, userID stri
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: confirm transport: %w", err)
+	}
+	return out, nil
+}
+
+// DropTransport takes a member off driving the care recipients of one
+// family to their appointments still to come (scheduled or confirmed,
+// starting after now), which is what ending their membership does, so that
+// no appointment shows a driver who is no longer there. It returns those
+// appointments as they are now, without a driver, earliest first (none is
+// an empty list).
+func (s *Store) DropTransport(ctx context.Context, familyID, userID string, now time.Time) ([]care.Appointment, error) {
+	out := []care.Appointment{}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The appointments' rows serialise this against new assignments.
+		rows, err := tx.QueryContext(ctx, s.forUpdate(`SELECT a.id FROM appointments a
+			WHERE a.id IN (SELECT appointment_id FROM transport_assignments WHERE assigned_to_id = $1)
+			AND a.care_recipient_id IN (SELECT id FROM care_recipients WHERE family_id = $2)
+			AND a.start_time > $3 AND a.status IN ($4, $5)
+			ORDER BY a.start_time, a.id`),
+			userID, familyID, ts(now), care.AppointmentScheduled, care.AppointmentConfirmed)
+		if err != nil {
+			return mapErr(err)
+		}
+		ids, err := collect(rows, scanString)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM transport_assignments
+				WHERE appointment_id = $1 AND assigned_to_id = $2`, id, userID); err != nil {
+				return mapErr(err)
+			}
+			a, err := appointmentByID(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, *a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: drop transport: %w", err)
 	}
 	return out, nil
 }

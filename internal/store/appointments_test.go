@@ -350,3 +350,58 @@ func TestAppointmentsStartingBetween(t *testing.T) {
 		}
 	})
 }
+
+func TestDropTransport(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, open openFunc) {
+		w := newApptWorld(t, open)
+		ctx := context.Background()
+		assign := func(a care.Appointment, u *care.User) {
+			t.Helper()
+			if _, err := w.s.AssignTransport(ctx, a.ID, u.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		past := w.create(t, store.NewAppointments{Appointment: w.appt(at(0, 1))})[0]
+		next := w.create(t, store.NewAppointments{Appointment: w.appt(at(1, 1))})[0]
+		later := w.create(t, store.NewAppointments{Appointment: w.appt(at(2, 1))})[0]
+		cancelled := w.create(t, store.NewAppointments{Appointment: w.appt(at(3, 1))})[0]
+		others := w.create(t, store.NewAppointments{Appointment: w.appt(at(4, 1))})[0]
+		for _, a := range []care.Appointment{past, next, later, cancelled} {
+			assign(a, w.carer)
+		}
+		assign(others, w.admin)
+		if _, err := w.s.UpdateAppointment(ctx, later.ID, func(x *care.Appointment) error { return x.SetStatus(care.AppointmentConfirmed) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.UpdateAppointment(ctx, cancelled.ID, func(x *care.Appointment) error { return x.SetStatus(care.AppointmentCancelled) }); err != nil {
+			t.Fatal(err)
+		}
+
+		got, err := w.s.DropTransport(ctx, w.cr.FamilyID, w.carer.ID, at(0, 2))
+		if err != nil || !slices.Equal(apptIDs(got), []string{next.ID, later.ID}) {
+			t.Fatalf("dropped %v, %v; want the two to come", apptIDs(got), err)
+		}
+		for _, a := range got {
+			if a.TransportAssignment != nil {
+				t.Errorf("returned %s still has a driver: %+v", a.ID, a.TransportAssignment)
+			}
+		}
+		for a, want := range map[string]string{past.ID: w.carer.ID, next.ID: "", later.ID: "", cancelled.ID: w.carer.ID, others.ID: w.admin.ID} {
+			cur, err := w.s.Appointment(ctx, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			driver := ""
+			if cur.TransportAssignment != nil {
+				driver = cur.TransportAssignment.AssignedToID
+			}
+			if driver != want {
+				t.Errorf("appointment at %s: driver %q, want %q", cur.StartTime, driver, want)
+			}
+		}
+		if again, err := w.s.DropTransport(ctx, w.cr.FamilyID, w.carer.ID, at(0, 2)); err != nil || again == nil || len(again) != 0 {
+			t.Fatalf("second call = %v, %v; want an empty list", again, err)
+		}
+	})
+}
