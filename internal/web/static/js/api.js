@@ -3,6 +3,7 @@
 //   data-api="/api/v1/…"  data-method="POST|PATCH|DELETE"
 //   data-done="reload | refresh | go:/path | msg[:text] | signin | signout | refresh-alerts | refresh-timeline"
 //   data-body='{"json":"for buttons"}'  data-offline="queue" (kept and replayed when offline)
+//   data-confirm="Question?" (asked first; nothing is sent unless confirmed)
 // Cookie authentication: the API checks the Origin of every write, which a
 // same-origin fetch always sends, so no other CSRF token is needed.
 
@@ -211,12 +212,18 @@ function fill(form) {
 }
 
 /** Wires every data-api form and button on the page (and those added later). */
+// confirmed asks the question of an element marked data-confirm (an action
+// that cannot be taken back) and tells whether the user agreed.
+function confirmed(el) {
+  return !el.dataset.confirm || window.confirm(el.dataset.confirm);
+}
+
 export function wireForms() {
   document.addEventListener('submit', (e) => {
     const form = e.target;
     if (!form.matches('form[data-api]')) return;
     e.preventDefault();
-    if (!form.reportValidity()) return;
+    if (!form.reportValidity() || !confirmed(form)) return;
     fill(form);
     const method = form.dataset.method || 'POST';
     let body;
@@ -250,6 +257,7 @@ export function wireForms() {
       if (!input.value.trim()) { input.focus(); return; }
       body = { ...body, [btn.dataset.ask]: input.value.trim() };
     }
+    if (!confirmed(btn)) return;
     perform(btn, btn.dataset.method || 'POST', btn.dataset.api, body);
   });
   // Choosing another care recipient shows the same page for them.
