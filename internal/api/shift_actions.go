@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
@@ -231,38 +232,56 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 	return nil
 }
 
-// releaseShifts cancels the shifts still to be worked by someone whose
-// membership of a family has just ended (see store.CancelOpenShifts), in
-// the transaction that ends it: each one is announced (shift.cancelled), and
-// the family's admins, but not the one who made the change, are told in one
-// notification that they need someone else. why says what happened, as in
-// "Bo Lee left the family".
+// releaseShifts takes someone whose membership of a family has just ended
+// off its rota (see store.ReleaseShifts), in the transaction that ends it:
+// the shifts they still had to work are cancelled (shift.cancelled) and a
+// shift they are on is checked out (shift.checked_out); the family's admins,
+// but not the one who made the change, are told in one notification that
+// they need cover. why says what happened, as in "Bo Lee left the family".
 func (s *Server) releaseShifts(ctx context.Context, p *Principal, familyID, userID, why string) error {
-	shs, err := s.store.CancelOpenShifts(ctx, familyID, userID, s.clock.Now())
-	if err != nil || len(shs) == 0 {
+	rel, err := s.store.ReleaseShifts(ctx, familyID, userID)
+	if err != nil || len(rel.Cancelled)+len(rel.Ended) == 0 {
 		return err
 	}
-	ids := make([]string, len(shs))
-	for i := range shs {
-		if err := s.emitShift(ctx, p, familyID, "shift.cancelled", &shs[i]); err != nil {
-			return err
+	for _, list := range []struct {
+		shifts []care.Shift
+		event  string
+	}{{rel.Ended, "shift.checked_out"}, {rel.Cancelled, "shift.cancelled"}} {
+		for i := range list.shifts {
+			if err := s.emitShift(ctx, p, familyID, list.event, &list.shifts[i]); err != nil {
+				return err
+			}
 		}
-		ids[i] = shs[i].ID
 	}
-	first := shs[0]
-	count := "1 upcoming shift"
-	if len(shs) > 1 {
-		count = fmt.Sprintf("%d upcoming shifts", len(shs))
+	var what []string
+	if len(rel.Ended) > 0 {
+		what = append(what, "the shift they were on has ended")
 	}
+	ids := []string{}
+	for _, sh := range rel.Cancelled {
+		ids = append(ids, sh.ID)
+	}
+	data := map[string]any{"shiftIds": ids, "caregiverId": userID}
+	next := ""
+	switch n := len(rel.Cancelled); {
+	case n == 1:
+		what = append(what, "1 upcoming shift they had is cancelled")
+	case n > 1:
+		what = append(what, fmt.Sprintf("%d upcoming shifts they had are cancelled", n))
+	}
+	first := rel.Ended
+	if len(rel.Cancelled) > 0 {
+		first = rel.Cancelled
+		next = fmt.Sprintf("; the first is %s caring for %s", shiftLocalTime(first[0].StartTime, first[0].CareRecipient.Timezone),
+			first[0].CareRecipient.FullName)
+	}
+	data["shiftId"], data["careRecipientId"] = first[0].ID, first[0].CareRecipientID
+	data["startTime"] = first[0].StartTime.Format(time.RFC3339)
 	return s.notifyFamily(ctx, familyID, p.User.ID, []care.Role{care.RoleAdmin}, care.NotificationDraft{
-		Type:  care.NotifyShiftCancelled,
-		Title: "Shifts need cover",
-		Body: fmt.Sprintf("%s, so %s they had are cancelled; the first is %s caring for %s.", why, count,
-			shiftLocalTime(first.StartTime, first.CareRecipient.Timezone), first.CareRecipient.FullName),
-		Data: map[string]any{
-			"shiftId": first.ID, "shiftIds": ids, "caregiverId": userID,
-			"careRecipientId": first.CareRecipientID, "startTime": first.StartTime.Format(time.RFC3339),
-		},
-		DedupeKey: "shifts-released:" + familyID + ":" + userID + ":" + first.ID,
+		Type:      care.NotifyShiftCancelled,
+		Title:     "Shifts need cover",
+		Body:      fmt.Sprintf("%s, so %s%s.", why, strings.Join(what, " and "), next),
+		Data:      data,
+		DedupeKey: "shifts-released:" + familyID + ":" + userID + ":" + first[0].ID,
 	})
 }

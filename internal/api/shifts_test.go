@@ -470,11 +470,11 @@ func TestMyShifts(t *testing.T) {
 }
 
 // TestWhatAMemberWhoGoesHadTakenOnIsReleased: when a caregiver is removed
-// from the family or deletes their account, the shifts they still had to
-// work are cancelled and the appointments they were to drive to lose their
-// driver, each announced, and the family's other admins hear once of each
-// that they need someone else; past and in-progress shifts, and everyone
-// else's, stay.
+// from the family or deletes their account, the shift they are on ends,
+// the shifts they still had to work are cancelled and the appointments they
+// were to drive to lose their driver, each announced, and the family's
+// other admins hear once of each that they need someone else; past shifts,
+// and everyone else's, stay.
 func TestWhatAMemberWhoGoesHadTakenOnIsReleased(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, h *harness) {
@@ -528,7 +528,7 @@ func TestWhatAMemberWhoGoesHadTakenOnIsReleased(t *testing.T) {
 			sh   map[string]any
 			want string
 		}{
-			{w.CareRecipientID, past, "SCHEDULED"}, {w.paris, working, "IN_PROGRESS"}, {w.CareRecipientID, next, "CANCELLED"},
+			{w.CareRecipientID, past, "SCHEDULED"}, {w.paris, working, "COMPLETED"}, {w.CareRecipientID, next, "CANCELLED"},
 			{w.paris, after, "CANCELLED"}, {w.CareRecipientID, theirs, "SCHEDULED"}, {w.paris, carer2Next, "SCHEDULED"},
 		} {
 			if got := status(c.crID, c.sh); got != c.want {
@@ -542,12 +542,17 @@ func TestWhatAMemberWhoGoesHadTakenOnIsReleased(t *testing.T) {
 		if len(announced) != 2 || !announced[next["id"].(string)] || !announced[after["id"].(string)] {
 			t.Fatalf("shift.cancelled events = %v, want the two cancelled shifts", announced)
 		}
+		if ended := alertEvents(t, h, "shift.checked_out"); len(ended) != 1 || ended[0].Data["id"] != working["id"] ||
+			ended[0].Data["status"] != "COMPLETED" || ended[0].Data["checkedOutAt"] != start.Add(3*time.Hour).Format(time.RFC3339) {
+			t.Fatalf("shift.checked_out events = %+v, want the shift in progress ended now", ended)
+		}
 		if n := shiftNotes(t, h, w.admin.ID, care.NotifyShiftCancelled); len(n) != 0 {
 			t.Fatalf("the admin who removed them was notified: %+v", n)
 		}
 		got := shiftNotes(t, h, admin2.ID, care.NotifyShiftCancelled)
-		if len(got) != 1 || got[0].Title != "Shifts need cover" || !strings.Contains(got[0].Body, "was removed from the family") ||
-			!strings.Contains(got[0].Body, "2 upcoming shifts") || got[0].Data["shiftId"] != next["id"] ||
+		if len(got) != 1 || got[0].Title != "Shifts need cover" || !strings.Contains(got[0].Body,
+			"was removed from the family, so the shift they were on has ended and 2 upcoming shifts they had are cancelled; the first is") ||
+			got[0].Data["shiftId"] != next["id"] ||
 			len(got[0].Data["shiftIds"].([]any)) != 2 || got[0].Data["caregiverId"] != w.caregiver.ID {
 			t.Fatalf("admin2's notifications = %+v", got)
 		}

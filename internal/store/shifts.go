@@ -145,26 +145,8 @@ func (s *Store) Shift(ctx context.Context, id string) (*care.Shift, error) {
 func (s *Store) UpdateShift(ctx context.Context, id string, edit func(*care.Shift) error) (*care.Shift, error) {
 	var out *care.Shift
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var locked string
-		if err := tx.QueryRowContext(ctx, s.forUpdate(`SELECT id FROM caregiver_shifts WHERE id = $1`),
-			id).Scan(&locked); err != nil {
-			return mapErr(err)
-		}
-		sh, err := shiftByID(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := edit(sh); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE caregiver_shifts SET status = $2, checked_in_at = $3,
-			checked_out_at = $4, notes = $5, handoff_notes = $6, checkout_notes = $7,
-			checkout_location = $8, updated_at = $9 WHERE id = $1`,
-			id, sh.Status, shiftTimeArg(sh.CheckedInAt), shiftTimeArg(sh.CheckedOutAt), sh.Notes, sh.HandoffNotes,
-			sh.CheckoutNotes, sh.CheckoutLocation, ts(s.now())); err != nil {
-			return mapErr(err)
-		}
-		out, err = shiftByID(ctx, tx, id)
+		var err error
+		out, err = s.updateShift(ctx, tx, id, edit)
 		return err
 	})
 	if err != nil {
@@ -173,20 +155,53 @@ func (s *Store) UpdateShift(ctx context.Context, id string, edit func(*care.Shif
 	return out, nil
 }
 
-// CancelOpenShifts cancels a caregiver's shifts for the care recipients of
-// one family that are still to be worked: scheduled or confirmed and not over
-// at now. It is what ending their membership does to the rota, so that no
-// shift shows as covered by someone who is no longer there; shifts in
-// progress, and past ones, stay as they are. It returns the cancelled shifts,
-// earliest first (none is an empty list).
-func (s *Store) CancelOpenShifts(ctx context.Context, familyID, caregiverID string, now time.Time) ([]care.Shift, error) {
-	out := []care.Shift{}
+// updateShift is UpdateShift in tx.
+func (s *Store) updateShift(ctx context.Context, tx *sql.Tx, id string, edit func(*care.Shift) error) (*care.Shift, error) {
+	var locked string
+	if err := tx.QueryRowContext(ctx, s.forUpdate(`SELECT id FROM caregiver_shifts WHERE id = $1`),
+		id).Scan(&locked); err != nil {
+		return nil, mapErr(err)
+	}
+	sh, err := shiftByID(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := edit(sh); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE caregiver_shifts SET status = $2, checked_in_at = $3,
+		checked_out_at = $4, notes = $5, handoff_notes = $6, checkout_notes = $7,
+		checkout_location = $8, updated_at = $9 WHERE id = $1`,
+		id, sh.Status, shiftTimeArg(sh.CheckedInAt), shiftTimeArg(sh.CheckedOutAt), sh.Notes, sh.HandoffNotes,
+		sh.CheckoutNotes, sh.CheckoutLocation, ts(s.now())); err != nil {
+		return nil, mapErr(err)
+	}
+	return shiftByID(ctx, tx, id)
+}
+
+// ReleasedShifts are the shifts of a caregiver that ReleaseShifts changed,
+// each list earliest first.
+type ReleasedShifts struct {
+	// Cancelled were still to be worked: scheduled or confirmed, not over.
+	Cancelled []care.Shift
+	// Ended were in progress, and are now checked out.
+	Ended []care.Shift
+}
+
+// ReleaseShifts is what ending a caregiver's membership of a family does to
+// the rota of its care recipients, so that no shift shows as covered, or
+// worked, by someone who is no longer there: the shifts still to be worked
+// are cancelled, and a shift in progress is checked out at the store's now
+// (no one else may check it out). Past shifts stay as they are.
+func (s *Store) ReleaseShifts(ctx context.Context, familyID, caregiverID string) (*ReleasedShifts, error) {
+	out := &ReleasedShifts{Cancelled: []care.Shift{}, Ended: []care.Shift{}}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.forUpdate(`SELECT sh.id FROM caregiver_shifts sh
-			WHERE sh.caregiver_id = $1 AND sh.status IN ($2, $3) AND sh.end_time > $4
-			AND sh.care_recipient_id IN (SELECT id FROM care_recipients WHERE family_id = $5)
-			ORDER BY sh.start_time, sh.id`),
-			caregiverID, care.ShiftScheduled, care.ShiftConfirmed, ts(now), familyID)
+		now := s.now()
+		rows, err := tx.QueryContext(ctx, `SELECT sh.id FROM caregiver_shifts sh
+			WHERE sh.caregiver_id = $1 AND (sh.status = $2 OR (sh.status IN ($3, $4) AND sh.end_time > $5))
+			AND sh.care_recipient_id IN (SELECT id FROM care_recipients WHERE family_id = $6)
+			ORDER BY sh.start_time, sh.id`,
+			caregiverID, care.ShiftInProgress, care.ShiftScheduled, care.ShiftConfirmed, ts(now), familyID)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -195,23 +210,37 @@ func (s *Store) CancelOpenShifts(ctx context.Context, familyID, caregiverID stri
 			return err
 		}
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE caregiver_shifts SET status = $2, updated_at = $3 WHERE id = $1`,
-				id, care.ShiftCancelled, ts(now)); err != nil {
-				return mapErr(err)
-			}
-			sh, err := shiftByID(ctx, tx, id)
-			if err != nil {
+			// Locked and re-read: a concurrent check-in or cancellation
+			// decides what is left to do.
+			sh, err := s.updateShift(ctx, tx, id, func(sh *care.Shift) error {
+				switch {
+				case sh.Status == care.ShiftInProgress:
+					return sh.Apply(care.ShiftCheckOut, now)
+				case (sh.Status == care.ShiftScheduled || sh.Status == care.ShiftConfirmed) && sh.EndTime.After(now):
+					return sh.Apply(care.ShiftCancel, now)
+				}
+				return errSkipShift
+			})
+			switch {
+			case errors.Is(err, errSkipShift):
+			case err != nil:
 				return err
+			case sh.Status == care.ShiftCompleted:
+				out.Ended = append(out.Ended, *sh)
+			default:
+				out.Cancelled = append(out.Cancelled, *sh)
 			}
-			out = append(out, *sh)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: cancel open shifts: %w", err)
+		return nil, fmt.Errorf("store: release shifts: %w", err)
 	}
 	return out, nil
 }
+
+// errSkipShift leaves a shift as it is.
+var errSkipShift = errors.New("store: shift left as it is")
 
 // shiftTimeArg formats an optional time for a query argument.
 func shiftTimeArg(t *time.Time) *string {

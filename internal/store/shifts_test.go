@@ -367,7 +367,7 @@ func TestShiftsStartingBetween(t *testing.T) {
 	})
 }
 
-func TestCancelOpenShifts(t *testing.T) {
+func TestReleaseShifts(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, open openFunc) {
 		w := newShiftWorld(t, open)
@@ -397,20 +397,25 @@ func TestCancelOpenShifts(t *testing.T) {
 		theirs := w.mustCreate(t, grandad, w.carer, shiftAt(4, 8), shiftAt(4, 12))
 
 		w.clk.Advance(time.Minute)
-		got, err := w.s.CancelOpenShifts(ctx, w.family.ID, w.carer.ID, w.clk.Now())
+		got, err := w.s.ReleaseShifts(ctx, w.family.ID, w.carer.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !sameShifts(got, soon, confirmed) {
-			t.Fatalf("cancelled %v, want the two to come (%s, %s)", shiftIDs(got), soon.ID, confirmed.ID)
+		if !sameShifts(got.Cancelled, soon, confirmed) {
+			t.Fatalf("cancelled %v, want the two to come (%s, %s)", shiftIDs(got.Cancelled), soon.ID, confirmed.ID)
 		}
-		for _, sh := range got {
-			if sh.Status != care.ShiftCancelled || !sh.UpdatedAt.Equal(w.clk.Now().Truncate(time.Microsecond)) || sh.CareRecipient == nil {
+		now := w.clk.Now().Truncate(time.Microsecond)
+		for _, sh := range got.Cancelled {
+			if sh.Status != care.ShiftCancelled || !sh.UpdatedAt.Equal(now) || sh.CareRecipient == nil {
 				t.Errorf("returned %+v, want it cancelled now with its care recipient", sh)
 			}
 		}
+		if !sameShifts(got.Ended, working) || got.Ended[0].Status != care.ShiftCompleted ||
+			got.Ended[0].CheckedOutAt == nil || !got.Ended[0].CheckedOutAt.Equal(now) || got.Ended[0].CheckedInAt == nil {
+			t.Fatalf("ended %+v, want the shift in progress checked out now", got.Ended)
+		}
 		for sh, want := range map[*care.Shift]care.ShiftStatus{
-			past: care.ShiftScheduled, working: care.ShiftInProgress, soon: care.ShiftCancelled,
+			past: care.ShiftScheduled, working: care.ShiftCompleted, soon: care.ShiftCancelled,
 			confirmed: care.ShiftCancelled, cancelled: care.ShiftCancelled, other: care.ShiftScheduled,
 			theirs: care.ShiftScheduled,
 		} {
@@ -419,8 +424,9 @@ func TestCancelOpenShifts(t *testing.T) {
 				t.Errorf("shift %s from %s: status %v (%v), want %s", sh.ID, sh.StartTime, cur.Status, err, want)
 			}
 		}
-		if again, err := w.s.CancelOpenShifts(ctx, w.family.ID, w.carer.ID, w.clk.Now()); err != nil || again == nil || len(again) != 0 {
-			t.Fatalf("second call = %v, %v; want an empty list", again, err)
+		if again, err := w.s.ReleaseShifts(ctx, w.family.ID, w.carer.ID); err != nil || len(again.Cancelled)+len(again.Ended) != 0 ||
+			again.Cancelled == nil || again.Ended == nil {
+			t.Fatalf("second call = %+v, %v; want empty lists", again, err)
 		}
 	})
 }
