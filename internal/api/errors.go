@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +72,12 @@ func toError(err error) *Error {
 // writeError renders err in the error envelope, logging server faults.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toError(err)
-	if e.Status >= 500 {
+	if clientGone(r, err) {
+		// Not a fault: the client stopped waiting (a page navigated away),
+		// and no one reads the answer.
+		s.logger.DebugContext(r.Context(), "request abandoned by the client", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.String("requestId", requestID(r.Context())))
+	} else if e.Status >= 500 {
 		s.logger.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("requestId", requestID(r.Context())),
 			slog.Any("error", err))
@@ -82,6 +88,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	writeEnvelope(w, r, s.clock.Now(), e)
+}
+
+// clientGone tells an error that only says the client went away while its
+// request was being served.
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
 }
 
 func writeEnvelope(w http.ResponseWriter, r *http.Request, now time.Time, e *Error) {

@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -229,6 +231,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // fail logs an unexpected error and answers a plain 500 page that leaks
 // nothing.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled) {
+		// Not a fault: the browser stopped waiting (it navigated away).
+		s.logger.DebugContext(r.Context(), "web page abandoned by the client", slog.String("path", r.URL.Path))
+		return
+	}
 	s.logger.ErrorContext(r.Context(), "web page failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
