@@ -3,9 +3,11 @@ package webtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
@@ -52,7 +54,7 @@ func TestNotificationActionsWorkWithNoTabOpen(t *testing.T) {
 	emergency := s.notificationOf(f.boToken, care.NotifyEmergencyAlert)
 
 	bo.do(chromedp.Navigate("about:blank")) // no CareCircle page open any more
-	sw, reg := bo.serviceWorker(), bo.swRegistration()
+	sw, reg := bo.serviceWorker(s), bo.swRegistration(s)
 
 	// The reminder: shown with its one-tap action; "Log dose" logs it.
 	bo.deliverPush(s, reg, pushPayload(t, reminder, s.base))
@@ -65,7 +67,7 @@ func TestNotificationActionsWorkWithNoTabOpen(t *testing.T) {
 	if done := waitNotification(t, sw, "done:"+f.medID); done.Title != "Dose logged" {
 		t.Errorf("after logging: %+v", done)
 	}
-	if left := swEval[int](t, sw, fmt.Sprintf(`self.registration.getNotifications({ tag: %q }).then((ns) => ns.length)`, shown.Tag)); left != 0 {
+	if left := mustEval[int](t, sw, fmt.Sprintf(`self.registration.getNotifications({ tag: %q }).then((ns) => ns.length)`, shown.Tag)); left != 0 {
 		t.Errorf("the reminder is still shown after its action")
 	}
 	if n := s.doseLogs(f); n != 1 {
@@ -87,7 +89,7 @@ func TestNotificationActionsWorkWithNoTabOpen(t *testing.T) {
 	}
 	// The action's promise ends once the server answered (opening the page
 	// afterwards needs a user gesture this click does not have).
-	swEval[bool](t, sw, fmt.Sprintf(`self.registration.getNotifications({ tag: %q })
+	mustEval[bool](t, sw, fmt.Sprintf(`self.registration.getNotifications({ tag: %q })
 		.then(([n]) => notificationAction('acknowledge', n.data)).then(() => true, () => true)`, shown.Tag))
 	var alerts []map[string]any
 	if err := jsonUnmarshal(s.callRaw("GET", "/care-recipients/"+f.crID+"/emergency/alerts", f.annToken, nil, 200), &alerts); err != nil {
@@ -148,33 +150,112 @@ func (tb *tab) allowNotifications(s *server) {
 	}))
 }
 
-// serviceWorker attaches to the tab's service worker, for scripts run in it.
-func (tb *tab) serviceWorker() context.Context {
-	tb.t.Helper()
-	targets, err := chromedp.Targets(tb.ctx)
-	if err != nil {
-		tb.t.Fatal(err)
-	}
-	bcid := chromedp.FromContext(tb.ctx).BrowserContextID
-	for _, ti := range targets {
-		if ti.Type == "service_worker" && ti.BrowserContextID == bcid {
-			ctx, cancel := chromedp.NewContext(tb.ctx, chromedp.WithTargetID(ti.TargetID))
-			tb.t.Cleanup(cancel)
-			// The first call attaches, and ties the attachment to the
-			// context it is given: no per-step deadline here.
-			if err := chromedp.Do(ctx); err != nil {
-				tb.t.Fatalf("%s: attach to the service worker: %v", tb.name, err)
-			}
-			return ctx
-		}
-	}
-	tb.t.Fatalf("%s has no service worker", tb.name)
-	return nil
+// worker is the tab's service worker. The browser may stop an idle worker
+// and start it again for the next event, as a new target, so each script
+// runs in the worker as it is at that moment.
+type worker struct {
+	tb    *tab
+	scope string
 }
 
-// swRegistration finds the tab's service worker registration, which push
-// messages are delivered to.
-func (tb *tab) swRegistration() *serviceworker.Registration {
+func (tb *tab) serviceWorker(s *server) *worker { return &worker{tb: tb, scope: s.base + "/"} }
+
+// swEval runs a script in the service worker, bounded by within, and
+// decodes its result.
+func swEval[T any](w *worker, js string, within time.Duration) (T, error) {
+	var zero T
+	targets, err := chromedp.Targets(w.tb.ctx)
+	if err != nil {
+		return zero, err
+	}
+	bcid := chromedp.FromContext(w.tb.ctx).BrowserContextID
+	for _, ti := range targets {
+		if ti.Type != "service_worker" || ti.BrowserContextID != bcid {
+			continue
+		}
+		// Detach when done: closing the target would stop the worker.
+		ctx, cancel := chromedp.NewContext(w.tb.ctx, chromedp.WithTargetID(ti.TargetID), chromedp.WithDetachOnCancel())
+		defer cancel()
+		// The first call attaches, and ties the attachment to the context
+		// it is given: no deadline on it.
+		if err := chromedp.Do(ctx); err != nil {
+			return zero, err
+		}
+		rctx, rcancel := context.WithTimeout(ctx, within)
+		defer rcancel()
+		return chromedp.Run(rctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	}
+	// Stopped: start it, as the next event would, and look again.
+	if _, err := chromedp.Run(w.tb.ctx, chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		_, err := cdp.Call(ctx, target, serviceworker.StartWorker, serviceworker.StartWorkerParams{ScopeURL: w.scope})
+		return err
+	})); err != nil {
+		return zero, err
+	}
+	return zero, errNotRunning
+}
+
+// errNotRunning says the worker was stopped; swEval has started it again.
+var errNotRunning = errors.New("the service worker was not running")
+
+// mustEval is swEval failing the test on an error; a worker found stopped
+// is started and asked again.
+func mustEval[T any](t *testing.T, w *worker, js string) T {
+	t.Helper()
+	for {
+		v, err := swEval[T](w, js, stepTimeout)
+		if errors.Is(err, errNotRunning) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("service worker: %q: %v", js, err)
+		}
+		return v
+	}
+}
+
+// waitNotification waits until the worker shows a notification with the
+// tag: the worker re-reads what it shows as its own promises settle, for a
+// few seconds at a time, and a worker restarted meanwhile is found again.
+func waitNotification(t *testing.T, w *worker, tag string) shownNotification {
+	t.Helper()
+	js := fmt.Sprintf(`(async (tag) => {
+		for (const until = Date.now() + 5000; Date.now() < until;) {
+			const [n] = await self.registration.getNotifications({ tag });
+			if (n) return { title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction,
+				actions: n.actions.map((a) => a.action), data: n.data };
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		return null;
+	})(%q)`, tag)
+	var last error
+	for deadline := time.Now().Add(stepTimeout); time.Now().Before(deadline); {
+		n, err := swEval[*shownNotification](w, js, 10*time.Second)
+		if err == nil && n != nil {
+			return *n
+		}
+		if err != nil && !errors.Is(err, errNotRunning) && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("service worker: %v", err)
+		}
+		last = err
+	}
+	shown, err := swEval[[]string](w, `self.registration.getNotifications().then((ns) => ns.map((n) => n.tag))`, 10*time.Second)
+	t.Fatalf("no notification with the tag %q (last error %v); the worker shows %q (%v)", tag, last, shown, err)
+	return shownNotification{}
+}
+
+// clickNotification has the worker handle a click on the notification's
+// button (action "" is the notification itself).
+func clickNotification(t *testing.T, w *worker, tag, action string) {
+	t.Helper()
+	mustEval[bool](t, w, fmt.Sprintf(`self.registration.getNotifications({ tag: %q }).then(([n]) =>
+		self.dispatchEvent(new NotificationEvent('notificationclick', { notification: n, action: %q })))`, tag, action))
+}
+
+// swRegistration finds the service worker registration of the server's
+// site, which push messages are delivered to. (The browser, shared by the
+// tests, also reports the registrations of other tests' sites.)
+func (tb *tab) swRegistration(s *server) *serviceworker.Registration {
 	tb.t.Helper()
 	var reg *serviceworker.Registration
 	tb.do(chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
@@ -188,13 +269,13 @@ func (tb *tab) swRegistration() *serviceworker.Registration {
 				return err
 			}
 			for _, r := range ev.Registrations {
-				if !r.IsDeleted {
+				if !r.IsDeleted && r.ScopeURL == s.base+"/" {
 					reg = r
 					return nil
 				}
 			}
 		}
-		return fmt.Errorf("no service worker registration")
+		return fmt.Errorf("no service worker registration for %s", s.base)
 	}))
 	return reg
 }
@@ -208,38 +289,4 @@ func (tb *tab) deliverPush(s *server, reg *serviceworker.Registration, data stri
 			Origin: s.base, RegistrationID: reg.RegistrationID, Data: data})
 		return err
 	}))
-}
-
-// swEval runs a script in the service worker and decodes its result.
-func swEval[T any](t *testing.T, sw context.Context, js string) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(sw, stepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("service worker: %q: %v", js, err)
-	}
-	return v
-}
-
-// waitNotification waits until the worker shows a notification with the
-// tag, re-reading the shown list as the worker's own promises settle.
-func waitNotification(t *testing.T, sw context.Context, tag string) shownNotification {
-	t.Helper()
-	return swEval[shownNotification](t, sw, fmt.Sprintf(`(async (tag) => {
-		for (;;) {
-			const [n] = await self.registration.getNotifications({ tag });
-			if (n) return { title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction,
-				actions: n.actions.map((a) => a.action), data: n.data };
-			await new Promise((r) => setTimeout(r, 20));
-		}
-	})(%q)`, tag))
-}
-
-// clickNotification has the worker handle a click on the notification's
-// button (action "" is the notification itself).
-func clickNotification(t *testing.T, sw context.Context, tag, action string) {
-	t.Helper()
-	swEval[bool](t, sw, fmt.Sprintf(`self.registration.getNotifications({ tag: %q }).then(([n]) =>
-		self.dispatchEvent(new NotificationEvent('notificationclick', { notification: n, action: %q })))`, tag, action))
 }
