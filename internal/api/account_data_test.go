@@ -14,9 +14,10 @@ import (
 	"github.com/carecircle/carecircle/internal/store"
 )
 
-// exportKeys are the fields of a data export, as the contract lists them.
+// exportKeys are the fields of a data export: the contract's, with the
+// shifts, emergency alerts and documents.
 var exportKeys = []string{"exportedAt", "user", "familyMemberships", "careRecipients", "medications",
-	"medicationLogs", "appointments", "timelineEntries", "notifications", "sessions"}
+	"medicationLogs", "appointments", "timelineEntries", "shifts", "emergencyAlerts", "documents", "notifications", "sessions"}
 
 // addTimelineEntry records a timeline entry about a care recipient directly
 // in the database and returns its id.

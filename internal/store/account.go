@@ -24,14 +24,20 @@ const (
 	ExportMedicationLogs ExportSection = "medicationLogs"
 	ExportAppointments   ExportSection = "appointments"
 	ExportTimeline       ExportSection = "timelineEntries"
+	ExportShifts         ExportSection = "shifts"
+	ExportAlerts         ExportSection = "emergencyAlerts"
+	ExportDocuments      ExportSection = "documents"
 	ExportNotifications  ExportSection = "notifications"
 	ExportSessions       ExportSection = "sessions"
 )
 
-// ExportSections lists the sections of a data export in order.
+// ExportSections lists the sections of a data export in order: the
+// contract's, with the shifts, emergency alerts and documents (their
+// details; the files are downloaded one by one) after the timeline.
 func ExportSections() []ExportSection {
 	return []ExportSection{ExportMemberships, ExportCareRecipients, ExportMedications,
-		ExportMedicationLogs, ExportAppointments, ExportTimeline, ExportNotifications, ExportSessions}
+		ExportMedicationLogs, ExportAppointments, ExportTimeline, ExportShifts, ExportAlerts,
+		ExportDocuments, ExportNotifications, ExportSessions}
 }
 
 // ExportedMembership is one of the user's family memberships, current or
@@ -118,6 +124,17 @@ func (s *Store) EachExported(ctx context.Context, userID string, section ExportS
 		err = scanEach(ctx, s.rq(ctx), scanTimelineEntry, fn, timelineSelect+`
 			WHERE te.care_recipient_id IN (`+visibleCareRecipients+`)
 			ORDER BY te.care_recipient_id, te.occurred_at, te.id`, userID)
+	case ExportShifts:
+		err = scanEach(ctx, s.rq(ctx), scanShift, fn, `SELECT `+shiftColumns+shiftFrom+`
+			WHERE sh.care_recipient_id IN (`+visibleCareRecipients+`)
+			ORDER BY sh.care_recipient_id, sh.start_time, sh.id`, userID)
+	case ExportAlerts:
+		err = scanEach(ctx, s.rq(ctx), scanAlert, fn, `SELECT `+alertColumns+alertFrom+`
+			WHERE a.care_recipient_id IN (`+visibleCareRecipients+`)
+			ORDER BY a.care_recipient_id, a.created_at, a.id`, userID)
+	case ExportDocuments:
+		err = scanEach(ctx, s.rq(ctx), scanDocument, fn, `SELECT `+documentColumns+`
+			FROM documents WHERE `+userFamiliesFilter+` ORDER BY family_id, created_at, id`, userID)
 	case ExportNotifications:
 		err = scanEach(ctx, s.rq(ctx), scanNotification, fn, `SELECT `+notificationColumns+`
 			FROM notifications WHERE user_id = $1 ORDER BY created_at, id`, userID)

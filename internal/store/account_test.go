@@ -159,6 +159,35 @@ func TestExportHoldsWhatTheUserSees(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// Shifts, alerts and documents of Bo's family and of Cy's.
+		shift, err := s.CreateShift(ctx, store.NewShift{CareRecipientID: w.grandma.ID, CaregiverID: w.bo.ID,
+			StartTime: t0.Add(24 * time.Hour), EndTime: t0.Add(28 * time.Hour), CreatedByID: w.ann.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateShift(ctx, store.NewShift{CareRecipientID: w.stranger.ID, CaregiverID: w.cy.ID,
+			StartTime: t0.Add(24 * time.Hour), EndTime: t0.Add(28 * time.Hour), CreatedByID: w.cy.ID}); err != nil {
+			t.Fatal(err)
+		}
+		alert, err := s.CreateEmergencyAlert(ctx, store.NewEmergencyAlert{CareRecipientID: w.grandma.ID, CreatedByID: w.ann.ID,
+			Type: care.AlertFall, Title: "Fell in the garden", Description: "Conscious"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateEmergencyAlert(ctx, store.NewEmergencyAlert{CareRecipientID: w.stranger.ID, CreatedByID: w.cy.ID,
+			Type: care.AlertMedical, Title: "Stranger alert", Description: "-"}); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := s.CreateDocument(ctx, store.Document{FamilyID: w.lees.ID, UploadedByID: &w.ann.ID, Name: "Insurance card",
+			Type: store.DocInsuranceCard, MimeType: "image/png", SizeBytes: 1234, Filename: "card.png", StorageKey: "lees/secret-key"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateDocument(ctx, store.Document{FamilyID: w.strangers.ID, Name: "Stranger's will", Type: store.DocOther,
+			MimeType: "application/pdf", SizeBytes: 99, Filename: "will.pdf", StorageKey: "strangers/b"}); err != nil {
+			t.Fatal(err)
+		}
+
 		ms := exported(t, s, w.bo.ID, store.ExportMemberships)
 		if len(ms) != 2 || ms[0]["familyName"] != "Lees" || ms[0]["role"] != "CAREGIVER" || ms[0]["isActive"] != true ||
 			ms[1]["familyName"] != "Strangers" || ms[1]["isActive"] != false {
@@ -177,6 +206,19 @@ func TestExportHoldsWhatTheUserSees(t *testing.T) {
 		tl := exported(t, s, w.bo.ID, store.ExportTimeline)
 		if len(tl) != 1 || tl[0]["id"] != w.timelineID || tl[0]["vitals"].(map[string]any)["heartRate"] != 72.0 {
 			t.Fatalf("bo's timeline = %v", tl)
+		}
+		if sh := exported(t, s, w.bo.ID, store.ExportShifts); len(sh) != 1 || sh[0]["id"] != shift.ID || sh[0]["caregiverId"] != w.bo.ID {
+			t.Fatalf("bo's shifts = %v", sh)
+		}
+		if al := exported(t, s, w.bo.ID, store.ExportAlerts); len(al) != 1 || al[0]["id"] != alert.ID || al[0]["title"] != "Fell in the garden" {
+			t.Fatalf("bo's emergency alerts = %v", al)
+		}
+		docs := exported(t, s, w.bo.ID, store.ExportDocuments)
+		if len(docs) != 1 || docs[0]["id"] != doc.ID || docs[0]["name"] != "Insurance card" {
+			t.Fatalf("bo's documents = %v", docs)
+		}
+		if b, _ := json.Marshal(docs); strings.Contains(string(b), "secret-key") {
+			t.Fatalf("the export names where a document is stored: %s", b)
 		}
 		if got := ids(exported(t, s, w.bo.ID, store.ExportNotifications), "title"); len(got) != 1 || got[0] != "For Bo" {
 			t.Fatalf("bo's notifications = %v", got)
@@ -199,7 +241,7 @@ func TestExportHoldsWhatTheUserSees(t *testing.T) {
 		if got := ids(exported(t, s, w.cy.ID, store.ExportMedications), "id"); len(got) != 1 || got[0] != w.strangerMed.ID {
 			t.Fatalf("cy's medications = %v", got)
 		}
-		if err := s.EachExported(ctx, w.bo.ID, "documents", func(any) error { return nil }); err == nil {
+		if err := s.EachExported(ctx, w.bo.ID, "passwords", func(any) error { return nil }); err == nil {
 			t.Fatal("an unknown section was accepted")
 		}
 		stop := errors.New("stop")
