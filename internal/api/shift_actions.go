@@ -253,30 +253,29 @@ func (s *Server) releaseShifts(ctx context.Context, p *Principal, familyID, user
 			}
 		}
 	}
+	// One sentence for the admins: what ended, what is cancelled, and the
+	// first shift that needs someone (else the one that ended).
 	var what []string
 	if len(rel.Ended) > 0 {
 		what = append(what, "the shift they were on has ended")
 	}
-	ids := []string{}
-	for _, sh := range rel.Cancelled {
-		ids = append(ids, sh.ID)
+	ids := make([]string, len(rel.Cancelled))
+	for i, sh := range rel.Cancelled {
+		ids[i] = sh.ID
 	}
-	data := map[string]any{"shiftIds": ids, "caregiverId": userID}
-	next := ""
-	switch n := len(rel.Cancelled); {
-	case n == 1:
-		what = append(what, "1 upcoming shift they had is cancelled")
-	case n > 1:
-		what = append(what, fmt.Sprintf("%d upcoming shifts they had are cancelled", n))
-	}
-	first := rel.Ended
-	if len(rel.Cancelled) > 0 {
+	first, next := rel.Ended, ""
+	if n := len(rel.Cancelled); n > 0 {
+		cancelled := "1 upcoming shift they had is cancelled"
+		if n > 1 {
+			cancelled = fmt.Sprintf("%d upcoming shifts they had are cancelled", n)
+		}
+		what = append(what, cancelled)
 		first = rel.Cancelled
-		next = fmt.Sprintf("; the first is %s caring for %s", shiftLocalTime(first[0].StartTime, first[0].CareRecipient.Timezone),
-			first[0].CareRecipient.FullName)
+		next = fmt.Sprintf("; the first is %s caring for %s",
+			shiftLocalTime(first[0].StartTime, first[0].CareRecipient.Timezone), first[0].CareRecipient.FullName)
 	}
-	data["shiftId"], data["careRecipientId"] = first[0].ID, first[0].CareRecipientID
-	data["startTime"] = first[0].StartTime.Format(time.RFC3339)
+	data := map[string]any{"shiftId": first[0].ID, "shiftIds": ids, "caregiverId": userID,
+		"careRecipientId": first[0].CareRecipientID, "startTime": first[0].StartTime.Format(time.RFC3339)}
 	return s.notifyFamily(ctx, familyID, p.User.ID, []care.Role{care.RoleAdmin}, care.NotificationDraft{
 		Type:      care.NotifyShiftCancelled,
 		Title:     "Shifts need cover",
