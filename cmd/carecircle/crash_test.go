@@ -162,25 +162,7 @@ func TestCrashDuringDeliveryDeliversEachReminderOnce(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
-			dataDir := t.TempDir()
-			env := map[string]string{"DATA_DIR": dataDir, "PORT": strconv.Itoa(freePort(t)), "LOG_LEVEL": "warn", "RATE_LIMIT_ENABLED": "false"}
-			opts := store.Options{SQLitePath: filepath.Join(dataDir, "carecircle.db"), Clock: clock.Real{}}
-			if backend == "postgres" {
-				env["DATABASE_URL"] = storetest.NewPostgresSchema(t)
-				opts = store.Options{DatabaseURL: env["DATABASE_URL"], Clock: clock.Real{}}
-			}
-			ctx := context.Background()
-			st, err := store.Open(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := jobs.Migrate(ctx, st); err != nil {
-				t.Fatal(err)
-			}
+			env, st := processData(t, backend, freePort(t))
 			// 1,000 doses due at the same minute: each gets its 5-minute
 			// reminder at once (within the grace period) and its on-time one
 			// at the minute: 2,000 reminders.
@@ -248,4 +230,32 @@ func TestCrashDuringDeliveryDeliversEachReminderOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// processData prepares what a carecircle process of the test runs on: a
+// data directory and, for "postgres", a schema of its own, migrated (the
+// jobs' tables too), with the store the test reads it through (closed when
+// the test ends) and the process's environment for the port.
+func processData(t *testing.T, backend string, port int) (map[string]string, *store.Store) {
+	t.Helper()
+	dataDir := t.TempDir()
+	env := map[string]string{"DATA_DIR": dataDir, "PORT": strconv.Itoa(port), "LOG_LEVEL": "warn", "RATE_LIMIT_ENABLED": "false"}
+	opts := store.Options{SQLitePath: filepath.Join(dataDir, "carecircle.db"), Clock: clock.Real{}}
+	if backend == "postgres" {
+		env["DATABASE_URL"] = storetest.NewPostgresSchema(t)
+		opts = store.Options{DatabaseURL: env["DATABASE_URL"], Clock: clock.Real{}}
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Migrate(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	return env, st
 }

@@ -16,13 +16,10 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/clock"
-	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/realtime"
 	"github.com/carecircle/carecircle/internal/store"
-	"github.com/carecircle/carecircle/internal/store/storetest"
 )
 
 // outboxFamily is a family of three active members (an admin and two
@@ -150,27 +147,10 @@ func TestCrashBetweenCommitAndDispatchDeliversEachEventOnce(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			binary.get(t) // built before the clock starts
-			dataDir := t.TempDir()
 			port := freePort(t)
 			base := "http://127.0.0.1:" + strconv.Itoa(port)
-			env := map[string]string{"DATA_DIR": dataDir, "PORT": strconv.Itoa(port), "LOG_LEVEL": "warn", "RATE_LIMIT_ENABLED": "false"}
-			opts := store.Options{SQLitePath: filepath.Join(dataDir, "carecircle.db"), Clock: clock.Real{}}
-			if backend == "postgres" {
-				env["DATABASE_URL"] = storetest.NewPostgresSchema(t)
-				opts = store.Options{DatabaseURL: env["DATABASE_URL"], Clock: clock.Real{}}
-			}
-			ctx := context.Background()
-			st, err := store.Open(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := jobs.Migrate(ctx, st); err != nil {
-				t.Fatal(err)
-			}
+			env, st := processData(t, backend, port)
+			dataDir := env["DATA_DIR"]
 			const meds = 200
 			fam := newOutboxFamily(t, st, meds)
 			db := st.DB()
