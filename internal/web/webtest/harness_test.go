@@ -245,16 +245,12 @@ func (tb *tab) waitFor(cond string, within time.Duration) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, within)
 	defer cancel()
-	for {
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(within)))
-		if err == nil {
-			return
-		}
-		// A navigation ends the page the condition was watched in; watch the
-		// next one.
-		if ctx.Err() == nil && navigated(err) {
-			continue
-		}
+	// A navigation ends the page the condition was watched in; retryStale
+	// watches the next one.
+	_, err := retryStale(ctx, func() (bool, error) {
+		return chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(within)))
+	})
+	if err != nil {
 		tb.t.Fatalf("%s at %s: waiting for %s: %v\nconsole: %v", tb.name, tb.location(), cond, err, tb.consoleErrors())
 	}
 }
