@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/events"
@@ -43,6 +44,8 @@ type RabbitFanIn struct {
 	store    *store.Store
 	local    []outbox.Consumer
 	log      *slog.Logger
+	// handed counts, per local consumer, the events handed over.
+	handed map[string]*atomic.Int64
 }
 
 // NewRabbitFanIn checks opts and returns a fan-in for the local consumers;
@@ -67,7 +70,22 @@ func NewRabbitFanIn(opts FanInOptions, local ...outbox.Consumer) (*RabbitFanIn, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &RabbitFanIn{consumer: consumer, store: opts.Store, local: local, log: log.With(slog.String("component", "bus.fanin"))}, nil
+	handed := make(map[string]*atomic.Int64, len(local))
+	for _, c := range local {
+		handed[c.Name()] = new(atomic.Int64)
+	}
+	return &RabbitFanIn{consumer: consumer, store: opts.Store, local: local, handed: handed,
+		log: log.With(slog.String("component", "bus.fanin"))}, nil
+}
+
+// Taken reports, per local consumer, how many events it has been handed
+// since start (repeats the broker delivered again are not counted).
+func (f *RabbitFanIn) Taken() map[string]int64 {
+	out := make(map[string]int64, len(f.handed))
+	for name, n := range f.handed {
+		out[name] = n.Load()
+	}
+	return out
 }
 
 // Run consumes every local consumer's queue until ctx ends, then returns
@@ -96,6 +114,7 @@ func (f *RabbitFanIn) handler(c outbox.Consumer) events.Handler {
 			}
 			return err
 		}
+		f.handed[name].Add(1)
 		// Recorded even when shutdown has begun: the event was handled and
 		// is about to be acknowledged.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)

@@ -12,9 +12,7 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,8 +32,14 @@ const ForwarderName = "rabbitmq"
 const ForwarderMaxAttempts = 1 << 30
 
 // ErrBrokerUnavailable reports that the forwarder has no connection to the
-// broker; the dispatcher keeps the event and retries it with backoff.
-var ErrBrokerUnavailable = errors.New("bus: broker unavailable")
+// broker. It wraps outbox.ErrUnavailable: the dispatcher keeps the event
+// for its next pass without counting an attempt, so events wait in the
+// outbox for as long as the broker is away and go out as soon as it is back.
+var ErrBrokerUnavailable = fmt.Errorf("bus: broker unavailable: %w", outbox.ErrUnavailable)
+
+// ForwarderMaxBackoff is the dispatcher's MaxBackoff with the forwarder: a
+// broker that refused or did not confirm an event is tried again soon.
+const ForwarderMaxBackoff = 5 * time.Second
 
 // ForwarderOptions tune a RabbitForwarder; zero values take the defaults.
 type ForwarderOptions struct {
@@ -49,11 +53,13 @@ type ForwarderOptions struct {
 }
 
 // RabbitForwarder is the outbox consumer that hands every event to the
-// broker: to the domain exchange under its type and to the audit fanout
-// exchange, each a persistent message the broker confirms. Handle returns
-// only once both are confirmed, and an error otherwise, so the dispatcher
-// keeps the event and retries it. The broker may receive an event twice
-// (after a lost confirm or a retry); the fan-in drops repeats by event id.
+// broker: to the domain exchange under its type (the audit exchange, bound
+// to it, gets its copy there), as a persistent message the broker confirms.
+// It takes the dispatcher's events a batch at a time and waits for their
+// confirms together. An event counts as taken only once confirmed, and as
+// failed otherwise, so the dispatcher keeps it and retries it. The broker
+// may receive an event twice (after a lost confirm or a retry); the fan-in
+// drops repeats by event id.
 type RabbitForwarder struct {
 	pub  *events.Publisher
 	opts ForwarderOptions
@@ -61,6 +67,8 @@ type RabbitForwarder struct {
 	// publisher reconnects, Handle fails at once instead of waiting again for
 	// every family's next event.
 	away atomic.Bool
+	// published counts the events the broker confirmed.
+	published atomic.Int64
 }
 
 // NewRabbitForwarder returns a forwarder publishing through pub, whose
@@ -79,26 +87,51 @@ func NewRabbitForwarder(pub *events.Publisher, opts ForwarderOptions) *RabbitFor
 // Name returns ForwarderName.
 func (f *RabbitForwarder) Name() string { return ForwarderName }
 
-// Handle publishes e to the domain and audit exchanges and waits for both
-// confirms.
+// Published is how many events the broker has confirmed since start.
+func (f *RabbitForwarder) Published() int64 { return f.published.Load() }
+
+// Connected reports whether the forwarder holds a connection to the broker.
+func (f *RabbitForwarder) Connected() bool { return f.pub.Connected() }
+
+// Handle publishes e and waits for its confirm.
 func (f *RabbitForwarder) Handle(ctx context.Context, e events.Event) error {
-	if err := e.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", outbox.ErrPermanent, err)
+	return f.HandleBatch(ctx, []events.Event{e})[0]
+}
+
+// HandleBatch publishes es in order and waits for all their confirms;
+// errs[i] is es[i]'s outcome. An event that is not a valid envelope is
+// refused permanently.
+func (f *RabbitForwarder) HandleBatch(ctx context.Context, es []events.Event) (errs []error) {
+	errs = make([]error, len(es))
+	valid := make([]events.Event, 0, len(es))
+	at := make([]int, 0, len(es))
+	for i, e := range es {
+		if err := e.Validate(); err != nil {
+			errs[i] = fmt.Errorf("%w: %w", outbox.ErrPermanent, err)
+			continue
+		}
+		valid = append(valid, e)
+		at = append(at, i)
+	}
+	if len(valid) == 0 {
+		return errs
 	}
 	if err := f.connected(ctx); err != nil {
-		return err
+		for _, i := range at {
+			errs[i] = err
+		}
+		return errs
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
-	var wg sync.WaitGroup
-	var auditErr error
-	wg.Go(func() { auditErr = f.pub.PublishAudit(ctx, e) })
-	err := f.pub.Publish(ctx, e)
-	wg.Wait()
-	if err = errors.Join(err, auditErr); err != nil {
-		return fmt.Errorf("bus: forward %s %s: %w", e.Type, e.ID, err)
+	for k, err := range f.pub.PublishBatch(ctx, valid) {
+		if err != nil {
+			errs[at[k]] = fmt.Errorf("bus: forward: %w", err)
+			continue
+		}
+		f.published.Add(1)
 	}
-	return nil
+	return errs
 }
 
 // connected waits for the publisher's connection, unless the broker is

@@ -90,20 +90,65 @@ func (p *Publisher) Connected() bool {
 // refuses or does not answer, and ctx's error when ctx ends first: in every
 // error case the caller should keep the event and try again later.
 func (p *Publisher) Publish(ctx context.Context, e Event) error {
-	return p.publish(ctx, p.opts.Topology.DomainExchange(), e)
+	return p.PublishBatch(ctx, []Event{e})[0]
 }
 
-// publish sends e to exchange under its type and waits for the confirm, as
-// Publish describes.
-func (p *Publisher) publish(ctx context.Context, exchange string, e Event) error {
+// PublishBatch publishes es to the domain exchange, in order, and waits for
+// all their confirms together, so a batch costs one round trip to the broker
+// rather than one per event. errs[i] is what Publish would have returned for
+// es[i]. Events whose confirm was lost with the connection go again, in
+// order, on the next one.
+func (p *Publisher) PublishBatch(ctx context.Context, es []Event) (errs []error) {
+	errs = make([]error, len(es))
+	msgs := make([]amqp.Publishing, len(es))
+	var pending []int
+	for i, e := range es {
+		msg, err := message(e)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		msgs[i] = msg
+		pending = append(pending, i)
+	}
+	exchange := p.opts.Topology.DomainExchange()
+	for len(pending) > 0 {
+		s, err := p.session(ctx)
+		if err != nil {
+			for _, i := range pending {
+				errs[i] = fmt.Errorf("events: publish %s %s: %w", es[i].Type, es[i].ID, err)
+			}
+			return errs
+		}
+		retry := p.publishOnce(ctx, s, exchange, msgs, pending, errs)
+		if len(retry) == 0 {
+			return errs
+		}
+		p.log.DebugContext(ctx, "connection lost before confirm; publishing again",
+			slog.Int("events", len(retry)))
+		select {
+		case <-s.lost:
+		case <-ctx.Done():
+			for _, i := range retry {
+				errs[i] = fmt.Errorf("events: publish %s %s: %w", es[i].Type, es[i].ID, ctx.Err())
+			}
+			return errs
+		}
+		pending = retry
+	}
+	return errs
+}
+
+// message encodes e as a persistent message under its type.
+func message(e Event) (amqp.Publishing, error) {
 	if err := e.Validate(); err != nil {
-		return err
+		return amqp.Publishing{}, err
 	}
 	body, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("events: encode %s: %w", e.ID, err)
+		return amqp.Publishing{}, fmt.Errorf("events: encode %s: %w", e.ID, err)
 	}
-	msg := amqp.Publishing{
+	return amqp.Publishing{
 		ContentType:   "application/json",
 		DeliveryMode:  amqp.Persistent,
 		MessageId:     e.ID,
@@ -112,61 +157,59 @@ func (p *Publisher) publish(ctx context.Context, exchange string, e Event) error
 		Timestamp:     e.Timestamp,
 		AppId:         Source,
 		Body:          body,
-	}
-	for {
-		s, err := p.session(ctx)
-		if err != nil {
-			return fmt.Errorf("events: publish %s %s: %w", e.Type, e.ID, err)
-		}
-		retry, err := p.publishOnce(ctx, s, exchange, e.Type, msg)
-		if !retry {
-			if err != nil {
-				return fmt.Errorf("events: publish %s %s: %w", e.Type, e.ID, err)
-			}
-			return nil
-		}
-		p.log.DebugContext(ctx, "connection lost before confirm; publishing again",
-			slog.String("event_id", e.ID), slog.Any("error", err))
-		select {
-		case <-s.lost:
-		case <-ctx.Done():
-			return fmt.Errorf("events: publish %s %s: %w", e.Type, e.ID, ctx.Err())
-		}
-	}
+	}, nil
 }
 
-// publishOnce publishes msg on s and waits for its confirm. retry reports
-// that the session died first, so the outcome is unknown and msg must go
+// publishOnce publishes msgs[i] for every i in pending on s, then waits for
+// their confirms, setting errs[i] for each settled one. It returns, in order,
+// the indexes whose outcome the session's death left unknown: they must go
 // again on the next session.
-func (p *Publisher) publishOnce(ctx context.Context, s *pubSession, exchange, key string, msg amqp.Publishing) (retry bool, err error) {
-	dc, err := s.ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, msg)
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
+func (p *Publisher) publishOnce(ctx context.Context, s *pubSession, exchange string, msgs []amqp.Publishing, pending []int, errs []error) (retry []int) {
+	wrap := func(i int, err error) error {
+		return fmt.Errorf("events: publish %s %s: %w", msgs[i].Type, msgs[i].MessageId, err)
+	}
+	confirms := make([]*amqp.DeferredConfirmation, 0, len(pending))
+	for k, i := range pending {
+		dc, err := s.ch.PublishWithDeferredConfirmWithContext(ctx, exchange, msgs[i].Type, false, false, msgs[i])
+		if err != nil {
+			if ctx.Err() != nil {
+				for _, j := range pending[k:] {
+					errs[j] = wrap(j, ctx.Err())
+				}
+			} else {
+				// A failed write means the connection is broken, though the
+				// library notices only asynchronously; closing it makes the
+				// loop reconnect now, and the rest go again on the new one.
+				_ = s.conn.Close()
+				retry = append(retry, pending[k:]...)
+			}
+			pending = pending[:k]
+			break
 		}
-		// A failed write means the connection is broken, though the library
-		// notices only asynchronously; closing it makes the loop reconnect
-		// now, and the message goes again on the new connection.
-		_ = s.conn.Close()
-		return true, err
+		confirms = append(confirms, dc)
 	}
 	wctx, cancel := context.WithTimeout(ctx, p.opts.ConfirmTimeout)
 	defer cancel()
-	acked, err := dc.WaitContext(wctx)
-	switch {
-	case err != nil && ctx.Err() != nil:
-		return false, ctx.Err()
-	case err != nil:
-		return false, ErrConfirmTimeout
-	case acked:
-		return false, nil
-	case s.ch.IsClosed():
-		// The library nacks every pending confirm when the channel closes;
-		// that is a lost answer, not the broker's refusal.
-		return true, amqp.ErrClosed
-	default:
-		return false, ErrNacked
+	var lost []int
+	for k, dc := range confirms {
+		i := pending[k]
+		acked, err := dc.WaitContext(wctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			errs[i] = wrap(i, ctx.Err())
+		case err != nil:
+			errs[i] = wrap(i, ErrConfirmTimeout)
+		case acked:
+			errs[i] = nil
+		case s.ch.IsClosed():
+			// The library nacks every pending confirm when the channel
+			// closes; that is a lost answer, not the broker's refusal.
+			lost = append(lost, i)
+		default:
+			errs[i] = wrap(i, ErrNacked)
+		}
 	}
+	return append(lost, retry...)
 }
 
 // session returns the live session, waiting for one while disconnected.

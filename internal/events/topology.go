@@ -41,7 +41,9 @@ func (t Topology) DomainExchange() string { return t.prefix() + ".domain.events"
 // NotificationsExchange is the direct exchange for channel deliveries.
 func (t Topology) NotificationsExchange() string { return t.prefix() + ".notifications" }
 
-// AuditExchange is the fanout exchange for audit records.
+// AuditExchange is the fanout exchange for audit records. It is bound to
+// the domain exchange with "#", so whatever is bound to it receives a copy of
+// every domain event without the publisher sending each event twice.
 func (t Topology) AuditExchange() string { return t.prefix() + ".audit" }
 
 // DeadLetterExchange is the direct exchange rejected messages go to, routed
@@ -104,6 +106,9 @@ func (t Topology) declareExchanges(ch *amqp.Channel) error {
 			return fmt.Errorf("events: declare exchange %s: %w", x[0], err)
 		}
 	}
+	if err := ch.ExchangeBind(t.AuditExchange(), "#", t.DomainExchange(), false, nil); err != nil {
+		return fmt.Errorf("events: bind %s to %s: %w", t.AuditExchange(), t.DomainExchange(), err)
+	}
 	return nil
 }
 
@@ -126,10 +131,14 @@ func (t Topology) declareConsumer(ch *amqp.Channel, consumer string) error {
 	return nil
 }
 
-// queueArgs dead-letter a consumer's rejected messages to its own DLQ.
+// queueArgs dead-letter a consumer's rejected messages to its own DLQ, and
+// let one process at a time consume the queue: with several workers, one
+// takes every message (so a family's events keep their order) and another
+// takes over the moment it goes away.
 func (t Topology) queueArgs(consumer string) amqp.Table {
 	return amqp.Table{
 		"x-dead-letter-exchange":    t.DeadLetterExchange(),
 		"x-dead-letter-routing-key": t.Queue(consumer),
+		"x-single-active-consumer":  true,
 	}
 }

@@ -42,9 +42,23 @@ func (c ConsumerFunc) Name() string { return c.ConsumerName }
 // Handle calls Fn.
 func (c ConsumerFunc) Handle(ctx context.Context, e events.Event) error { return c.Fn(ctx, e) }
 
+// BatchConsumer is a Consumer that takes many events in one call (a broker
+// publishing them together, say). HandleBatch returns one outcome per event,
+// in order; the dispatcher records each as it would Handle's. Events of a
+// family waiting on an earlier event's retry are not offered.
+type BatchConsumer interface {
+	Consumer
+	HandleBatch(ctx context.Context, es []events.Event) []error
+}
+
 // ErrPermanent marks a failure that retrying cannot fix; the event is given
 // up at once for that consumer.
 var ErrPermanent = errors.New("permanent failure")
+
+// ErrUnavailable marks a consumer that cannot take anything right now (a
+// broker it publishes to is away): the event waits for the next pass, and
+// the attempt is neither counted nor recorded.
+var ErrUnavailable = errors.New("consumer unavailable")
 
 // LeaseName is the lease that elects the dispatching process.
 const LeaseName = "outbox-dispatcher"
@@ -58,6 +72,9 @@ type Options struct {
 	Batch int
 	// MaxAttempts per consumer and event before giving up. Default 8.
 	MaxAttempts int
+	// MaxBackoff caps the wait before a failed event's next attempt.
+	// Default 5 min.
+	MaxBackoff time.Duration
 	// Retention keeps dispatched events this long. Default 72 h.
 	Retention time.Duration
 	// LeaseTTL bounds how long a dead dispatcher holds the lease. Default 15 s.
@@ -73,6 +90,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = maxBackoff
 	}
 	if o.Retention <= 0 {
 		o.Retention = 72 * time.Hour
@@ -196,15 +216,34 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := d.clock.Now()
-	// held marks (consumer, family) pairs waiting on an earlier event.
-	held := make(map[[2]string]bool)
+	decoded := make([]*events.Event, len(pending))
 	var dispatched []int64
-	for _, p := range pending {
+	for i, p := range pending {
 		var e events.Event
 		if err := json.Unmarshal(p.Envelope, &e); err != nil {
 			// An envelope that cannot be read never will be: record it and move on.
 			d.logger.Error("outbox: unreadable event", slog.String("id", p.ID), slog.Any("error", err))
 			dispatched = append(dispatched, p.Seq)
+			continue
+		}
+		decoded[i] = &e
+	}
+	// Batch consumers take every event they are due in one call first; the
+	// loop below records the outcomes in order.
+	batched := make(map[[2]string]error)
+	for _, c := range d.consumers {
+		if b, ok := c.(BatchConsumer); ok {
+			d.handleBatch(ctx, b, pending, decoded, deliveries, now, batched)
+		}
+	}
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	// held marks (consumer, family) pairs waiting on an earlier event.
+	held := make(map[[2]string]bool)
+	for i, p := range pending {
+		e := decoded[i]
+		if e == nil {
 			continue
 		}
 		all := true
@@ -214,12 +253,16 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 			if dl != nil && dl.Done {
 				continue
 			}
-			if held[key] || (dl != nil && dl.NextAttemptAt != nil && dl.NextAttemptAt.After(now)) {
+			result, wasBatched := batched[[2]string{c.Name(), p.ID}]
+			if !wasBatched && (held[key] || (dl != nil && dl.NextAttemptAt != nil && dl.NextAttemptAt.After(now))) {
 				held[key] = true
 				all = false
 				continue
 			}
-			done, err := d.deliver(ctx, c, e, dl)
+			if !wasBatched {
+				result = safeHandle(ctx, c, *e)
+			}
+			done, err := d.record(ctx, c, *e, dl, result)
 			if err != nil {
 				return 0, err
 			}
@@ -241,11 +284,40 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	return len(pending), nil
 }
 
-// deliver hands e to c and records the outcome under the lease; it reports
+// handleBatch offers b, in one call, every pending event it has not taken
+// and may take now (not waiting on a retry, and not behind an event of its
+// family that is), and puts each outcome in results under (consumer, event).
+func (d *Dispatcher) handleBatch(ctx context.Context, b BatchConsumer, pending []store.OutboxEvent, decoded []*events.Event,
+	deliveries map[[2]string]*OutboxDeliveryState, now time.Time, results map[[2]string]error) {
+	held := make(map[string]bool)
+	var es []events.Event
+	for i, p := range pending {
+		dl := deliveries[[2]string{b.Name(), p.ID}]
+		if decoded[i] == nil || (dl != nil && dl.Done) {
+			continue
+		}
+		if held[p.FamilyID] || (dl != nil && dl.NextAttemptAt != nil && dl.NextAttemptAt.After(now)) {
+			held[p.FamilyID] = true
+			continue
+		}
+		es = append(es, *decoded[i])
+	}
+	if len(es) == 0 {
+		return
+	}
+	errs := safeHandleBatch(ctx, b, es)
+	for i, e := range es {
+		results[[2]string{b.Name(), e.ID}] = errs[i]
+	}
+}
+
+// record writes the outcome of handing e to c under the lease; it reports
 // whether c is done with e (taken, or given up). Its error is
 // store.ErrLeaseLost: the record was refused and dispatching must stop.
-func (d *Dispatcher) deliver(ctx context.Context, c Consumer, e events.Event, dl *OutboxDeliveryState) (bool, error) {
-	err := safeHandle(ctx, c, e)
+func (d *Dispatcher) record(ctx context.Context, c Consumer, e events.Event, dl *OutboxDeliveryState, err error) (bool, error) {
+	if errors.Is(err, ErrUnavailable) {
+		return false, nil
+	}
 	if err == nil {
 		if err := d.store.MarkDeliveredUnder(ctx, d.lease, c.Name(), e.ID, false, nil); err != nil {
 			if errors.Is(err, store.ErrLeaseLost) {
@@ -272,7 +344,7 @@ func (d *Dispatcher) deliver(ctx context.Context, c Consumer, e events.Event, dl
 		}
 		return true, nil
 	}
-	next := d.clock.Now().Add(Backoff(attempts))
+	next := d.clock.Now().Add(min(Backoff(attempts), d.opts.MaxBackoff))
 	d.logger.Warn("outbox: consumer failed, will retry", slog.String("consumer", c.Name()),
 		slog.String("event", e.Type), slog.String("id", e.ID), slog.Int("attempt", attempts), slog.String("error", msg))
 	if _, err := d.store.RecordDeliveryFailure(ctx, d.lease, c.Name(), e.ID, msg, next); err != nil {
@@ -298,13 +370,38 @@ func safeHandle(ctx context.Context, c Consumer, e events.Event) (err error) {
 	return c.Handle(ctx, e)
 }
 
+// safeHandleBatch is safeHandle for a batch: a panic fails every event of it.
+func safeHandleBatch(ctx context.Context, b BatchConsumer, es []events.Event) (errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("%w: consumer %s panicked: %v", ErrPermanent, b.Name(), r)
+			errs = make([]error, len(es))
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+	}()
+	errs = b.HandleBatch(ctx, es)
+	if len(errs) != len(es) {
+		err := fmt.Errorf("consumer %s answered %d outcomes for %d events", b.Name(), len(errs), len(es))
+		errs = make([]error, len(es))
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// maxBackoff is the longest wait Backoff gives.
+const maxBackoff = 5 * time.Minute
+
 // Backoff is the wait before attempt n+1: 1 s doubling to at most 5 min.
 func Backoff(attempt int) time.Duration {
 	d := time.Second
-	for i := 1; i < attempt && d < 5*time.Minute; i++ {
+	for i := 1; i < attempt && d < maxBackoff; i++ {
 		d *= 2
 	}
-	return min(d, 5*time.Minute)
+	return min(d, maxBackoff)
 }
 
 // Health reports the outbox backlog on /health.
