@@ -75,6 +75,7 @@ type Server struct {
 	redis  *redis.Client
 	shared *kv.Resilient
 	rt     *realtime.Node
+	bus    eventBus
 	// background runs beside the HTTP server until shutdown: the outbox
 	// dispatcher and the deferred-mail sender on dispatching roles.
 	background []func(ctx context.Context)
@@ -185,8 +186,25 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if role != RoleAPI {
 		consumers = append(consumers, srv.rt.Consumer())
 	}
+	// With RabbitMQ, the dispatcher's one consumer publishes to the broker
+	// and the consumers above read their queues; every role declares the
+	// topology and reports the broker on /health.
+	if srv.bus, err = eventConsumers(BusConfig{RabbitEnabled: cfg.RabbitEnabled, RabbitURL: cfg.RabbitURL}, st, logger, consumers); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !ok {
+			srv.bus.close()
+		}
+	}()
+	var workerHealth []jobs.HealthReporter
+	apiHealth := []api.HealthReporter{notify.QuotaHealth{Chain: chain}, outbox.Health{Store: st}, srv.rt}
+	if srv.bus.health != nil {
+		workerHealth = append(workerHealth, srv.bus.health)
+		apiHealth = append(apiHealth, srv.bus.health)
+	}
 	if role == RoleWorker {
-		srv.http = newHTTPServer(cfg.HealthPort, jobs.HealthHandler(st, clk), logger)
+		srv.http = newHTTPServer(cfg.HealthPort, jobs.HealthHandler(st, clk, workerHealth...), logger)
 	} else {
 		// Without Redis: limits in memory, codes and lockouts in the database
 		// (the API's default), and a memory cache only on SQLite, where there
@@ -231,7 +249,7 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			VAPIDPublicKey: vapid.Keys.Public,
 			Push:           push,
 			SMS:            texts,
-			Health:         []api.HealthReporter{notify.QuotaHealth{Chain: chain}, outbox.Health{Store: st}, srv.rt},
+			Health:         apiHealth,
 			Files:          files,
 			DocumentJobs:   docJobs,
 			LinkSecret:     secret,
@@ -245,9 +263,14 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if role != RoleAPI {
 		// Events committed by any node (API nodes have no dispatcher of their
 		// own) are dispatched by one process at a time, which holds the lease.
-		d := outbox.New(st, clk, logger, outbox.Options{}, consumers...)
+		d := outbox.New(st, clk, logger, srv.bus.dispatch, srv.bus.dispatched...)
 		srv.background = append(srv.background,
 			func(ctx context.Context) { _ = d.Run(ctx) },
+			func(ctx context.Context) {
+				if err := srv.bus.run(ctx); err != nil {
+					logger.Error("rabbitmq consumers", slog.Any("error", err))
+				}
+			},
 			func(ctx context.Context) { runDeferredMail(ctx, st, mailer, logger) })
 	}
 	ok = true
@@ -317,7 +340,7 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, run := range s.background {
 		bg.Go(func() { run(bgCtx) })
 	}
-	defer func() { stopBackground(); bg.Wait() }()
+	defer func() { stopBackground(); bg.Wait(); s.bus.close() }()
 	s.logger.Info("carecircle serving", slog.String("role", string(s.role)), slog.String("addr", ln.Addr().String()),
 		slog.String("dialect", string(s.store.Dialect())), slog.Any("config", s.cfg))
 	errc := make(chan error, 1)

@@ -35,9 +35,16 @@ func ReadStatus(ctx context.Context, st *store.Store, now time.Time) (Status, er
 	return s, err
 }
 
+// HealthReporter describes one more component of the worker's /health,
+// under its name.
+type HealthReporter interface {
+	Name() string
+	Health(ctx context.Context) any
+}
+
 // HealthHandler serves the worker process's probes: /health and /healthz
-// (database and queues) and /ready (database answers).
-func HealthHandler(st *store.Store, clk clock.Clock) http.Handler {
+// (database, queues and each extra component) and /ready (database answers).
+func HealthHandler(st *store.Store, clk clock.Clock, extra ...HealthReporter) http.Handler {
 	mux := http.NewServeMux()
 	health := func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -53,6 +60,9 @@ func HealthHandler(st *store.Store, clk clock.Clock) http.Handler {
 		} else {
 			body["database"] = "up"
 			body["queue"] = s
+		}
+		for _, r := range extra {
+			body[r.Name()] = r.Health(ctx)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)

@@ -68,8 +68,12 @@ type Deliverer struct {
 // ErrTemporary marks a delivery that failed in a way a later try may fix.
 var ErrTemporary = errors.New("temporary delivery failure")
 
+// ConsumerName is the channel deliverer's name in the outbox and, with
+// RabbitMQ, of its queue.
+const ConsumerName = "channels"
+
 // Name implements outbox.Consumer.
-func (d *Deliverer) Name() string { return "channels" }
+func (d *Deliverer) Name() string { return ConsumerName }
 
 // Handle implements outbox.Consumer: it delivers the notifications an event
 // announces — "notification.created", or a reminder event
