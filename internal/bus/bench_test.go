@@ -16,10 +16,12 @@ import (
 // BenchmarkDispatchOverRabbitMQ measures events per second from the outbox
 // through the broker: b.N events of 50 families are committed first (not
 // timed), then the dispatcher hands them to the forwarder, which publishes
-// each to the domain and audit exchanges and waits for both confirms.
-// "forward" stops there; "fan-in" runs until each of three local consumers
-// that do nothing has taken every event from its own queue (each take read
-// and recorded in the database, as the app does).
+// each batch the dispatcher reads and waits for the confirms together.
+// "forward" stops there; "forward-one-at-a-time" offers the forwarder one
+// event at a time, waiting for each confirm before the next publish (how
+// the dispatcher drove it before batches); "fan-in" runs until each of three
+// local consumers that do nothing has taken every event from its own queue
+// (each take read and recorded in the database, as the app does).
 //
 //	CARECIRCLE_TEST_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:5672/ \
 //	CARECIRCLE_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' \
@@ -27,12 +29,9 @@ import (
 func BenchmarkDispatchOverRabbitMQ(b *testing.B) {
 	brokerURL := rabbitURL(b)
 	for _, backend := range storetest.Backends() {
-		for _, fanIn := range []bool{false, true} {
-			name := backend.Name + "/forward"
-			if fanIn {
-				name = backend.Name + "/fan-in"
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, mode := range []string{"forward-one-at-a-time", "forward", "fan-in"} {
+			fanIn := mode == "fan-in"
+			b.Run(backend.Name+"/"+mode, func(b *testing.B) {
 				clk := clock.Real{}
 				st := backend.Open(b, clk)
 				var local []*counted
@@ -51,8 +50,11 @@ func BenchmarkDispatchOverRabbitMQ(b *testing.B) {
 				if err := pub.WaitConnected(ctx); err != nil {
 					b.Fatal(err)
 				}
-				d := outbox.New(st, clk, slog.New(slog.DiscardHandler), outbox.Options{MaxAttempts: bus.ForwarderMaxAttempts},
-					bus.NewRabbitForwarder(pub, bus.ForwarderOptions{}))
+				var fwd outbox.Consumer = bus.NewRabbitForwarder(pub, bus.ForwarderOptions{})
+				if mode == "forward-one-at-a-time" {
+					fwd = oneAtATime{fwd}
+				}
+				d := outbox.New(st, clk, slog.New(slog.DiscardHandler), outbox.Options{MaxAttempts: bus.ForwarderMaxAttempts}, fwd)
 				appendEvents(b, st, clk, b.N, 50)
 				if fanIn {
 					startFanIn(b, bus.FanInOptions{ConsumerOptions: events.ConsumerOptions{ConnOptions: conn}, Store: st}, consumers...)
@@ -78,3 +80,11 @@ func BenchmarkDispatchOverRabbitMQ(b *testing.B) {
 		}
 	}
 }
+
+// oneAtATime hides a consumer's HandleBatch, so the dispatcher hands it one
+// event at a time.
+type oneAtATime struct{ c outbox.Consumer }
+
+func (o oneAtATime) Name() string { return o.c.Name() }
+
+func (o oneAtATime) Handle(ctx context.Context, e events.Event) error { return o.c.Handle(ctx, e) }

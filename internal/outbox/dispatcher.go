@@ -233,7 +233,9 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	batched := make(map[[2]string]error)
 	for _, c := range d.consumers {
 		if b, ok := c.(BatchConsumer); ok {
-			d.handleBatch(ctx, b, pending, decoded, deliveries, now, batched)
+			if err := d.handleBatch(ctx, b, pending, decoded, deliveries, now, batched); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -286,9 +288,12 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 
 // handleBatch offers b, in one call, every pending event it has not taken
 // and may take now (not waiting on a retry, and not behind an event of its
-// family that is), and puts each outcome in results under (consumer, event).
+// family that is). The events it took are recorded together, under the
+// lease, and marked done in deliveries; every other outcome goes in results
+// under (consumer, event) for the caller to record. Its error is
+// store.ErrLeaseLost.
 func (d *Dispatcher) handleBatch(ctx context.Context, b BatchConsumer, pending []store.OutboxEvent, decoded []*events.Event,
-	deliveries map[[2]string]*OutboxDeliveryState, now time.Time, results map[[2]string]error) {
+	deliveries map[[2]string]*OutboxDeliveryState, now time.Time, results map[[2]string]error) error {
 	held := make(map[string]bool)
 	var es []events.Event
 	for i, p := range pending {
@@ -303,12 +308,31 @@ func (d *Dispatcher) handleBatch(ctx context.Context, b BatchConsumer, pending [
 		es = append(es, *decoded[i])
 	}
 	if len(es) == 0 {
-		return
+		return nil
 	}
 	errs := safeHandleBatch(ctx, b, es)
+	var taken []string
 	for i, e := range es {
+		if errs[i] == nil {
+			taken = append(taken, e.ID)
+		}
 		results[[2]string{b.Name(), e.ID}] = errs[i]
 	}
+	err := d.store.MarkDeliveredManyUnder(ctx, d.lease, b.Name(), taken)
+	switch {
+	case errors.Is(err, store.ErrLeaseLost):
+		return err
+	case err != nil:
+		// Recorded one by one below instead.
+		d.logger.Warn("outbox: record deliveries", slog.Any("error", err))
+		return nil
+	}
+	for _, id := range taken {
+		key := [2]string{b.Name(), id}
+		delete(results, key)
+		deliveries[key] = &OutboxDeliveryState{Done: true}
+	}
+	return nil
 }
 
 // record writes the outcome of handing e to c under the lease; it reports

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -358,4 +359,89 @@ func assertIDs(t *testing.T, name string, got []string, want ...string) {
 			t.Fatalf("%s got %v, want %v", name, got, want)
 		}
 	}
+}
+
+// batcher is a batch consumer: it takes each pass's events in one call,
+// failing some on demand, or all of them as unavailable.
+type batcher struct {
+	recorder
+	calls       [][]string
+	unavailable bool
+}
+
+func (b *batcher) HandleBatch(ctx context.Context, es []events.Event) []error {
+	errs := make([]error, len(es))
+	var ids []string
+	for i, e := range es {
+		ids = append(ids, e.ID)
+		if b.unavailable {
+			errs[i] = fmt.Errorf("broker away: %w", outbox.ErrUnavailable)
+			continue
+		}
+		errs[i] = b.Handle(ctx, e)
+	}
+	b.calls = append(b.calls, ids)
+	return errs
+}
+
+// TestDispatcherHandsBatchConsumersABatch: a batch consumer gets every
+// pending event in one call, beside a consumer taking them one at a time;
+// a family behind a failed event is held back on the next pass until the
+// retry; an unavailable consumer is offered the events again on every pass
+// without an attempt being counted, so it never gives them up.
+func TestDispatcherHandsBatchConsumersABatch(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx := context.Background()
+		b := &batcher{recorder: recorder{name: "broker", fail: map[string]int{}}}
+		one := &recorder{name: "one", fail: map[string]int{}}
+		d := outbox.New(st, clk, quiet(), outbox.Options{MaxAttempts: 2}, b, one)
+
+		b.unavailable = true
+		a1 := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		a2 := appendEvent(t, ctx, st, clk, "medication.logged", famA)
+		b1 := appendEvent(t, ctx, st, clk, "medication.logged", famB)
+		for range 3 { // more passes than MaxAttempts
+			if _, err := d.DispatchOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(b.calls) != 3 || len(b.calls[2]) != 3 {
+			t.Fatalf("calls %v, want every event offered on each of 3 passes", b.calls)
+		}
+		if ds, _ := st.OutboxDeliveries(ctx, []string{a1}); ds[[2]string{"broker", a1}] != nil {
+			t.Fatalf("an unavailable consumer's attempt was recorded: %+v", ds[[2]string{"broker", a1}])
+		}
+		assertIDs(t, "one", one.seen(), a1, a2, b1)
+
+		b.unavailable, b.calls = false, nil
+		b.fail[a1] = 1
+		if _, err := d.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.calls) != 1 || len(b.calls[0]) != 3 {
+			t.Fatalf("calls %v, want the three events in one call", b.calls)
+		}
+		// a2 went out in the same call as a1: a batch keeps a family's order
+		// within the call, and a1 alone is retried.
+		assertIDs(t, "broker", b.seen(), a2, b1)
+		// a1 waits for its retry, and a2 (taken already) is not offered again.
+		if _, err := d.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.calls) != 1 {
+			t.Fatalf("calls %v before the backoff passed", b.calls)
+		}
+		clk.Advance(outbox.Backoff(1))
+		if _, err := d.DispatchOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.calls) != 2 || len(b.calls[1]) != 1 || b.calls[1][0] != a1 {
+			t.Fatalf("calls %v, want a1 alone on retry", b.calls)
+		}
+		if p, _ := st.PendingEvents(ctx, 10); len(p) != 0 {
+			t.Fatalf("%d still pending", len(p))
+		}
+	})
 }

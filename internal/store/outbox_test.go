@@ -58,6 +58,7 @@ func TestOutboxWritesNeedTheLease(t *testing.T) {
 			}
 		}
 		refused("mark delivered", st.MarkDeliveredUnder(ctx, old, "c", id, false, nil))
+		refused("mark delivered in a batch", st.MarkDeliveredManyUnder(ctx, old, "c", []string{id}))
 		_, err = st.RecordDeliveryFailure(ctx, old, "c", id, "boom", clk.Now().Add(time.Minute))
 		refused("record failure", err)
 		refused("mark dispatched", st.MarkDispatched(ctx, old, []int64{seq}))
