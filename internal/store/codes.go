@@ -65,7 +65,7 @@ const (
 func (s *Store) Codes() kv.Codes { return dbCodes{s} }
 
 // Lockout returns the database as kv.Lockout: failure counts and locks per
-// user. Keys must come from UserKey.
+// user or per email address. Keys must come from UserKey or AddressKey.
 func (s *Store) Lockout() kv.Lockout { return dbLockout{s} }
 
 type dbCodes struct{ s *Store }
@@ -206,6 +206,9 @@ type dbLockout struct{ s *Store }
 
 // Fail implements kv.Lockout.
 func (l dbLockout) Fail(ctx context.Context, key string, p kv.LockoutPolicy) (bool, time.Time, error) {
+	if isAddressKey(key) {
+		return l.failAddress(ctx, key, p)
+	}
 	purpose, userID, err := parseUserKey(key)
 	if err != nil {
 		return false, time.Time{}, err
@@ -232,22 +235,9 @@ func (l dbLockout) Fail(ctx context.Context, key string, p kv.LockoutPolicy) (bo
 		if err != nil {
 			return mapErr(err)
 		}
-		if now.Before(lockedUntil) {
-			locked, until = true, lockedUntil
+		var changed bool
+		if changed, locked, until = countFailure(now, p, &fails, &windowEnd, &lockedUntil); !changed {
 			return nil
-		}
-		if p.Max <= 0 || p.LockFor <= 0 {
-			return nil
-		}
-		if !now.Before(windowEnd) {
-			fails = 0
-			windowEnd = now.Add(lockoutWindow(p))
-		}
-		fails++
-		if fails >= p.Max {
-			// The lock restarts the count.
-			fails, windowEnd, lockedUntil = 0, now, now.Add(p.LockFor)
-			locked, until = true, lockedUntil
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE one_time_codes SET attempts = $3, sent_at = $4, expires_at = $5
 			WHERE user_id = $1 AND purpose = $2`, userID, purpose, fails, ts(windowEnd), ts(lockedUntil))
@@ -257,6 +247,29 @@ func (l dbLockout) Fail(ctx context.Context, key string, p kv.LockoutPolicy) (bo
 		return false, time.Time{}, fmt.Errorf("store: lockout: %w", err)
 	}
 	return locked, until, nil
+}
+
+// countFailure counts one failure at now into a lockout's state (failures in
+// the window, the window's end, the lock's end) under policy p. It reports
+// whether the state changed and whether the key is locked, and until when.
+func countFailure(now time.Time, p kv.LockoutPolicy, fails *int, windowEnd, lockedUntil *time.Time) (changed, locked bool, until time.Time) {
+	if now.Before(*lockedUntil) {
+		return false, true, *lockedUntil
+	}
+	if p.Max <= 0 || p.LockFor <= 0 {
+		return false, false, time.Time{}
+	}
+	if !now.Before(*windowEnd) {
+		*fails = 0
+		*windowEnd = now.Add(lockoutWindow(p))
+	}
+	*fails++
+	if *fails >= p.Max {
+		// The lock restarts the count.
+		*fails, *windowEnd, *lockedUntil = 0, now, now.Add(p.LockFor)
+		return true, true, *lockedUntil
+	}
+	return true, false, time.Time{}
 }
 
 // lockoutWindow is the policy's counting window, LockFor when unset.
@@ -269,6 +282,9 @@ func lockoutWindow(p kv.LockoutPolicy) time.Duration {
 
 // Locked implements kv.Lockout.
 func (l dbLockout) Locked(ctx context.Context, key string) (bool, time.Time, error) {
+	if isAddressKey(key) {
+		return l.addressLocked(ctx, key)
+	}
 	purpose, userID, err := parseUserKey(key)
 	if err != nil {
 		return false, time.Time{}, err
@@ -289,6 +305,9 @@ func (l dbLockout) Locked(ctx context.Context, key string) (bool, time.Time, err
 
 // Reset implements kv.Lockout.
 func (l dbLockout) Reset(ctx context.Context, key string) error {
+	if isAddressKey(key) {
+		return l.resetAddress(ctx, key)
+	}
 	purpose, userID, err := parseUserKey(key)
 	if err != nil {
 		return err

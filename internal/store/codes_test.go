@@ -64,6 +64,22 @@ func TestLockoutConformance(t *testing.T) {
 	kvtest.Lockout(t, backends...)
 }
 
+// TestAddressLockoutConformance holds the database's lockouts per email
+// address (accounts or none) to the same behaviour.
+func TestAddressLockoutConformance(t *testing.T) {
+	t.Parallel()
+	var backends []kvtest.Backend[kv.Lockout]
+	for _, b := range storetest.Backends() {
+		backends = append(backends, kvtest.Backend[kv.Lockout]{Name: b.Name,
+			Open: func(t *testing.T, clk *clock.Fake) (kv.Lockout, func(string) string) {
+				return b.Open(t, clk).Lockout(), func(name string) string {
+					return store.AddressKey(store.PurposeLogin, name+"@example.com")
+				}
+			}})
+	}
+	kvtest.Lockout(t, backends...)
+}
+
 // TestUserStateIsApart: a user's code, cooldown and lockout of one purpose
 // live side by side, apart from another user's, and only for real users.
 func TestUserStateIsApart(t *testing.T) {

@@ -10,14 +10,21 @@ import (
 )
 
 // CreatePasswordReset records a reset link for the user; only the hash of
-// its token is kept. The link works once, within ttl. Earlier links of the
-// same user stay valid until one of them is used.
+// its token is kept. The link works once, within ttl, and voids every
+// earlier link of the user: only the newest one mailed can be used.
 func (s *Store) CreatePasswordReset(ctx context.Context, userID, tokenHash string, ttl time.Duration) error {
-	now := s.now()
-	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at,
-		expires_at) VALUES ($1, $2, $3, $4)`, tokenHash, userID, ts(now), ts(now.Add(ttl)))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET used_at = $2
+			WHERE user_id = $1 AND used_at IS NULL`, userID, ts(now)); err != nil {
+			return mapErr(err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, user_id, created_at,
+			expires_at) VALUES ($1, $2, $3, $4)`, tokenHash, userID, ts(now), ts(now.Add(ttl)))
+		return mapErr(err)
+	})
 	if err != nil {
-		return fmt.Errorf("store: create password reset: %w", mapErr(err))
+		return fmt.Errorf("store: create password reset: %w", err)
 	}
 	return nil
 }

@@ -23,18 +23,32 @@ func TestPasswordReset(t *testing.T) {
 		if _, err := s.RecordLoginFailure(ctx, u.ID, 1, time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		for _, h := range []string{"r1", "r2"} {
+		for _, h := range []string{"r0", "r1", "r2"} {
 			if err := s.CreatePasswordReset(ctx, u.ID, h, time.Hour); err != nil {
 				t.Fatal(err)
 			}
+			if got, err := s.PasswordResetUser(ctx, h); err != nil || got.ID != u.ID {
+				t.Fatalf("PasswordResetUser(%s) = %v, %v", h, got, err)
+			}
 		}
-		if got, err := s.PasswordResetUser(ctx, "r1"); err != nil || got.ID != u.ID {
-			t.Fatalf("PasswordResetUser = %v, %v", got, err)
+		// A newer link voids the older ones.
+		for _, h := range []string{"r0", "r1"} {
+			if _, err := s.PasswordResetUser(ctx, h); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("older link %s still valid: %v", h, err)
+			}
+			if _, err := s.ResetPassword(ctx, h, "old-link"); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("reset with older link %s: err = %v, want ErrNotFound", h, err)
+			}
 		}
 		if _, err := s.PasswordResetUser(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown token err = %v", err)
 		}
-		got, err := s.ResetPassword(ctx, "r1", "new-hash")
+		// Another user's new link leaves this one's alone.
+		other := newUser(t, s, "cy@example.com")
+		if err := s.CreatePasswordReset(ctx, other.ID, "o1", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ResetPassword(ctx, "r2", "new-hash")
 		if err != nil || got.PasswordHash != "new-hash" || got.LockedUntil != nil {
 			t.Fatalf("ResetPassword = %+v, %v", got, err)
 		}
@@ -43,8 +57,12 @@ func TestPasswordReset(t *testing.T) {
 				t.Fatalf("session %s survived the reset: %v", sess, err)
 			}
 		}
-		// The token is spent, and the user's other link went with it.
-		for _, h := range []string{"r1", "r2"} {
+		// The token is spent; no link of the user works any more, and the
+		// other user's does.
+		if _, err := s.PasswordResetUser(ctx, "o1"); err != nil {
+			t.Fatalf("another user's link voided: %v", err)
+		}
+		for _, h := range []string{"r0", "r1", "r2"} {
 			if _, err := s.ResetPassword(ctx, h, "other"); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("second reset with %s: err = %v, want ErrNotFound", h, err)
 			}
