@@ -22,7 +22,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "accept", &page{Title: "Join a family", Viewer: v, Public: true, Data: map[string]any{
-		"Invitation": d, "Token": token, "Next": r.URL.Path,
+		"Invitation": d, "Token": token, "Next": safeNext(r.URL.Path),
 	}})
 }
 
