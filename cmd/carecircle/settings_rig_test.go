@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	netmail "net/mail"
-	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -41,7 +40,6 @@ import (
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/mail"
-	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -575,43 +573,6 @@ func sigV4Valid(r *http.Request, secret string) bool {
 		k = mac(k, s)
 	}
 	return hmac.Equal([]byte(hex.EncodeToString(mac(k, toSign))), []byte(m[3]))
-}
-
-// publicLookingAddr is an address of this machine that web push accepts as
-// a push service's (not loopback or private), or false when it has none.
-func publicLookingAddr() (netip.Addr, bool) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() && webpush.PublicAddr(p.Addr()) {
-			return p.Addr(), true
-		}
-	}
-	return netip.Addr{}, false
-}
-
-// startPushService runs a push service over TLS on addr (certificate of
-// ca) that accepts every message and passes on its Authorization header.
-func startPushService(t *testing.T, ca *testCA, addr netip.Addr) (origin string, auth <-chan string) {
-	t.Helper()
-	ch := make(chan string, 16)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		ch <- r.Header.Get("Authorization")
-		w.WriteHeader(http.StatusCreated)
-	}))
-	srv.Listener.Close()
-	srv.Listener = l
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(t, addr.String())}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return srv.URL, ch
 }
 
 // receive waits for one value from ch.

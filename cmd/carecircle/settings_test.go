@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -73,9 +74,10 @@ func settingsRows() []settingsRow {
 		{
 			name: "vapid",
 			observe: map[string]string{
-				"VAPID_PUBLIC_KEY":  "GET /notifications/vapid-public-key returns it, and it is the k of pushes",
-				"VAPID_PRIVATE_KEY": "a test push reaching a push service is signed with it (verifies against the public key)",
-				"VAPID_SUBJECT":     "the sub claim of the push's VAPID JWT",
+				"VAPID_PUBLIC_KEY":   "GET /notifications/vapid-public-key returns it, and it is the k of pushes",
+				"VAPID_PRIVATE_KEY":  "a test push reaching a push service is signed with it (verifies against the public key)",
+				"VAPID_SUBJECT":      "the sub claim of the push's VAPID JWT",
+				"PUSH_ALLOWED_HOSTS": "127.0.0.1:port: a test push reaches that self-hosted push service (self-signed, trusted through SSL_CERT_FILE), which decrypts it; one on another loopback port is removed and never contacted",
 			},
 			run: settingsVAPID,
 		},
@@ -468,37 +470,59 @@ func settingsRateLimit(t *testing.T) {
 }
 
 func settingsVAPID(t *testing.T) {
-	addr, ok := publicLookingAddr()
-	if !ok {
-		t.Skip("this machine has no address web push would send to (all are loopback or private), so no push service can be reached")
-	}
-	ca := newTestCA(t)
-	origin, auths := startPushService(t, ca, addr)
 	keys, err := webpush.GenerateKeys()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const subject = "mailto:push-ops@care.example.test"
+	// Two self-hosted push services on loopback with self-signed
+	// certificates; only the first is allowed.
+	allowed := pushtest.NewService(t, keys.Public, subject, nil)
+	other := pushtest.NewService(t, keys.Public, subject, nil)
+	allowedSub, _ := allowed.Subscribe()
+	otherSub, _ := other.Subscribe()
+	certFile := filepath.Join(t.TempDir(), "push-service.pem")
+	if err := os.WriteFile(certFile, append(allowed.CertificatePEM(), other.CertificatePEM()...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	a := startApp(t, map[string]string{"VAPID_PUBLIC_KEY": keys.Public, "VAPID_PRIVATE_KEY": keys.Private,
-		"VAPID_SUBJECT": subject, "SSL_CERT_FILE": ca.file, "RATE_LIMIT_ENABLED": "false"})
+		"VAPID_SUBJECT": subject, "PUSH_ALLOWED_HOSTS": hostOf(t, allowedSub.Endpoint), "SSL_CERT_FILE": certFile,
+		"RATE_LIMIT_ENABLED": "false"})
 	token := a.signUp("ann@example.com", a.outboxCode)
 	if got := a.api("GET", "/notifications/vapid-public-key", token, nil, 200)["publicKey"]; got != keys.Public {
 		t.Errorf("vapid-public-key = %v, want VAPID_PUBLIC_KEY", got)
 	}
-	p256dh, secret := pushtest.NewBrowser(t).Keys()
-	a.api("POST", "/notifications/push-subscription", token, map[string]any{
-		"endpoint": origin + "/push/settings", "keys": map[string]string{"p256dh": p256dh, "auth": secret}}, 201)
-	if sent := a.api("POST", "/notifications/test-push", token, nil, 200)["sent"]; sent != float64(1) {
-		t.Fatalf("test push sent %v", sent)
+	for _, sub := range []pushtest.Subscription{allowedSub, otherSub} {
+		a.api("POST", "/notifications/push-subscription", token, map[string]any{
+			"endpoint": sub.Endpoint, "keys": map[string]string{"p256dh": sub.P256dh, "auth": sub.Auth}}, 201)
 	}
-	auth := receive(t, auths, 10*time.Second, "push request")
-	claims, err := pushtest.VerifyVAPID(auth, keys.Public, origin, subject, time.Now())
+	res := a.api("POST", "/notifications/test-push", token, nil, 200)
+	if res["sent"] != float64(1) || res["removed"] != float64(1) {
+		t.Fatalf("test push to an allowed and a not allowed loopback service: %v", res)
+	}
+	// The service verified the VAPID JWT against VAPID_PUBLIC_KEY with
+	// VAPID_SUBJECT as sub, and decrypted the message with the browser's key.
+	d := allowed.Next()
+	if d.Claims.Sub != subject {
+		t.Errorf("VAPID sub = %q, want %q", d.Claims.Sub, subject)
+	}
+	var payload map[string]any
+	if err := json.Unmarshal(d.Payload, &payload); err != nil || payload["title"] != "CareCircle test notification" {
+		t.Errorf("decrypted payload %s (%v)", d.Payload, err)
+	}
+	if n := other.RequestCount(); n != 0 {
+		t.Errorf("a loopback push service not in PUSH_ALLOWED_HOSTS was contacted %d times", n)
+	}
+}
+
+// hostOf is the host:port of a URL.
+func hostOf(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
 	if err != nil {
-		t.Fatalf("push authorization: %v", err)
+		t.Fatal(err)
 	}
-	if claims.Sub != subject {
-		t.Errorf("VAPID sub = %q, want %q", claims.Sub, subject)
-	}
+	return u.Host
 }
 
 func settingsSMTP(t *testing.T) {

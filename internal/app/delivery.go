@@ -56,9 +56,9 @@ func buildMailChain(cfg config.Config, st *store.Store, clk clock.Clock, logger 
 
 // newDeliverer builds the push, email and SMS channels of notifications.
 func newDeliverer(cfg config.Config, st *store.Store, chain *mail.Chain, vapid webpush.VAPID, sms notify.SMSSender, clk clock.Clock, logger *slog.Logger) (*notify.Deliverer, error) {
-	push, err := webpush.NewSender(vapid, webpush.GuardedClient(), clk)
+	push, err := newPushSender(cfg, vapid, clk)
 	if err != nil {
-		return nil, fmt.Errorf("web push: %w", err)
+		return nil, err
 	}
 	return &notify.Deliverer{Store: st, Push: push, Mail: chain, SMS: sms, Clock: clk, Logger: logger, PublicURL: cfg.PublicURL}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 
+	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/config"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/store"
@@ -20,6 +21,25 @@ func (k settingsKeyStore) Get(ctx context.Context, key string) (string, bool, er
 
 func (k settingsKeyStore) PutIfAbsent(ctx context.Context, key, value string) (string, error) {
 	return k.st.PutSettingIfAbsent(ctx, key, value)
+}
+
+// newPushSender is a process's web push sender: to public push services
+// and the hosts of PUSH_ALLOWED_HOSTS, over TLS verified against the system
+// roots plus SSL_CERT_FILE.
+func newPushSender(cfg config.Config, vapid webpush.VAPID, clk clock.Clock) (*webpush.Sender, error) {
+	endpoints, err := webpush.NewEndpoints(cfg.PushAllowedHosts)
+	if err != nil {
+		return nil, fmt.Errorf("PUSH_ALLOWED_HOSTS: %w", err)
+	}
+	roots, err := webpush.TrustedRoots(cfg.SSLCertFile)
+	if err != nil {
+		return nil, err
+	}
+	push, err := webpush.NewGuardedSender(vapid, endpoints, roots, clk)
+	if err != nil {
+		return nil, fmt.Errorf("web push: %w", err)
+	}
+	return push, nil
 }
 
 // loadVAPID returns the configured VAPID keys, or the pair generated on the

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -39,6 +41,11 @@ type Config struct {
 	VAPIDPublicKey  string
 	VAPIDPrivateKey string
 	VAPIDSubject    string
+	// PushAllowedHosts are push service hosts ("host" or "host:port")
+	// accepted although private or loopback; SSLCertFile (the standard
+	// SSL_CERT_FILE) adds roots their certificates are verified against.
+	PushAllowedHosts []string
+	SSLCertFile      string
 	// Redis: empty RedisURL and RedisHost mean no Redis (in-memory).
 	RedisURL       string
 	RedisHost      string
@@ -93,6 +100,7 @@ func Vars() []Var {
 		{Name: "VAPID_PUBLIC_KEY", Default: "", Help: "web push public key (base64url); generated once and kept in the database when unset"},
 		{Name: "VAPID_PRIVATE_KEY", Default: "", Help: "web push private key, with VAPID_PUBLIC_KEY", Secret: true},
 		{Name: "VAPID_SUBJECT", Default: "", Help: "contact for push services (mailto: or https:); defaults to MAIL_FROM's address"},
+		{Name: "PUSH_ALLOWED_HOSTS", Default: "", Help: "comma-separated host[:port] of push services accepted although private or loopback (https only, verified against the system roots plus SSL_CERT_FILE)"},
 		{Name: "REDIS_URL", Default: "", Help: "Redis for rate limits and shared state (redis://…); or use REDIS_HOST", Secret: true},
 		{Name: "REDIS_HOST", Default: "", Help: "Redis host, when REDIS_URL is not set"},
 		{Name: "REDIS_PORT", Default: "6379", Help: "Redis port, with REDIS_HOST"},
@@ -181,6 +189,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.VAPIDPublicKey == "") != (c.VAPIDPrivateKey == "") {
 		errs = append(errs, errors.New("VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither"))
 	}
+	if c.PushAllowedHosts, err = parseHostList(get("PUSH_ALLOWED_HOSTS")); err != nil {
+		bad("PUSH_ALLOWED_HOSTS", get("PUSH_ALLOWED_HOSTS"), err.Error())
+	}
+	c.SSLCertFile = strings.TrimSpace(getenv("SSL_CERT_FILE"))
 	c.RedisURL, c.RedisHost, c.RedisPort = get("REDIS_URL"), get("REDIS_HOST"), get("REDIS_PORT")
 	c.RedisPassword, c.RedisKeyPrefix = get("REDIS_PASSWORD"), get("REDIS_KEY_PREFIX")
 	if c.RedisTLS, err = strconv.ParseBool(get("REDIS_TLS")); err != nil {
@@ -287,6 +299,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("logFormat", c.LogFormat),
 		slog.Bool("rateLimit", c.RateLimit),
 		slog.Bool("trustProxy", c.TrustProxy),
+		slog.Any("pushAllowedHosts", c.PushAllowedHosts),
 		slog.String("redis", c.redisSummary()),
 		slog.String("sms", c.twilioSummary()),
 		slog.String("documents", c.filesSummary()),
@@ -337,6 +350,37 @@ func parseConcurrency(s string) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// parseHostList reads "host,host:port,[::1]:8443": hosts (names or
+// addresses) each with an optional port.
+func parseHostList(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		host := part
+		if h, port, err := net.SplitHostPort(part); err == nil {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return nil, errNotHostList
+			}
+			host = h
+		} else if strings.HasPrefix(part, "[") && strings.HasSuffix(part, "]") {
+			host = part[1 : len(part)-1]
+		}
+		if host == "" || strings.ContainsAny(host, "/?#@[] ") {
+			return nil, errNotHostList
+		}
+		if _, err := netip.ParseAddr(host); strings.Contains(host, ":") && err != nil {
+			return nil, errNotHostList
+		}
+		out = append(out, part)
+	}
+	return out, nil
+}
+
+var errNotHostList = errors.New("is not a comma-separated list of host[:port]")
 
 // parseOrigins reads "https://a.example,https://b.example" into origins
 // (scheme://host[:port], no path).

@@ -107,3 +107,22 @@ func TestRealtimeSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestPushAllowedHosts(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"PUSH_ALLOWED_HOSTS": " push.corp.example , 127.0.0.1:8443,[::1]:9443,,::1", "SSL_CERT_FILE": "/etc/push-ca.pem"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.PushAllowedHosts, " "); got != "push.corp.example 127.0.0.1:8443 [::1]:9443 ::1" || c.SSLCertFile != "/etc/push-ca.pem" {
+		t.Fatalf("PushAllowedHosts %q, SSLCertFile %q", got, c.SSLCertFile)
+	}
+	if !strings.Contains(c.LogValue().String(), "127.0.0.1:8443") {
+		t.Errorf("start-up configuration does not show the allowed push hosts: %s", c.LogValue())
+	}
+	for _, bad := range []string{"https://push.corp", "push.corp:0", "push.corp:https", "push corp", "push.corp/wpush", "::1:"} {
+		if _, err := Load(env(map[string]string{"PUSH_ALLOWED_HOSTS": bad})); err == nil || !strings.Contains(err.Error(), "PUSH_ALLOWED_HOSTS") {
+			t.Errorf("PUSH_ALLOWED_HOSTS=%q: err = %v", bad, err)
+		}
+	}
+}

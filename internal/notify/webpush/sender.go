@@ -2,6 +2,7 @@ package webpush
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +79,8 @@ type Sender struct {
 	subscriber string
 	client     *http.Client
 	clock      clock.Clock
+	// endpoints, when set, is where this Sender may send.
+	endpoints *Endpoints
 }
 
 // NewSender returns a Sender signing with v and sending through client; a
@@ -107,6 +110,27 @@ func NewSender(v VAPID, client *http.Client, clk clock.Clock) (*Sender, error) {
 	}, nil
 }
 
+// NewGuardedSender returns a Sender for production: it sends only to the
+// endpoints e allows, through e.Client(roots).
+func NewGuardedSender(v VAPID, e Endpoints, roots *x509.CertPool, clk clock.Clock) (*Sender, error) {
+	s, err := NewSender(v, e.Client(roots), clk)
+	if err != nil {
+		return nil, err
+	}
+	s.endpoints = &e
+	return s, nil
+}
+
+// CheckEndpoint refuses an endpoint this Sender will not send to (see
+// Endpoints.Check): ErrInsecureEndpoint or ErrPrivateEndpoint. A Sender made
+// by NewSender leaves that to its client and accepts every endpoint.
+func (s *Sender) CheckEndpoint(endpoint string) error {
+	if s.endpoints == nil {
+		return nil
+	}
+	return s.endpoints.Check(endpoint)
+}
+
 // PublicKey returns the VAPID public key browsers subscribe with
 // (applicationServerKey), unpadded base64url.
 func (s *Sender) PublicKey() string { return s.vapid.Keys.Public }
@@ -121,6 +145,9 @@ func (s *Sender) Send(ctx context.Context, sub Subscription, msg Message, priori
 		return Result{}, fmt.Errorf("%w: %q", ErrInvalidPriority, string(priority))
 	}
 	if err := sub.Validate(); err != nil {
+		return Result{}, err
+	}
+	if err := s.CheckEndpoint(sub.Endpoint); err != nil {
 		return Result{}, err
 	}
 	body, err := PayloadJSON(msg)

@@ -16,10 +16,12 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -291,6 +293,15 @@ func (p *Service) Unsubscribe(endpoint string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gone[strings.TrimPrefix(endpoint, p.srv.URL)] = true
+}
+
+// Certificate is the service's self-signed TLS certificate, for clients
+// that trust it from a file (SSL_CERT_FILE) or a pool of their own.
+func (p *Service) Certificate() *x509.Certificate { return p.srv.Certificate() }
+
+// CertificatePEM is Certificate PEM-encoded.
+func (p *Service) CertificatePEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.srv.Certificate().Raw})
 }
 
 // Client is an HTTP client that trusts the service's certificate.
