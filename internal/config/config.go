@@ -88,7 +88,7 @@ func Vars() []Var {
 		{Name: "DATABASE_URL", Default: "", Help: "empty: SQLite in DATA_DIR; postgres://… : PostgreSQL", Secret: true},
 		{Name: "JWT_SECRET", Default: "", Help: "HS256 signing key for access tokens; generated once into DATA_DIR when unset (required in production)", Secret: true},
 		{Name: "JWT_EXPIRES_IN", Default: "15m", Help: "access token lifetime (Go duration, or a number of seconds)"},
-		{Name: "PUBLIC_URL", Default: "http://localhost:4000", Help: "base URL for links in emails and the allowed browser Origin"},
+		{Name: "PUBLIC_URL", Default: "http://localhost:$PORT", Help: "base URL for links in emails and push messages, and the allowed browser Origin"},
 		{Name: "APP_ENV", Default: "development", Help: "development, test or production"},
 		{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 		{Name: "LOG_FORMAT", Default: "text", Help: "text or json"},
@@ -160,9 +160,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.JWTExpiresIn, err = parseDuration(get("JWT_EXPIRES_IN")); err != nil || c.JWTExpiresIn < time.Minute {
 		bad("JWT_EXPIRES_IN", get("JWT_EXPIRES_IN"), "is not a duration of at least one minute")
 	}
-	c.PublicURL = strings.TrimRight(get("PUBLIC_URL"), "/")
+	c.PublicURL = strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_URL")), "/")
+	if c.PublicURL == "" {
+		// The server's own address, so links and the trusted origin follow PORT.
+		c.PublicURL = "http://localhost:" + strconv.Itoa(c.Port)
+	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("PUBLIC_URL", get("PUBLIC_URL"), "is not an http(s) URL")
+		bad("PUBLIC_URL", c.PublicURL, "is not an http(s) URL")
 	}
 	c.AppEnv = get("APP_ENV")
 	switch c.AppEnv {

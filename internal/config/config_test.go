@@ -126,3 +126,27 @@ func TestPushAllowedHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicURLFollowsPort(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"default":        {nil, "http://localhost:4000"},
+		"port":           {map[string]string{"PORT": "4100"}, "http://localhost:4100"},
+		"set":            {map[string]string{"PORT": "4100", "PUBLIC_URL": "https://care.example.org/"}, "https://care.example.org"},
+		"blank is unset": {map[string]string{"PORT": "4200", "PUBLIC_URL": "  "}, "http://localhost:4200"},
+	} {
+		c, err := Load(env(tc.env))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.PublicURL != tc.want {
+			t.Errorf("%s: PublicURL = %q, want %q", name, c.PublicURL, tc.want)
+		}
+		if !strings.Contains(c.LogValue().String(), "publicURL="+tc.want) {
+			t.Errorf("%s: the start-up configuration does not show publicURL %s: %s", name, tc.want, c.LogValue())
+		}
+	}
+}
