@@ -83,6 +83,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Princi
 		s.familyChanged(ctx, f.ID)
 	}
 	s.membershipsChanged(ctx, p.User.ID)
+	s.sessionsEnded(ctx, p.User.ID, "")
 	s.clearAuthCookies(w)
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "Your account has been deleted"})
 	return nil

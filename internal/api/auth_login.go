@@ -31,8 +31,11 @@ func (b *loginRequest) Validate(p Problems) {
 }
 
 // login signs a user in with email and password. Wrong passwords count
-// towards a temporary lock; an unknown email answers exactly like a wrong
-// password, after the same amount of work.
+// towards a temporary lock of the email address. An unknown email takes the
+// same path: its failures are counted and locked alike, and every attempt,
+// locked or not, costs one argon2id check (against a dummy hash when there
+// is no account), so neither the answers nor their timing tell whether an
+// account exists.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	var b loginRequest
 	if err := decode(w, r, &b); err != nil {
@@ -42,26 +45,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, "auth:login:"+b.Email, kv.Limit{Count: 10, Period: 15 * time.Minute}); err != nil {
 		return err
 	}
-	invalid := unauthorized("Invalid email or password")
-	u, err := s.store.UserByEmail(ctx, b.Email)
-	if errors.Is(err, store.ErrNotFound) {
-		auth.CheckPassword(dummyPasswordHash, b.Password)
-		return invalid
-	}
+	lockKey := loginLockKey(b.Email)
+	locked, _, err := s.lockout.Locked(ctx, lockKey)
 	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	u, err := s.store.UserByEmail(ctx, b.Email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	lockKey := store.UserKey(store.PurposeLogin, u.ID)
-	if locked, _, err := s.lockout.Locked(ctx, lockKey); err != nil {
-		return fmt.Errorf("login: %w", err)
-	} else if locked {
+	hash := dummyPasswordHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	matched := auth.CheckPassword(hash, b.Password) && u != nil
+	if locked {
 		return forbidden("Account is locked. Try again later.")
 	}
-	if !auth.CheckPassword(u.PasswordHash, b.Password) {
+	if !matched {
 		if _, _, err := s.lockout.Fail(ctx, lockKey, loginLockoutPolicy); err != nil {
 			return fmt.Errorf("login: %w", err)
 		}
-		return invalid
+		return unauthorized("Invalid email or password")
 	}
 	// Only now, with the password proven, may the answer reveal the state.
 	if err := statusRefusal(u.Status); err != nil {
@@ -70,7 +75,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.RecordLoginSuccess(ctx, u.ID); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	s.liftLoginLock(ctx, u.ID)
+	s.liftLoginLock(ctx, u.Email)
 	if u, err = s.store.UserByID(ctx, u.ID); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
@@ -86,10 +91,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 // maxLoginFailures wrong passwords within as long.
 var loginLockoutPolicy = kv.LockoutPolicy{Max: maxLoginFailures, Window: loginLockout, LockFor: loginLockout}
 
-// liftLoginLock forgets the user's wrong passwords and any lock, after a
-// sign-in or a new password. A failure only leaves the count to expire.
-func (s *Server) liftLoginLock(ctx context.Context, userID string) {
-	if err := s.lockout.Reset(ctx, store.UserKey(store.PurposeLogin, userID)); err != nil {
+// loginLockKey is where wrong passwords for an email address are counted:
+// per address, account or not, so a lock looks the same for both.
+func loginLockKey(email string) string { return store.AddressKey(store.PurposeLogin, email) }
+
+// liftLoginLock forgets the wrong passwords for the account's email and any
+// lock, after a sign-in or a new password. A failure only leaves the count
+// to expire.
+func (s *Server) liftLoginLock(ctx context.Context, email string) {
+	if err := s.lockout.Reset(ctx, loginLockKey(email)); err != nil {
 		s.logger.WarnContext(ctx, "lifting the login lock failed", slog.Any("error", err))
 	}
 }
@@ -186,7 +196,8 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 }
 
 // logout ends the caller's session and, when a refresh token of another of
-// the caller's sessions is given, that one too.
+// the caller's sessions is given, that one too, closing their realtime
+// connections; the caller's other sessions stay connected.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var b refreshRequest
 	if err := decodeOptional(w, r, &b); err != nil {
@@ -199,6 +210,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *Principal) er
 			if err := s.store.RevokeSession(ctx, p.User.ID, other.ID, "logout"); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
+			s.sessionEnded(ctx, p.User.ID, other.ID)
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -206,12 +218,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if err := s.store.RevokeSession(ctx, p.User.ID, p.Session.ID, "logout"); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	s.sessionEnded(ctx, p.User.ID, p.Session.ID)
 	s.clearAuthCookies(w)
 	writeAuthMessage(w, "Logged out successfully")
 	return nil
 }
 
-// logoutAll ends every session of the caller, this one included.
+// logoutAll ends every session of the caller, this one included, and
+// closes all their realtime connections.
 func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
@@ -219,6 +233,7 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request, p *Principal)
 	if _, err := s.store.RevokeUserSessions(r.Context(), p.User.ID, "", "logout all"); err != nil {
 		return err
 	}
+	s.sessionsEnded(r.Context(), p.User.ID, "")
 	s.clearAuthCookies(w)
 	writeAuthMessage(w, "Logged out from all devices")
 	return nil

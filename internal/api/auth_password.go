@@ -93,7 +93,8 @@ func (b *resetPasswordRequest) Validate(p Problems) {
 }
 
 // resetPassword sets a new password with a reset link's token, which it
-// spends, and ends every session of the account.
+// spends, and ends every session of the account with its realtime
+// connections.
 func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	var b resetPasswordRequest
 	if err := decode(w, r, &b); err != nil {
@@ -118,7 +119,8 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	s.liftLoginLock(ctx, u.ID)
+	s.sessionsEnded(ctx, u.ID, "")
+	s.liftLoginLock(ctx, u.Email)
 	writeAuthMessage(w, "Password has been reset. Please sign in with your new password.")
 	return nil
 }
@@ -141,7 +143,7 @@ func (b *changePasswordRequest) Validate(p Problems) {
 }
 
 // changePassword replaces the caller's password after checking the current
-// one, and ends every other session. A wrong current password is a 400 with
+// one, and ends every other session with its realtime connections. A wrong current password is a 400 with
 // a field error rather than a 401, which clients take to mean "signed out".
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var b changePasswordRequest
@@ -162,7 +164,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *Princ
 	if err := s.store.ChangePassword(ctx, p.User.ID, hash, p.Session.ID); err != nil {
 		return err
 	}
-	s.liftLoginLock(ctx, p.User.ID)
+	s.sessionsEnded(ctx, p.User.ID, p.Session.ID)
+	s.liftLoginLock(ctx, p.User.Email)
 	writeAuthMessage(w, "Password changed. Other devices have been signed out.")
 	return nil
 }

@@ -190,6 +190,9 @@ func (s *Server) downloadDocument(w http.ResponseWriter, r *http.Request) error 
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Disposition", storage.ContentDisposition(filename, disposition == "inline"))
 	h.Set("Cache-Control", "private, max-age="+strconv.Itoa(int(documentLinkTTL/time.Second)))
+	// An uploaded file opened in the browser (an HTML page, an SVG) runs
+	// no script and is an origin of its own, never CareCircle's.
+	h.Set("Content-Security-Policy", "sandbox")
 	if rs, ok := rc.(io.ReadSeeker); ok {
 		http.ServeContent(w, r, "", info.ModTime, rs)
 		return nil

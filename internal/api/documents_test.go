@@ -375,8 +375,16 @@ func TestDocumentUploadProcessedByTheJobQueue(t *testing.T) {
 		if cd := got.Header.Get("Content-Disposition"); cd != `attachment; filename="labs march.pdf"` {
 			t.Fatalf("Content-Disposition %q", cd)
 		}
-		if view := d.fetch(links.ViewURL).expect(200); !bytes.Equal(view.Body, content) || !strings.HasPrefix(view.Header.Get("Content-Disposition"), "inline") {
+		view := d.fetch(links.ViewURL).expect(200)
+		if !bytes.Equal(view.Body, content) || !strings.HasPrefix(view.Header.Get("Content-Disposition"), "inline") {
 			t.Fatalf("view: %d bytes, %q", len(view.Body), view.Header.Get("Content-Disposition"))
+		}
+		// Neither the download nor the inline view may run script as this
+		// site: the file is sandboxed, an origin of its own.
+		for _, res := range []*response{got, view} {
+			if csp := res.Header.Get("Content-Security-Policy"); csp != "sandbox" {
+				t.Fatalf("document served with Content-Security-Policy %q, want sandbox", csp)
+			}
 		}
 		// Media players ask for ranges.
 		part := d.fetch(links.DownloadURL, "Range", "bytes=100-199").expect(206)

@@ -19,6 +19,7 @@ func (s *Server) familyRoutes() {
 	s.authed("GET", "/families/{familyId}/members", s.listMembers)
 	s.authed("PATCH", "/families/{familyId}/members/{memberId}/role", s.changeMemberRole)
 	s.authed("DELETE", "/families/{familyId}/members/{memberId}", s.removeMember)
+	s.authed("POST", "/families/{familyId}/members/{userId}/reset-password", s.resetMemberPassword)
 	s.invitationRoutes()
 }
 

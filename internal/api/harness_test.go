@@ -83,6 +83,10 @@ type harness struct {
 type harnessOptions struct {
 	rateLimit    bool
 	metricsToken string
+	// production serves as APP_ENV=production does.
+	production bool
+	// realtime, when set, is told which sessions ended.
+	realtime SessionDisconnector
 	// sms and push, when set, are the server's text and web push senders.
 	sms  sms.Sender
 	push *webpush.Sender
@@ -109,6 +113,7 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 		Prefix:       testPrefix,
 		PublicURL:    "http://carecircle.test",
 		RateLimit:    opts.rateLimit,
+		Production:   opts.production,
 		TrustProxy:   true,
 		MetricsToken: opts.metricsToken,
 	}, Deps{
@@ -123,6 +128,7 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 		VAPIDPublicKey: "BOr4n0SFnKb9jQnWo2K4xqMsWlj3lcS-_gctSRa7PNCVdHjPQMJzFMkMGTM6t9FnSkNgTgaN7hlY5uEh6U0wPcI",
 		SMS:            opts.sms,
 		Push:           opts.push,
+		Realtime:       opts.realtime,
 	})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)

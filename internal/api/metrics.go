@@ -47,17 +47,28 @@ func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
 	m.duration.WithLabelValues(route).Observe(took.Seconds())
 }
 
+// metricsTokenGiven reports whether the request carries METRICS_TOKEN as
+// its bearer token (never true when no token is configured).
+func (s *Server) metricsTokenGiven(r *http.Request) bool {
+	if s.cfg.MetricsToken == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(accessToken(r)), []byte(s.cfg.MetricsToken)) == 1
+}
+
 // Registry lets other components (the job engine) add their collectors.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
 
 // serveMetrics is GET /metrics, in Prometheus text format; with
-// METRICS_TOKEN set it requires that bearer token.
+// METRICS_TOKEN set it requires that bearer token. In production without
+// METRICS_TOKEN there are no metrics to scrape: the route answers 404, so
+// nothing about the process is public.
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.MetricsToken != "" {
-		tok := accessToken(r)
-		if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.MetricsToken)) != 1 {
-			return unauthorized("Metrics token required")
-		}
+	if s.cfg.MetricsToken == "" && s.cfg.Production {
+		return errorf(http.StatusNotFound, "Cannot GET /metrics")
+	}
+	if s.cfg.MetricsToken != "" && !s.metricsTokenGiven(r) {
+		return unauthorized("Metrics token required")
 	}
 	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 	return nil

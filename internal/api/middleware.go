@@ -112,15 +112,55 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	})
 }
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every response carries. API answers are
+// not to be stored by any cache (most carry personal and health data); a
+// handler serving a public constant opts out by setting Cache-Control
+// itself.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		if r.URL.Path == s.cfg.Prefix || strings.HasPrefix(r.URL.Path, s.cfg.Prefix+"/") {
+			h.Set("Cache-Control", "no-store")
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hstsValue keeps browsers on HTTPS for two years, subdomains included.
+const hstsValue = "max-age=63072000; includeSubDomains"
+
+// TransportSecurity adds Strict-Transport-Security to every response of
+// next in production when the request came over HTTPS: on a TLS connection,
+// or, behind a trusted proxy (TRUST_PROXY), with X-Forwarded-Proto https.
+// The realtime endpoints and the web pages are served beside the API, so
+// the process wraps its whole handler in this.
+func (s *Server) TransportSecurity(next http.Handler) http.Handler {
+	if !s.cfg.Production {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.overHTTPS(r) {
+			w.Header().Set("Strict-Transport-Security", hstsValue)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// overHTTPS reports whether the client reached us over HTTPS. Only a
+// trusted proxy's X-Forwarded-Proto is believed, and only its first value
+// (the scheme the client used with the first proxy).
+func (s *Server) overHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !s.cfg.TrustProxy {
+		return false
+	}
+	first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(first), "https")
 }
 
 // clientIP is the address a request came from.

@@ -21,6 +21,8 @@ func (s *Server) vapidPublicKey(w http.ResponseWriter, _ *http.Request, _ *Princ
 	if s.vapid == "" {
 		return errorf(http.StatusServiceUnavailable, "Web push is not configured")
 	}
+	// The same key for everyone: the one API answer caches may keep.
+	w.Header().Set("Cache-Control", "public, max-age=3600")
 	writeJSON(w, http.StatusOK, map[string]string{"publicKey": s.vapid})
 	return nil
 }

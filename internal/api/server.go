@@ -65,6 +65,9 @@ type Deps struct {
 	// LinkSecret keys the signed document links; a key of this process
 	// only when empty.
 	LinkSecret []byte
+	// Realtime closes the live connections of ended sessions; nil where
+	// there are none to close.
+	Realtime SessionDisconnector
 }
 
 // HealthReporter describes one more component of GET /health.
@@ -98,8 +101,10 @@ type Server struct {
 	push    *webpush.Sender
 	sms     sms.Sender
 	metrics *metrics
-	mux     *http.ServeMux
-	docs    documentService
+	// realtime closes the live connections of revoked sessions.
+	realtime SessionDisconnector
+	mux      *http.ServeMux
+	docs     documentService
 }
 
 // New builds the API server.
@@ -110,6 +115,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
 	s.push, s.sms = d.Push, d.SMS
+	s.realtime = d.Realtime
 	s.docs = newDocumentService(d)
 	if s.codes == nil {
 		s.codes = d.Store.Codes()
@@ -121,16 +127,16 @@ func New(cfg Config, d Deps) *Server {
 	return s
 }
 
-// Handler returns the API with its middleware: request id, panic recovery,
-// access log, security headers and rate limits.
+// Handler returns the API with its middleware: HSTS in production, request
+// id, panic recovery, access log, security headers and rate limits.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = http.HandlerFunc(s.dispatch)
 	h = s.rateLimit(h)
-	h = securityHeaders(h)
+	h = s.securityHeaders(h)
 	h = s.accessLog(h)
 	h = s.recoverPanics(h)
 	h = withRequestID(h)
-	return h
+	return s.TransportSecurity(h)
 }
 
 // Mount registers an extra handler (web pages, realtime) on the same mux.
@@ -216,7 +222,10 @@ func (s *Server) routes() {
 	s.accountDataRoutes()
 }
 
-// health reports each component's state; 503 when any is down.
+// health reports each component's state; 503 when any is down. In
+// production the public answer is only {"status":"up"} or "down": the
+// detail (versions, queue depths, node names) is for operators, who send
+// METRICS_TOKEN as a bearer token or are signed in as a system admin.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
@@ -226,6 +235,14 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.Ping(ctx); err != nil {
 		db["status"], db["error"] = "down", "database did not answer"
 		status, code = "error", http.StatusServiceUnavailable
+	}
+	if s.cfg.Production && !s.healthDetailAllowed(r) {
+		up := "up"
+		if code != http.StatusOK {
+			up = "down"
+		}
+		writeJSON(w, code, map[string]string{"status": up})
+		return nil
 	}
 	db["latencyMs"] = time.Since(start).Milliseconds()
 	components := map[string]any{"database": db}
@@ -251,6 +268,17 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		"components": components,
 	})
 	return nil
+}
+
+// healthDetailAllowed reports whether the request may read /health in
+// detail in production: it carries METRICS_TOKEN, or the access token of a
+// system admin's live session.
+func (s *Server) healthDetailAllowed(r *http.Request) bool {
+	if s.metricsTokenGiven(r) {
+		return true
+	}
+	p, err := s.authenticate(r)
+	return err == nil && p.User.SystemRole.IsAdmin()
 }
 
 // ready answers 200 once the database answers, for load balancers.

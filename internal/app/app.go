@@ -253,12 +253,13 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Files:          files,
 			DocumentJobs:   docJobs,
 			LinkSecret:     secret,
+			Realtime:       srv.rt,
 		})
 		pages, err := web.New(web.Config{APIPrefix: cfg.APIPrefix}, web.Deps{Store: st, Tokens: tokens, Clock: clk, Logger: logger})
 		if err != nil {
 			return nil, err
 		}
-		srv.http = newHTTPServer(cfg.Port, withRealtime(web.Split(cfg.APIPrefix, a.Handler(), pages.Handler()), srv.rt), logger)
+		srv.http = newHTTPServer(cfg.Port, a.TransportSecurity(withRealtime(web.Split(cfg.APIPrefix, a.Handler(), pages.Handler()), srv.rt)), logger)
 	}
 	if role != RoleAPI {
 		// Events committed by any node (API nodes have no dispatcher of their

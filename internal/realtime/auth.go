@@ -147,6 +147,7 @@ func (n *Node) onConnecting(ctx context.Context, e centrifuge.ConnectEvent) (cen
 		Context:           context.WithValue(ctx, connIdentityKey, id),
 		Credentials:       &centrifuge.Credentials{UserID: id.UserID, ExpireAt: n.expireAt(id.Expires)},
 		ClientSideRefresh: clientSide,
+		Labels:            map[string]string{sessionLabel: id.SessionID},
 		Subscriptions: map[string]centrifuge.SubscribeOptions{
 			userChannel(id.UserID): {EnableRecovery: true, EnablePositioning: true},
 		},

@@ -56,6 +56,15 @@ type Client struct {
 	unsubbed map[string]chan struct{}
 	errs     chan error
 	conn     chan struct{}
+	ended    chan Disconnect
+}
+
+// Disconnect is the server closing a connection: its code, reason, and when
+// the client learnt of it.
+type Disconnect struct {
+	Code   uint32
+	Reason string
+	At     time.Time
 }
 
 // URL turns an HTTP base URL (http://host:port) into the WebSocket endpoint.
@@ -76,13 +85,17 @@ func New(endpoint string, o Options) *Client {
 	cl := &Client{
 		c:    centrifuge.NewJsonClient(endpoint, cfg),
 		msgs: make(chan Received, o.Buffer), unsubbed: map[string]chan struct{}{},
-		errs: make(chan error, 16), conn: make(chan struct{}, 16),
+		errs: make(chan error, 16), conn: make(chan struct{}, 16), ended: make(chan Disconnect, 16),
 	}
 	cl.c.OnPublication(func(e centrifuge.ServerPublicationEvent) { cl.deliver(e.Channel, e.Publication) })
 	cl.c.OnConnected(func(centrifuge.ConnectedEvent) { signal(cl.conn) })
 	cl.c.OnDisconnected(func(e centrifuge.DisconnectedEvent) {
 		select {
 		case cl.errs <- fmt.Errorf("disconnected: %d %s", e.Code, e.Reason):
+		default:
+		}
+		select {
+		case cl.ended <- Disconnect{Code: e.Code, Reason: e.Reason, At: time.Now()}:
 		default:
 		}
 	})
@@ -221,6 +234,28 @@ func (cl *Client) Messages() <-chan Received { return cl.msgs }
 // Unsubscribed is closed once the server unsubscribes the client from the
 // channel.
 func (cl *Client) Unsubscribed(channel string) <-chan struct{} { return cl.unsubscribedCh(channel) }
+
+// PresenceStats asks the server for the presence counts of a channel the
+// connection is subscribed to (its user channel, say): a round trip that
+// succeeds only while the connection is up.
+func (cl *Client) PresenceStats(ctx context.Context, channel string) (clients, users int, err error) {
+	res, err := cl.c.PresenceStats(ctx, channel)
+	if err != nil {
+		return 0, 0, err
+	}
+	return int(res.NumClients), int(res.NumUsers), nil
+}
+
+// Disconnected waits until the connection is closed for good (by the
+// server, or by Close) and tells how.
+func (cl *Client) Disconnected(ctx context.Context) (Disconnect, error) {
+	select {
+	case d := <-cl.ended:
+		return d, nil
+	case <-ctx.Done():
+		return Disconnect{}, ctx.Err()
+	}
+}
 
 // Close ends the connection for good.
 func (cl *Client) Close() { cl.c.Close() }
