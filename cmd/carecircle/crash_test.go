@@ -28,7 +28,7 @@ type builtBinary struct {
 	err  error
 }
 
-func (b *builtBinary) get(t *testing.T) string {
+func (b *builtBinary) get(t testing.TB) string {
 	t.Helper()
 	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "carecircle-bin-")
@@ -64,7 +64,7 @@ type process struct {
 	log *os.File
 }
 
-func startProcess(t *testing.T, env map[string]string, args ...string) *process {
+func startProcess(t testing.TB, env map[string]string, args ...string) *process {
 	t.Helper()
 	logFile, err := os.CreateTemp(t.TempDir(), "carecircle-*.log")
 	if err != nil {

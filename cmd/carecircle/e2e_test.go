@@ -16,7 +16,7 @@ import (
 
 // e2eClient talks to a running binary the way curl would.
 type e2eClient struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	outbox string
 }

@@ -119,7 +119,7 @@ func countEmails(dir string) int {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, deadline time.Time, what string, cond func() bool) {
+func waitFor(t testing.TB, deadline time.Time, what string, cond func() bool) {
 	t.Helper()
 	for !cond() {
 		if time.Now().After(deadline) {
