@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -138,7 +137,7 @@ func (s *Server) assignTransport(w http.ResponseWriter, r *http.Request, p *Prin
 		if err := s.emitAppointment(ctx, p, cr, "appointment.transport_assigned", transportAssigned(*out)); err != nil {
 			return err
 		}
-		return s.notifyTransport(ctx, p, cr, *out, fmt.Sprintf("%s on %s", out.Title, appointmentLocalTime(out.StartTime, cr)))
+		return s.notifyTransport(ctx, p, cr, *out, care.AppointmentWhat(cr, out, 1))
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
@@ -335,15 +334,11 @@ func (s *Server) releaseTransport(ctx context.Context, p *Principal, familyID, u
 		ids[i] = as[i].ID
 	}
 	first, cr := as[0], crs[as[0].CareRecipientID]
-	count := "1 appointment they were driving to needs"
-	if len(as) > 1 {
-		count = fmt.Sprintf("%d appointments they were driving to need", len(as))
-	}
+	text := care.AppointmentsNeedDriverText(why, len(as), cr, &first)
 	return s.notifyFamily(ctx, familyID, p.User.ID, []care.Role{care.RoleAdmin}, care.NotificationDraft{
 		Type:  care.NotifyGeneral,
-		Title: "Appointments need a driver",
-		Body: fmt.Sprintf("%s, so %s someone else; the first is %s on %s for %s.", why, count, first.Title,
-			appointmentLocalTime(first.StartTime, cr), cr.CalledBy()),
+		Title: text.Title,
+		Body:  text.Body,
 		Data: map[string]any{
 			"appointmentId": first.ID, "appointmentIds": ids, "careRecipientId": cr.ID,
 			"startTime": first.StartTime.Format(time.RFC3339),

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -180,17 +179,17 @@ func (s *Server) announceAppointments(ctx context.Context, p *Principal, cr *car
 	if err := s.emitAppointment(ctx, p, cr, "appointment.created", created); err != nil {
 		return err
 	}
-	when := appointmentLocalTime(first.StartTime, cr)
 	data := map[string]any{"appointmentId": first.ID, "careRecipientId": cr.ID,
 		"startTime": first.StartTime.Format(time.RFC3339)}
-	what := fmt.Sprintf("%s on %s", first.Title, when)
+	total := 1
 	if res.SeriesID != "" {
 		data["seriesId"] = res.SeriesID
-		what = fmt.Sprintf("%s, %d appointments from %s", first.Title, res.TotalCreated, when)
+		total = res.TotalCreated
 	}
+	what := care.AppointmentWhat(cr, &first, total)
+	text := care.AppointmentCreatedText(p.User.FullName, cr, first.Title, what)
 	err := s.notifyFamily(ctx, cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
-		Type: care.NotifyGeneral, Title: "New appointment: " + first.Title,
-		Body: fmt.Sprintf("%s added %s for %s.", p.User.FullName, what, cr.FullName),
+		Type: care.NotifyGeneral, Title: text.Title, Body: text.Body,
 		Data: data, DedupeKey: "appointment-created:" + first.ID,
 	})
 	if err != nil {
@@ -226,9 +225,9 @@ func (s *Server) notifyTransport(ctx context.Context, p *Principal, cr *care.Car
 	if a.RecurringSeriesID != nil {
 		data["seriesId"] = *a.RecurringSeriesID
 	}
+	text := care.TransportAssignedText(p.User.FullName, cr, what)
 	return s.notifyUsers(ctx, []string{tr.AssignedToID}, care.NotificationDraft{
-		Type: care.NotifyGeneral, Title: "Transport assigned",
-		Body: fmt.Sprintf("%s asked you to take %s to %s.", p.User.FullName, cr.FullName, what),
+		Type: care.NotifyGeneral, Title: text.Title, Body: text.Body,
 		Data: data,
 		DedupeKey: "transport-assigned:" + a.ID + ":" + tr.AssignedToID + ":" +
 			strconv.FormatInt(tr.UpdatedAt.UnixMicro(), 10),

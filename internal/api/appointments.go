@@ -123,12 +123,6 @@ func appointmentZone(cr *care.CareRecipient) *time.Location {
 	return loc
 }
 
-// appointmentLocalTime formats an instant for a notification, in the care
-// recipient's zone.
-func appointmentLocalTime(t time.Time, cr *care.CareRecipient) string {
-	return t.In(appointmentZone(cr)).Format("Mon 2 Jan 2006 15:04 MST")
-}
-
 // appointmentWriteError maps the store's refusals of an appointment write
 // to what the client sees; transportField names the body field holding the
 // driver.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/store"
@@ -98,15 +97,11 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, p *Principa
 		}
 		// The title is the alert's own: the email puts it under its
 		// "EMERGENCY ALERT for ..." heading, push and SMS lead with it.
-		body := fmt.Sprintf("Emergency for %s: %s raised a %s alert. %s", cr.CalledBy(), p.User.FullName,
-			strings.ToLower(string(a.Type)), a.Description)
-		if a.Location != nil {
-			body += " Location: " + *a.Location
-		}
+		text := care.EmergencyAlertText(p.User.FullName, cr, a)
 		return s.notifyFamily(ctx, m.FamilyID, p.User.ID, nil, care.NotificationDraft{
 			Type:      care.NotifyEmergencyAlert,
-			Title:     a.Title,
-			Body:      body,
+			Title:     text.Title,
+			Body:      text.Body,
 			Data:      data,
 			DedupeKey: "emergency-alert:" + a.ID,
 		})
@@ -188,8 +183,8 @@ type alertStep struct {
 	notes  func() *string
 	event  string
 	notify care.NotificationType
-	title  func(cr *care.CareRecipient) string
-	text   func(p *Principal, a *care.EmergencyAlert, cr *care.CareRecipient) string
+	// text words the family's notification: actor, care recipient, alert.
+	text func(actor string, cr *care.CareRecipient, a *care.EmergencyAlert) care.Text
 }
 
 // transitionAlert takes st.action on the alert {alertId} of the care
@@ -234,10 +229,11 @@ func (s *Server) transitionAlert(w http.ResponseWriter, r *http.Request, p *Prin
 			ActorID: p.User.ID, Data: a}); err != nil {
 			return err
 		}
+		text := st.text(p.User.FullName, cr, a)
 		return s.notifyFamily(ctx, m.FamilyID, p.User.ID, nil, care.NotificationDraft{
 			Type:      st.notify,
-			Title:     st.title(cr),
-			Body:      st.text(p, a, cr),
+			Title:     text.Title,
+			Body:      text.Body,
 			Data:      alertNotificationData(a, m.FamilyID, p),
 			DedupeKey: fmt.Sprintf("emergency-%s:%s", st.action, a.ID),
 		})
@@ -262,10 +258,7 @@ func (s *Server) acknowledgeAlert(w http.ResponseWriter, r *http.Request, p *Pri
 		action: care.AlertAcknowledge, need: anyMember, body: &alertEmptyBody{},
 		notes: func() *string { return nil },
 		event: "emergency.alert.acknowledged", notify: care.NotifyEmergencyAcknowledged,
-		title: func(cr *care.CareRecipient) string { return "Emergency acknowledged for " + cr.CalledBy() },
-		text: func(p *Principal, a *care.EmergencyAlert, _ *care.CareRecipient) string {
-			return fmt.Sprintf("%s acknowledged the alert %q and is on it.", p.User.FullName, a.Title)
-		},
+		text: care.EmergencyAcknowledgedText,
 	})
 }
 
@@ -277,13 +270,6 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, p *Princip
 		action: care.AlertResolve, need: writer, body: &b,
 		notes: func() *string { return b.ResolutionNotes },
 		event: "emergency.alert.resolved", notify: care.NotifyEmergencyResolved,
-		title: func(cr *care.CareRecipient) string { return "Emergency resolved for " + cr.CalledBy() },
-		text: func(p *Principal, a *care.EmergencyAlert, _ *care.CareRecipient) string {
-			msg := fmt.Sprintf("%s resolved the alert %q.", p.User.FullName, a.Title)
-			if a.ResolutionNotes != nil {
-				msg += " " + *a.ResolutionNotes
-			}
-			return msg
-		},
+		text: care.EmergencyResolvedText,
 	})
 }

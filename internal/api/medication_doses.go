@@ -147,25 +147,9 @@ type doseLogged struct {
 // notifyDoseLogged tells the other active members what was logged, in the
 // transaction that logs it.
 func (s *Server) notifyDoseLogged(ctx context.Context, p *Principal, cr *care.CareRecipient, m *care.Medication, l *care.MedicationLog) error {
-	local := l.ScheduledTime
-	if loc, err := time.LoadLocation(cr.Timezone); err == nil {
-		local = local.In(loc)
-	}
-	who, what := p.User.FullName, m.Name+" "+m.Dosage
-	at := local.Format("15:04")
-	var title, body string
-	switch l.Status {
-	case care.DoseGiven:
-		title, body = "Medication given", fmt.Sprintf("%s gave %s %s (dose of %s)", who, cr.FullName, what, at)
-	case care.DoseSkipped:
-		title, body = "Medication skipped", fmt.Sprintf("%s skipped %s's %s (dose of %s)", who, cr.FullName, what, at)
-	case care.DoseMissed:
-		title, body = "Medication missed", fmt.Sprintf("%s marked %s's %s (dose of %s) as missed", who, cr.FullName, what, at)
-	default:
-		title, body = "Medication pending", fmt.Sprintf("%s marked %s's %s (dose of %s) as pending", who, cr.FullName, what, at)
-	}
+	text := care.DoseLoggedText(p.User.FullName, cr, m, l.Status, l.ScheduledTime)
 	return s.notifyFamily(ctx, cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
-		Type: care.NotifyMedicationLogged, Title: title, Body: body,
+		Type: care.NotifyMedicationLogged, Title: text.Title, Body: text.Body,
 		Data: map[string]any{
 			"medicationId": m.ID, "careRecipientId": cr.ID, "logId": l.ID, "status": l.Status,
 			"scheduledTime": l.ScheduledTime.Format(time.RFC3339),

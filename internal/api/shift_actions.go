@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
@@ -178,17 +177,11 @@ func (s *Server) handOff(ctx context.Context, p *Principal, sh *care.Shift) erro
 	if err != nil {
 		return err
 	}
-	body := fmt.Sprintf("%s finished their shift with %s; your shift starts %s.", p.User.FullName,
-		sh.CareRecipient.FullName, shiftLocalTime(next.StartTime, sh.CareRecipient.Timezone))
-	if sh.HandoffNotes != nil {
-		body += " Handoff notes: " + *sh.HandoffNotes
-	} else {
-		body += " No handoff notes were left."
-	}
+	text := care.ShiftHandoffText(p.User.FullName, sh.CareRecipient.Recipient(), next.StartTime, sh.HandoffNotes)
 	return s.notifyUsers(ctx, []string{next.CaregiverID}, care.NotificationDraft{
 		Type:  care.NotifyShiftHandoff,
-		Title: "Shift handoff for " + sh.CareRecipient.FullName,
-		Body:  body,
+		Title: text.Title,
+		Body:  text.Body,
 		Data: map[string]any{
 			"shiftId": next.ID, "previousShiftId": sh.ID, "careRecipientId": sh.CareRecipientID,
 			"fromCaregiverId": sh.CaregiverID, "handoffNotes": notes,
@@ -211,11 +204,11 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 		if sh.CaregiverID == p.User.ID {
 			return nil
 		}
+		text := care.ShiftCancelledText(p.User.FullName, sh.CareRecipient.Recipient(), sh.StartTime)
 		return s.notifyUsers(ctx, []string{sh.CaregiverID}, care.NotificationDraft{
 			Type:  care.NotifyShiftCancelled,
-			Title: "Shift cancelled",
-			Body: fmt.Sprintf("%s cancelled your shift caring for %s on %s.", p.User.FullName,
-				sh.CareRecipient.FullName, shiftLocalTime(sh.StartTime, sh.CareRecipient.Timezone)),
+			Title: text.Title,
+			Body:  text.Body,
 			Data: map[string]any{
 				"shiftId": sh.ID, "careRecipientId": sh.CareRecipientID,
 				"startTime": sh.StartTime.Format(time.RFC3339),
@@ -255,31 +248,21 @@ func (s *Server) releaseShifts(ctx context.Context, p *Principal, familyID, user
 	}
 	// One sentence for the admins: what ended, what is cancelled, and the
 	// first shift that needs someone (else the one that ended).
-	var what []string
-	if len(rel.Ended) > 0 {
-		what = append(what, "the shift they were on has ended")
-	}
 	ids := make([]string, len(rel.Cancelled))
 	for i, sh := range rel.Cancelled {
 		ids[i] = sh.ID
 	}
-	first, next := rel.Ended, ""
-	if n := len(rel.Cancelled); n > 0 {
-		cancelled := "1 upcoming shift they had is cancelled"
-		if n > 1 {
-			cancelled = fmt.Sprintf("%d upcoming shifts they had are cancelled", n)
-		}
-		what = append(what, cancelled)
-		first = rel.Cancelled
-		next = fmt.Sprintf("; the first is %s caring for %s",
-			shiftLocalTime(first[0].StartTime, first[0].CareRecipient.Timezone), first[0].CareRecipient.FullName)
+	first, firstCancelled := rel.Ended, (*care.Shift)(nil)
+	if len(rel.Cancelled) > 0 {
+		first, firstCancelled = rel.Cancelled, &rel.Cancelled[0]
 	}
+	text := care.ShiftsNeedCoverText(why, len(rel.Ended) > 0, len(rel.Cancelled), firstCancelled)
 	data := map[string]any{"shiftId": first[0].ID, "shiftIds": ids, "caregiverId": userID,
 		"careRecipientId": first[0].CareRecipientID, "startTime": first[0].StartTime.Format(time.RFC3339)}
 	return s.notifyFamily(ctx, familyID, p.User.ID, []care.Role{care.RoleAdmin}, care.NotificationDraft{
 		Type:      care.NotifyShiftCancelled,
-		Title:     "Shifts need cover",
-		Body:      fmt.Sprintf("%s, so %s%s.", why, strings.Join(what, " and "), next),
+		Title:     text.Title,
+		Body:      text.Body,
 		Data:      data,
 		DedupeKey: "shifts-released:" + familyID + ":" + userID + ":" + first[0].ID,
 	})

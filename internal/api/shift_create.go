@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -82,11 +81,11 @@ func (s *Server) createShift(w http.ResponseWriter, r *http.Request, p *Principa
 		if sh.CaregiverID == p.User.ID {
 			return nil
 		}
+		text := care.ShiftAssignedText(p.User.FullName, cr, sh.StartTime, sh.EndTime)
 		return s.notifyUsers(ctx, []string{sh.CaregiverID}, care.NotificationDraft{
 			Type:  care.NotifyShiftAssigned,
-			Title: "New shift assigned",
-			Body: fmt.Sprintf("%s assigned you a shift caring for %s from %s to %s.", p.User.FullName,
-				cr.FullName, shiftLocalTime(sh.StartTime, cr.Timezone), shiftLocalTime(sh.EndTime, cr.Timezone)),
+			Title: text.Title,
+			Body:  text.Body,
 			Data: map[string]any{
 				"shiftId": sh.ID, "careRecipientId": cr.ID,
 				"startTime": sh.StartTime.Format(time.RFC3339), "endTime": sh.EndTime.Format(time.RFC3339),

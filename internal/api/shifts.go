@@ -66,12 +66,6 @@ func shiftZone(name string) *time.Location {
 	return loc
 }
 
-// shiftLocalTime formats an instant for a notification, in the care
-// recipient's zone.
-func shiftLocalTime(t time.Time, zone string) string {
-	return t.In(shiftZone(zone)).Format("Mon 2 Jan 2006 15:04 MST")
-}
-
 // shiftQueryInt reads an optional whole-number query parameter within
 // [lo, hi], def when absent.
 func shiftQueryInt(r *http.Request, name string, def, lo, hi int) (int, error) {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -312,15 +311,11 @@ func (s *Server) emitTimeline(ctx context.Context, p *Principal, cr *care.CareRe
 // entry, in the transaction that records it. Each member hears of an entry
 // once, however often it is edited.
 func (s *Server) notifyUrgentEntry(ctx context.Context, p *Principal, cr *care.CareRecipient, e *care.TimelineEntry) error {
-	level := "High severity"
-	if *e.Severity == care.SeverityCritical {
-		level = "Critical"
-	}
-	kind := strings.ReplaceAll(strings.ToLower(string(e.Type)), "_", " ")
+	text := care.UrgentEntryText(p.User.FullName, cr, e)
 	return s.notifyFamily(ctx, cr.FamilyID, p.User.ID, nil, care.NotificationDraft{
 		Type:  care.NotifyTimelineUpdate,
-		Title: fmt.Sprintf("%s: %s", level, e.Title),
-		Body:  fmt.Sprintf("%s recorded a %s %s for %s: %s", p.User.FullName, strings.ToLower(level), kind, cr.FullName, e.Title),
+		Title: text.Title,
+		Body:  text.Body,
 		Data: map[string]any{
 			"timelineEntryId": e.ID, "careRecipientId": cr.ID, "type": e.Type, "severity": *e.Severity,
 			"occurredAt": e.OccurredAt.Format(time.RFC3339),

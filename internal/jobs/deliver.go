@@ -172,9 +172,9 @@ func (p *preparer) outcome(ctx context.Context, en store.LedgerEntry) (outcome, 
 	case KindMedication, KindMissedDose, KindRefill:
 		return p.medication(ctx, en, cr, loc)
 	case KindAppointment:
-		return p.appointment(ctx, en, cr, loc)
+		return p.appointment(ctx, en, cr)
 	case KindShift:
-		return p.shift(ctx, en, cr, loc)
+		return p.shift(ctx, en, cr)
 	default:
 		return suppressed("unknown reminder kind " + en.Kind), nil
 	}
@@ -217,20 +217,14 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 		o := outcome{status: store.LedgerSent, missedDose: &en.OccurrenceAt, familyID: cr.FamilyID, data: data}
 		o.notifications = notifications(en.Key, members, func(m care.Member) bool {
 			return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
-		}, "medicationReminders", care.NotifyMedicationMissed,
-			fmt.Sprintf("Missed dose: %s %s", med.Name, med.Dosage),
-			fmt.Sprintf("%s's %s dose (due %s) was not logged.", cr.CalledBy(), local.Format("15:04"), zoneNote(local)), data)
+		}, "medicationReminders", care.NotifyMedicationMissed, care.MissedDoseText(cr, med, en.OccurrenceAt), data)
 		return o, nil
 	}
 	if logged != nil && (logged.Status == care.DoseGiven || logged.Status == care.DoseSkipped) {
 		return suppressed("dose already logged"), nil
 	}
-	body := fmt.Sprintf("%s's dose is due now (%s).", cr.CalledBy(), zoneNote(local))
-	if left := p.minutesUntil(en.OccurrenceAt); left > 0 {
-		body = fmt.Sprintf("%s's dose is due %s, at %s.", cr.CalledBy(), until(left), zoneNote(local))
-	}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "medicationReminders",
-		care.NotifyMedicationReminder, fmt.Sprintf("Medication reminder: %s %s", med.Name, med.Dosage), body, data)}, nil
+		care.NotifyMedicationReminder, care.MedicationDueText(cr, med, en.OccurrenceAt, p.minutesUntil(en.OccurrenceAt)), data)}, nil
 }
 
 func (p *preparer) refill(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, med *care.Medication, local time.Time) (outcome, error) {
@@ -241,20 +235,15 @@ func (p *preparer) refill(ctx context.Context, en store.LedgerEntry, cr *care.Ca
 	if err != nil {
 		return outcome{}, err
 	}
-	title := fmt.Sprintf("Refill needed: %s", med.Name)
 	urgent := *med.CurrentSupply <= 5
-	if urgent {
-		title = "Urgent refill: " + med.Name
-	}
 	data := map[string]any{"medicationId": med.ID, "careRecipientId": cr.ID, "currentSupply": *med.CurrentSupply,
 		"refillAt": *med.RefillAt, "urgent": urgent, "date": local.Format(time.DateOnly)}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
-	}, "medicationReminders", care.NotifyRefillAlert, title,
-		fmt.Sprintf("%d left for %s; refill at %d.", *med.CurrentSupply, cr.CalledBy(), *med.RefillAt), data)}, nil
+	}, "medicationReminders", care.NotifyRefillAlert, care.RefillText(cr, med, *med.CurrentSupply, *med.RefillAt), data)}, nil
 }
 
-func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
+func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient) (outcome, error) {
 	a, err := p.e.store.Appointment(ctx, en.EntityID)
 	if errors.Is(err, store.ErrNotFound) {
 		return suppressed("appointment deleted"), nil
@@ -274,15 +263,13 @@ func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *ca
 	if err != nil {
 		return outcome{}, err
 	}
-	local := a.StartTime.In(loc)
 	data := map[string]any{"appointmentId": a.ID, "careRecipientId": cr.ID, "scheduledTime": a.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "appointmentReminders",
-		care.NotifyAppointmentReminder, "Appointment reminder: "+a.Title,
-		fmt.Sprintf("%s has %s %s, at %s.", cr.CalledBy(), a.Title, until(p.minutesUntil(a.StartTime)), zoneNote(local)), data)}, nil
+		care.NotifyAppointmentReminder, care.AppointmentReminderText(cr, a.Title, a.StartTime, p.minutesUntil(a.StartTime)), data)}, nil
 }
 
-func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
+func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient) (outcome, error) {
 	sh, err := p.e.store.Shift(ctx, en.EntityID)
 	if errors.Is(err, store.ErrNotFound) {
 		return suppressed("shift deleted"), nil
@@ -300,18 +287,16 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 	if err != nil {
 		return outcome{}, err
 	}
-	local := sh.StartTime.In(loc)
 	data := map[string]any{"shiftId": sh.ID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID
-	}, "shiftReminders", care.NotifyShiftReminder, "Shift reminder",
-		fmt.Sprintf("Your shift with %s starts %s, at %s.", cr.CalledBy(), until(p.minutesUntil(sh.StartTime)), zoneNote(local)), data)}, nil
+	}, "shiftReminders", care.NotifyShiftReminder, care.ShiftReminderText(cr, sh.StartTime, p.minutesUntil(sh.StartTime)), data)}, nil
 }
 
 // notifications addresses one notification per active member who passes
 // keep and has not turned pref off.
-func notifications(key string, members []care.Member, keep func(care.Member) bool, pref string, typ care.NotificationType, title, body string, data map[string]any) []care.Notification {
+func notifications(key string, members []care.Member, keep func(care.Member) bool, pref string, typ care.NotificationType, text care.Text, data map[string]any) []care.Notification {
 	raw, _ := json.Marshal(data)
 	var out []care.Notification
 	for _, m := range members {
@@ -319,7 +304,7 @@ func notifications(key string, members []care.Member, keep func(care.Member) boo
 			continue
 		}
 		k := key
-		out = append(out, care.Notification{UserID: m.UserID, Type: typ, Title: title, Body: body, Data: raw, DedupeKey: &k})
+		out = append(out, care.Notification{UserID: m.UserID, Type: typ, Title: text.Title, Body: text.Body, Data: raw, DedupeKey: &k})
 	}
 	return out
 }
@@ -359,28 +344,4 @@ func containsInt(xs []int, x int) bool {
 		}
 	}
 	return false
-}
-
-// zoneNote renders a local time with its zone: "08:00 Asia/Tokyo".
-func zoneNote(local time.Time) string {
-	return local.Format("15:04") + " " + local.Location().String()
-}
-
-func until(minutes int) string {
-	switch {
-	case minutes <= 0:
-		return "now"
-	case minutes%1440 == 0:
-		if minutes == 1440 {
-			return "tomorrow"
-		}
-		return fmt.Sprintf("in %d days", minutes/1440)
-	case minutes%60 == 0:
-		if minutes == 60 {
-			return "in 1 hour"
-		}
-		return fmt.Sprintf("in %d hours", minutes/60)
-	default:
-		return fmt.Sprintf("in %d minutes", minutes)
-	}
 }

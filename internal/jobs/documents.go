@@ -287,11 +287,12 @@ func expiryNotification(userID string, doc store.Document) care.Notification {
 		"documentId": doc.ID, "familyId": doc.FamilyID, "type": string(doc.Type),
 		"expiresAt": doc.ExpiresAt.UTC().Format(time.RFC3339),
 	})
+	text := care.DocumentExpiringText(doc.Name, doc.ExpiresAt.UTC())
 	return care.Notification{
 		UserID:    userID,
 		Type:      NotifyDocumentExpiring,
-		Title:     "Document expiring soon",
-		Body:      fmt.Sprintf("%q expires on %s.", doc.Name, day),
+		Title:     text.Title,
+		Body:      text.Body,
 		Data:      data,
 		DedupeKey: &key,
 	}

@@ -57,9 +57,9 @@ func QuotaWarner(st *store.Store, logger *slog.Logger) func(context.Context, mai
 		ns := make([]care.Notification, 0, len(ids))
 		for _, id := range ids {
 			k := key
-			ns = append(ns, care.Notification{UserID: id, Type: care.NotifyGeneral, Title: "Email quota nearly spent",
-				Body: fmt.Sprintf("%s has sent %d of its %d emails today; routine email will be deferred once the limit is reached.",
-					w.Provider, w.Used, w.Limit), Data: []byte(`{}`), DedupeKey: &k})
+			text := care.EmailQuotaText(w.Provider, w.Used, w.Limit)
+			ns = append(ns, care.Notification{UserID: id, Type: care.NotifyGeneral, Title: text.Title, Body: text.Body,
+				Data: []byte(`{}`), DedupeKey: &k})
 		}
 		if _, err := st.InsertNotifications(ctx, ns); err != nil {
 			logger.Error("email quota warning: notify", slog.Any("error", err))

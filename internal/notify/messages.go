@@ -100,7 +100,8 @@ func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.
 	if r.CareRecipientID != "" {
 		if cr, err := d.Store.CareRecipient(ctx, r.CareRecipientID); err == nil {
 			crName = cr.CalledBy()
-			if tz == "" {
+			// Times are the care recipient's, as in the app and in push.
+			if cr.Timezone != "" {
 				tz = cr.Timezone
 			}
 		}
