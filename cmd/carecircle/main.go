@@ -67,6 +67,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		return seed(ctx, args, getenv, stdout)
+	case "backup":
+		return backupCmd(ctx, args, getenv, stdout)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout)
+	case "user":
+		return userCmd(ctx, args, getenv, stdout)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
@@ -165,6 +171,10 @@ Commands:
   migrate up       apply pending database migrations
   migrate status   list migrations and when each was applied
   seed --demo      create a demo family with a week of data and print how to sign in
+  backup FILE      write the SQLite database (copied live), secrets and documents to FILE (tar.gz)
+  restore FILE     unpack a backup into an empty DATA_DIR
+  user set-role EMAIL ADMIN|SUPER_ADMIN|USER
+                   give an existing account a role across the installation
   version          print the version
   help             print this help
 
