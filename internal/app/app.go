@@ -25,7 +25,6 @@ import (
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/notify"
-	"github.com/carecircle/carecircle/internal/notify/webpush"
 	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/realtime"
 	"github.com/carecircle/carecircle/internal/store"
@@ -223,9 +222,9 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			limiter, cache, codes, lockout = srv.shared.Limiter(), srv.shared.Cache(), srv.shared.Codes(), srv.shared.Lockout()
 			sharedStatus = srv.shared
 		}
-		push, err := webpush.NewSender(vapid, webpush.GuardedClient(), clk)
+		push, err := newPushSender(cfg, vapid, clk)
 		if err != nil {
-			return nil, fmt.Errorf("web push: %w", err)
+			return nil, err
 		}
 		a := api.New(api.Config{
 			Prefix:       cfg.APIPrefix,
