@@ -54,9 +54,12 @@ type Client struct {
 	dropped  sync.Map
 	mu       sync.Mutex
 	unsubbed map[string]chan struct{}
-	errs     chan error
-	conn     chan struct{}
-	ended    chan Disconnect
+	// unrecovered are, per channel, when a resubscription could not
+	// recover what the client missed.
+	unrecovered map[string][]time.Time
+	errs        chan error
+	conn        chan struct{}
+	ended       chan Disconnect
 }
 
 // Disconnect is the server closing a connection: its code, reason, and when
@@ -84,7 +87,7 @@ func New(endpoint string, o Options) *Client {
 	}
 	cl := &Client{
 		c:    centrifuge.NewJsonClient(endpoint, cfg),
-		msgs: make(chan Received, o.Buffer), unsubbed: map[string]chan struct{}{},
+		msgs: make(chan Received, o.Buffer), unsubbed: map[string]chan struct{}{}, unrecovered: map[string][]time.Time{},
 		errs: make(chan error, 16), conn: make(chan struct{}, 16), ended: make(chan Disconnect, 16),
 	}
 	cl.c.OnPublication(func(e centrifuge.ServerPublicationEvent) { cl.deliver(e.Channel, e.Publication) })
@@ -194,7 +197,12 @@ func (cl *Client) Subscribe(ctx context.Context, channel string) error {
 	}
 	done := make(chan error, 1)
 	sub.OnPublication(func(e centrifuge.PublicationEvent) { cl.deliver(channel, e.Publication) })
-	sub.OnSubscribed(func(centrifuge.SubscribedEvent) {
+	sub.OnSubscribed(func(e centrifuge.SubscribedEvent) {
+		if e.WasRecovering && !e.Recovered {
+			cl.mu.Lock()
+			cl.unrecovered[channel] = append(cl.unrecovered[channel], time.Now())
+			cl.mu.Unlock()
+		}
 		select {
 		case done <- nil:
 		default:
@@ -255,6 +263,16 @@ func (cl *Client) Disconnected(ctx context.Context) (Disconnect, error) {
 	case <-ctx.Done():
 		return Disconnect{}, ctx.Err()
 	}
+}
+
+// Unrecovered lists when the client resubscribed to channel (after a
+// reconnect, or when the server found its position stale) without getting
+// back what it missed: the server no longer had it, and an app reloads
+// what the channel describes.
+func (cl *Client) Unrecovered(channel string) []time.Time {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return append([]time.Time(nil), cl.unrecovered[channel]...)
 }
 
 // Close ends the connection for good.
