@@ -73,6 +73,12 @@ func (s *Server) subscribePush(w http.ResponseWriter, r *http.Request, p *Princi
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
+	// A browser's push service is public, or one the operator listed in
+	// PUSH_ALLOWED_HOSTS; anything else could only make the server reach
+	// internal hosts.
+	if s.push != nil && s.push.CheckEndpoint(b.Endpoint) != nil {
+		return Problems{"endpoint": {"must be a public push service or a host in PUSH_ALLOWED_HOSTS"}}.Err()
+	}
 	sub, err := s.store.SavePushSubscription(r.Context(), store.PushSubscription{
 		UserID: p.User.ID, Endpoint: b.Endpoint, P256dh: b.Keys.P256dh, Auth: b.Keys.Auth,
 		Platform: b.Platform, DeviceName: b.DeviceName,
