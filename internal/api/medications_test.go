@@ -377,12 +377,12 @@ func scheduleEntry(t *testing.T, entries []map[string]any, medicationID string) 
 	return nil
 }
 
-// doseSummary reads "time scheduledAt status" for each dose of an entry.
+// doseSummary reads "time scheduledTime status" for each dose of an entry.
 func doseSummary(e map[string]any) []string {
 	var out []string
-	for _, d := range e["scheduledTimes"].([]any) {
+	for _, d := range e["doses"].([]any) {
 		d := d.(map[string]any)
-		out = append(out, fmt.Sprintf("%s %s %s", d["time"], d["scheduledAt"], d["status"]))
+		out = append(out, fmt.Sprintf("%s %s %s", d["time"], d["scheduledTime"], d["status"]))
 	}
 	return out
 }
@@ -415,7 +415,11 @@ func TestTodaysScheduleAcrossDST(t *testing.T) {
 		if got := doseSummary(e); !reflect.DeepEqual(got, want) {
 			t.Fatalf("doses = %v\nwant %v", got, want)
 		}
-		dose := e["scheduledTimes"].([]any)[1].(map[string]any)
+		// Existing clients map over scheduledTimes as the medication's strings.
+		if !reflect.DeepEqual(e["scheduledTimes"], []any{"02:30", "08:00", "20:00"}) {
+			t.Fatalf("scheduledTimes = %v, want the medication's HH:mm strings", e["scheduledTimes"])
+		}
+		dose := e["doses"].([]any)[1].(map[string]any)
 		if log, _ := dose["log"].(map[string]any); log == nil || log["status"] != "GIVEN" {
 			t.Fatalf("08:00 dose without its log: %v", dose)
 		}
@@ -454,7 +458,7 @@ func TestTodaysScheduleInTokyo(t *testing.T) {
 			t.Fatalf("doses = %v\nwant %v", got, want)
 		}
 		p := scheduleEntry(t, entries, prn["id"].(string))
-		if logs := p["logs"].([]any); len(p["scheduledTimes"].([]any)) != 0 || len(logs) != 1 ||
+		if logs := p["logs"].([]any); len(p["scheduledTimes"].([]any)) != 0 || len(p["doses"].([]any)) != 0 || len(logs) != 1 ||
 			logs[0].(map[string]any)["scheduledTime"] != "2026-03-02T19:30:00Z" {
 			t.Fatalf("as-needed entry = %v", p)
 		}

@@ -286,16 +286,19 @@ func CheckDoseTime(frequency MedicationFrequency, sched MedicationSchedule, at, 
 // ScheduledDose is one dose of today's schedule as the API shows it.
 type ScheduledDose struct {
 	Time        string         `json:"time"`
-	ScheduledAt time.Time      `json:"scheduledAt"`
+	ScheduledAt time.Time      `json:"scheduledTime"`
 	Log         *MedicationLog `json:"log"`
 	Status      DoseStatus     `json:"status"`
 }
 
 // DayScheduleEntry is one medication's doses and logs on one local day.
+// ScheduledTimes repeats the medication's "HH:mm" times, which existing
+// clients map over as strings; Doses is the per-dose detail.
 type DayScheduleEntry struct {
 	Medication     Medication      `json:"medication"`
-	ScheduledTimes []ScheduledDose `json:"scheduledTimes"`
+	ScheduledTimes []string        `json:"scheduledTimes"`
 	Logs           []MedicationLog `json:"logs"`
+	Doses          []ScheduledDose `json:"doses"`
 }
 
 // DaySchedule lays out a medication's doses on the local date (year, month,
@@ -303,7 +306,10 @@ type DayScheduleEntry struct {
 // judging each dose without a log against now: UPCOMING before it is due,
 // PENDING after. A medication not in effect on that date has no doses.
 func DaySchedule(m Medication, loc *time.Location, year int, month time.Month, day int, logs []MedicationLog, now time.Time) DayScheduleEntry {
-	e := DayScheduleEntry{Medication: m, ScheduledTimes: []ScheduledDose{}, Logs: logs}
+	e := DayScheduleEntry{Medication: m, ScheduledTimes: m.ScheduledTimes, Logs: logs, Doses: []ScheduledDose{}}
+	if e.ScheduledTimes == nil {
+		e.ScheduledTimes = []string{}
+	}
 	if e.Logs == nil {
 		e.Logs = []MedicationLog{}
 	}
@@ -335,7 +341,7 @@ func DaySchedule(m Medication, loc *time.Location, year int, month time.Month, d
 		case !at.After(now):
 			d.Status = DosePending
 		}
-		e.ScheduledTimes = append(e.ScheduledTimes, d)
+		e.Doses = append(e.Doses, d)
 	}
 	return e
 }

@@ -170,7 +170,7 @@ func TestDaySchedule(t *testing.T) {
 		status DoseStatus
 	}
 	var got []dose
-	for _, d := range e.ScheduledTimes {
+	for _, d := range e.Doses {
 		got = append(got, dose{d.Time, d.ScheduledAt, d.Status})
 	}
 	// 02:00 and 02:30 fall in the DST gap and both mean 03:00 EDT (07:00Z):
@@ -183,15 +183,18 @@ func TestDaySchedule(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("doses = %+v\nwant %+v", got, want)
 	}
-	if e.ScheduledTimes[1].Log == nil || e.ScheduledTimes[1].Log.ID != "l" || len(e.Logs) != 1 {
+	if !reflect.DeepEqual(e.ScheduledTimes, m.ScheduledTimes) {
+		t.Fatalf("scheduledTimes = %v, want the medication's %v", e.ScheduledTimes, m.ScheduledTimes)
+	}
+	if e.Doses[1].Log == nil || e.Doses[1].Log.ID != "l" || len(e.Logs) != 1 {
 		t.Fatalf("the 08:00 dose lacks its log: %+v", e)
 	}
 	m.StartDate = medStr("2026-03-09")
-	if e := DaySchedule(m, ny, 2026, time.March, 8, nil, now); len(e.ScheduledTimes) != 0 || e.Logs == nil {
+	if e := DaySchedule(m, ny, 2026, time.March, 8, nil, now); len(e.Doses) != 0 || e.Logs == nil || len(e.ScheduledTimes) != 4 {
 		t.Fatalf("before the start date = %+v", e)
 	}
 	m.StartDate, m.Frequency, m.ScheduledTimes = nil, FrequencyAsNeeded, []string{}
-	if e := DaySchedule(m, ny, 2026, time.March, 8, []MedicationLog{given}, now); len(e.ScheduledTimes) != 0 || len(e.Logs) != 1 {
+	if e := DaySchedule(m, ny, 2026, time.March, 8, []MedicationLog{given}, now); len(e.Doses) != 0 || len(e.Logs) != 1 || e.ScheduledTimes == nil {
 		t.Fatalf("as needed = %+v", e)
 	}
 }

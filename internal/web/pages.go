@@ -73,7 +73,7 @@ func (s *Server) todaysDoses(r *http.Request, cr *care.CareRecipient, now time.T
 	}
 	var rows []doseRow
 	for _, m := range meds {
-		for _, d := range care.DaySchedule(m, loc, year, month, day, byMed[m.ID], now).ScheduledTimes {
+		for _, d := range care.DaySchedule(m, loc, year, month, day, byMed[m.ID], now).Doses {
 			rows = append(rows, doseRow{Medication: m, Dose: d})
 		}
 	}
