@@ -172,8 +172,8 @@ func TestEmergencyGoesOutWhenTheQuotaIsSpent(t *testing.T) {
 	reminder := Message{To: "bo@example.com", Subject: "Reminder", Text: "Metformin at 8", Template: "medication-reminder"}
 	alert := Message{To: "bo@example.com", Subject: "EMERGENCY", Text: "Grandma fell", Template: "emergency-alert"}
 
-	// The day's routine mail uses all but the reserve.
-	for i := range 9 {
+	// The day's routine mail uses all but the reserve (2 of 10).
+	for i := range 8 {
 		if _, err := chain.Deliver(ctx, reminder, PriorityRoutine); err != nil {
 			t.Fatalf("routine message %d: %v", i+1, err)
 		}
@@ -197,21 +197,21 @@ func TestEmergencyGoesOutWhenTheQuotaIsSpent(t *testing.T) {
 			t.Fatalf("emergency %d: %q, %v", i+1, provider, err)
 		}
 	}
-	if n := len(api.received()); n != 12 {
-		t.Fatalf("brevo received %d, want 9 routine + 3 emergencies", n)
+	if n := len(api.received()); n != 11 {
+		t.Fatalf("brevo received %d, want 8 routine + 3 emergencies", n)
 	}
-	if u, _ := quota.Usage(ctx, "brevo"); u.Used != 12 {
+	if u, _ := quota.Usage(ctx, "brevo"); u.Used != 11 {
 		t.Fatalf("usage = %+v: emergencies beyond the limit must still be counted", u)
 	}
 	attempts := rec.Attempts()
-	if len(attempts) != 13 {
+	if len(attempts) != 12 {
 		t.Fatalf("attempts = %v", statuses(rec))
 	}
-	if d := attempts[9]; d.Status != StatusDeferred || d.Provider != "" || d.Template != "medication-reminder" ||
+	if d := attempts[8]; d.Status != StatusDeferred || d.Provider != "" || d.Template != "medication-reminder" ||
 		!strings.Contains(d.Error, "quota") {
 		t.Fatalf("deferred attempt = %+v", d)
 	}
-	for _, a := range attempts[10:] {
+	for _, a := range attempts[9:] {
 		if a.Status != StatusSent || a.Priority != PriorityEmergency || a.Template != "emergency-alert" {
 			t.Fatalf("emergency attempt = %+v", a)
 		}
@@ -240,7 +240,7 @@ func TestChainSpreadsOverProvidersWithQuota(t *testing.T) {
 		{Name: "smtp", Sender: secondary},
 	}}
 	m := Message{To: "ann@example.com", Subject: "Hi", Text: "hello", Template: "welcome"}
-	for range 9 {
+	for range 8 {
 		chain.Deliver(ctx, m, PriorityRoutine)
 	}
 	// The primary's routine budget is spent: routine mail moves on to the
@@ -248,8 +248,10 @@ func TestChainSpreadsOverProvidersWithQuota(t *testing.T) {
 	if p, err := chain.Deliver(ctx, m, PriorityRoutine); err != nil || p != "smtp" {
 		t.Fatalf("routine with the primary spent = %q, %v", p, err)
 	}
-	if p, err := chain.Deliver(ctx, m, PriorityEmergency); err != nil || p != "brevo" {
-		t.Fatalf("emergency = %q, %v", p, err)
+	for range 2 {
+		if p, err := chain.Deliver(ctx, m, PriorityEmergency); err != nil || p != "brevo" {
+			t.Fatalf("emergency = %q, %v", p, err)
+		}
 	}
 	// With the primary entirely spent, an emergency goes to the fallback
 	// that still has room before exceeding anyone's limit.
@@ -262,8 +264,8 @@ func TestChainSpreadsOverProvidersWithQuota(t *testing.T) {
 
 	// An unmetered outbox takes whatever the metered providers cannot.
 	chain.Providers = append(chain.Providers, Provider{Name: "outbox", Sender: outbox, Unmetered: true})
-	for range 7 {
-		chain.Deliver(ctx, m, PriorityRoutine) // smtp's routine budget: 9
+	for range 6 {
+		chain.Deliver(ctx, m, PriorityRoutine) // smtp's routine budget: 8
 	}
 	if p, err := chain.Deliver(ctx, m, PriorityRoutine); err != nil || p != "outbox" {
 		t.Fatalf("routine with every metered provider spent = %q, %v", p, err)
@@ -344,5 +346,32 @@ func TestQuotaUnderConcurrentSenders(t *testing.T) {
 	wg.Wait()
 	if u, _ := quota.Usage(ctx, "brevo"); sender.count() != 350 || u.Used != 350 {
 		t.Fatalf("sent %d, counted %d; want 350 each", sender.count(), u.Used)
+	}
+}
+
+// TestTransactionalMailMovesOnThenFails: a code takes the primary's reserve
+// below the critical share, then the fallback's, and when neither has room
+// it fails at once (never beyond a limit, as an emergency would).
+func TestTransactionalMailMovesOnThenFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC))
+	primary, secondary := &countingSender{}, &countingSender{}
+	chain := &Chain{Quota: NewQuota(QuotaConfig{Limit: 10}, NewMemoryCounter(clk), clk), Clock: clk, Logger: testLogger(t),
+		Providers: []Provider{{Name: "brevo", Sender: primary}, {Name: "smtp", Sender: secondary}}}
+	code := Message{To: "ann@example.com", Subject: "Your code", Text: "123456", Template: "email-verification"}
+	for range 16 { // routine mail spends both providers' routine share
+		chain.Deliver(ctx, Message{To: "bo@example.com", Text: "r", Template: "medication-reminder"}, PriorityRoutine)
+	}
+	for _, want := range []string{"brevo", "smtp"} {
+		if p, err := chain.Deliver(ctx, code, PriorityTransactional); err != nil || p != want {
+			t.Fatalf("code = %q, %v; want %s", p, err, want)
+		}
+	}
+	if _, err := chain.Deliver(ctx, code, PriorityTransactional); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("code with no transactional room left: %v", err)
+	}
+	if primary.count() != 9 || secondary.count() != 9 {
+		t.Fatalf("primary %d, secondary %d: the critical share must stay untouched", primary.count(), secondary.count())
 	}
 }

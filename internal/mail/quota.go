@@ -13,25 +13,49 @@ import (
 // seed's provider.
 const DefaultDailyLimit = 300
 
-// Priority says how much a message may take from the daily quota.
+// Priority is a message's class, which says how much it may take from the
+// daily quota. The rules of each class live in Quota.ceiling and
+// Chain.Deliver, and nowhere else.
 type Priority int
 
 const (
-	// PriorityRoutine is mail that can wait or go by push/in-app instead:
-	// reminders, invitations, account mail. It may not use the reserve.
+	// PriorityRoutine (class routine) is mail that can wait or go by
+	// push/in-app instead: reminders, digests, activity. It stops short of
+	// the whole reserve.
 	PriorityRoutine Priority = iota
-	// PriorityEmergency is an emergency alert: it may use the reserve, and
-	// goes out even when the day's quota is spent.
+	// PriorityEmergency (class critical) is an emergency alert: it may use
+	// the whole reserve, and goes out even when the day's quota is spent.
 	PriorityEmergency
+	// PriorityTransactional (class transactional) is mail someone is waiting
+	// for at a screen: verification and reset codes, invitations, member
+	// password-reset links. It is sent now or not at all: it may use the
+	// reserve below the critical share, then the next provider, and is
+	// never deferred.
+	PriorityTransactional
 )
 
 // String names the priority for logs and records.
 func (p Priority) String() string {
-	if p == PriorityEmergency {
+	switch p {
+	case PriorityEmergency:
 		return "emergency"
+	case PriorityTransactional:
+		return "transactional"
 	}
 	return "routine"
 }
+
+// Class is the name of the priority's email class: critical,
+// transactional or routine.
+func (p Priority) Class() string {
+	if p == PriorityEmergency {
+		return "critical"
+	}
+	return p.String()
+}
+
+// Priorities are the classes from the most to the least urgent.
+var Priorities = []Priority{PriorityEmergency, PriorityTransactional, PriorityRoutine}
 
 // Counter counts events under a key shared by every node, in memory or in
 // Redis.
@@ -51,9 +75,12 @@ type QuotaConfig struct {
 	// Limit is the number of messages each provider may send per UTC day;
 	// 0 means DefaultDailyLimit.
 	Limit int64
-	// ReservePercent of Limit is kept for emergencies: routine mail stops
-	// at Limit minus the reserve. 0 means 10 (30 of 300), a negative value
-	// keeps no reserve. A positive percentage keeps at least one message.
+	// ReservePercent of Limit is kept from routine mail: routine mail stops
+	// at Limit minus the reserve. Its upper half (rounded up) is the
+	// critical share, for emergencies only; transactional mail may use the
+	// rest. 0 means 10 (30 of 300: 15 and 15), a negative value keeps no
+	// reserve. A positive percentage keeps at least two messages, one for
+	// each class, when the limit allows.
 	ReservePercent int
 	// WarnPercent of Limit, once reached, calls OnWarning; 0 means 80
 	// (240 of 300).
@@ -81,12 +108,15 @@ type Usage struct {
 	Day      time.Time // midnight UTC starting the day
 	Used     int64
 	Limit    int64
-	Reserve  int64 // kept for emergencies
+	Reserve  int64 // kept from routine mail
+	// Ceilings is how much of the day each class may use, by class name.
+	Ceilings map[string]int64
 }
 
 // Quota keeps each provider within its daily email limit, per UTC day.
 type Quota struct {
 	limit, reserve, warnAt int64
+	critical               int64 // the part of the reserve only emergencies use
 	onWarning              func(context.Context, QuotaWarning)
 	prefix                 string
 	counter                Counter
@@ -104,9 +134,10 @@ func NewQuota(cfg QuotaConfig, counter Counter, clk clock.Clock) *Quota {
 		reservePct = 10
 	}
 	if reservePct > 0 {
-		q.reserve = max(1, ceilPercent(q.limit, reservePct))
+		q.reserve = max(2, ceilPercent(q.limit, reservePct))
 	}
 	q.reserve = min(q.reserve, q.limit)
+	q.critical = (q.reserve + 1) / 2
 	warnPct := cfg.WarnPercent
 	if warnPct <= 0 {
 		warnPct = 80
@@ -124,10 +155,7 @@ func ceilPercent(n int64, pct int) int64 { return (n*int64(pct) + 99) / 100 }
 // whether it fits: routine mail up to the limit minus the emergency reserve,
 // emergencies up to the limit. A message that does not fit takes nothing.
 func (q *Quota) Reserve(ctx context.Context, provider string, p Priority) (bool, error) {
-	ceiling := q.limit
-	if p == PriorityRoutine {
-		ceiling -= q.reserve
-	}
+	ceiling := q.ceiling(p)
 	if ceiling <= 0 {
 		return false, nil
 	}
@@ -142,6 +170,17 @@ func (q *Quota) Reserve(ctx context.Context, provider string, p Priority) (bool,
 		q.warnOnce(ctx, provider, used, now)
 	}
 	return ok, nil
+}
+
+// ceiling is how many messages of the day a class may bring the count to.
+func (q *Quota) ceiling(p Priority) int64 {
+	switch p {
+	case PriorityEmergency:
+		return q.limit
+	case PriorityTransactional:
+		return q.limit - q.critical
+	}
+	return q.limit - q.reserve
 }
 
 // Charge counts one message against provider's quota without checking it:
@@ -159,7 +198,11 @@ func (q *Quota) Usage(ctx context.Context, provider string) (Usage, error) {
 	if err != nil {
 		return Usage{}, fmt.Errorf("mail: quota %s: %w", provider, err)
 	}
-	return Usage{Provider: provider, Day: startOfDay(now), Used: used, Limit: q.limit, Reserve: q.reserve}, nil
+	ceilings := map[string]int64{}
+	for _, p := range Priorities {
+		ceilings[p.Class()] = q.ceiling(p)
+	}
+	return Usage{Provider: provider, Day: startOfDay(now), Used: used, Limit: q.limit, Reserve: q.reserve, Ceilings: ceilings}, nil
 }
 
 func (q *Quota) incr(ctx context.Context, provider, key string, now time.Time) (int64, error) {

@@ -108,8 +108,8 @@ func TestQuotaRoundsSmallLimits(t *testing.T) {
 		cfg              QuotaConfig
 		routine, reserve int
 	}{
-		{QuotaConfig{Limit: 10}, 9, 1},
-		{QuotaConfig{Limit: 5}, 4, 1}, // 10% of 5 rounds up to one
+		{QuotaConfig{Limit: 10}, 8, 2}, // at least one each for transactional and critical mail
+		{QuotaConfig{Limit: 5}, 3, 2},
 		{QuotaConfig{Limit: 5, ReservePercent: -1}, 5, 0},
 		{QuotaConfig{Limit: 100, ReservePercent: 25}, 75, 25},
 		{QuotaConfig{Limit: 1}, 0, 1},
@@ -195,5 +195,48 @@ func TestMemoryCounterExpires(t *testing.T) {
 	}
 	if n, _ := c.Incr(ctx, "k", time.Hour); n != 1 {
 		t.Fatalf("Incr after ttl = %d", n)
+	}
+}
+
+// TestQuotaClasses: with a limit of 10, routine mail stops at 8, a code
+// (transactional) still fits once, an emergency once more; the next UTC day
+// starts afresh.
+func TestQuotaClasses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 3, 9, 23, 0, 0, 0, time.UTC))
+	q := NewQuota(QuotaConfig{Limit: 10}, NewMemoryCounter(clk), clk)
+	count := func(p Priority) int {
+		n := 0
+		for {
+			ok, err := q.Reserve(ctx, "smtp", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				return n
+			}
+			n++
+		}
+	}
+	if n := count(PriorityRoutine); n != 8 {
+		t.Errorf("routine mail sent %d, want 8", n)
+	}
+	if n := count(PriorityTransactional); n != 1 {
+		t.Errorf("transactional mail after routine spent its share: %d, want 1", n)
+	}
+	if n := count(PriorityEmergency); n != 1 {
+		t.Errorf("emergencies after transactional mail spent its share: %d, want 1", n)
+	}
+	u, err := q.Usage(ctx, "smtp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Used != 10 || u.Ceilings["routine"] != 8 || u.Ceilings["transactional"] != 9 || u.Ceilings["critical"] != 10 {
+		t.Errorf("usage %+v", u)
+	}
+	clk.Advance(time.Hour) // midnight UTC
+	if ok, _ := q.Reserve(ctx, "smtp", PriorityRoutine); !ok {
+		t.Error("routine mail refused on a new UTC day")
 	}
 }

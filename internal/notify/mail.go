@@ -92,6 +92,21 @@ func (m *Mailer) Send(ctx context.Context, msg mail.Message) error {
 	return nil
 }
 
+// ErrCannotSendNow reports transactional mail that no provider could send
+// now (quota spent or providers failing); the caller tells the person to
+// try again later, and keeps nothing as sent.
+var ErrCannotSendNow = errors.New("notify: email cannot be sent now")
+
+// SendNow sends transactional mail (codes, invitations, reset links): now,
+// through any provider with room below the critical share, or not at all;
+// it is never deferred. It fails with ErrCannotSendNow.
+func (m *Mailer) SendNow(ctx context.Context, msg mail.Message) error {
+	if _, err := m.Chain.Deliver(ctx, msg, mail.PriorityTransactional); err != nil {
+		return fmt.Errorf("%w: %w", ErrCannotSendNow, err)
+	}
+	return nil
+}
+
 // SendDeferred sends the deferred emails that are due, rescheduling those
 // that still do not fit (or fail) to the next day. It returns how many went.
 func (m *Mailer) SendDeferred(ctx context.Context) (int, error) {
@@ -141,8 +156,12 @@ func (q QuotaHealth) Health(ctx context.Context) any {
 			out = append(out, map[string]any{"provider": p.Name, "status": "unavailable"})
 			continue
 		}
+		classes := map[string]any{}
+		for class, ceiling := range u.Ceilings {
+			classes[class] = map[string]int64{"ceiling": ceiling, "left": max(0, ceiling-u.Used)}
+		}
 		out = append(out, map[string]any{"provider": p.Name, "metered": true, "used": u.Used, "limit": u.Limit,
-			"reserve": u.Reserve, "day": u.Day.Format(time.DateOnly)})
+			"reserve": u.Reserve, "day": u.Day.Format(time.DateOnly), "classes": classes})
 	}
 	return out
 }
