@@ -4,6 +4,12 @@
 //
 //	loadgen -target http://127.0.0.1:4000 -outbox ./data/outbox -scenario me -duration 20s
 //
+// The mix scenario (internal/loadmix) signs up -users people, each with a
+// family, and has them use the app across every -target given (the API
+// nodes of a deployment), reporting the statuses and latencies it saw:
+//
+//	loadgen -scenario mix -target http://127.0.0.1:4001 -target http://127.0.0.1:4002 -outbox ./data/outbox -duration 60s
+//
 // Run the server with RATE_LIMIT_ENABLED=false: the per-client limits would
 // otherwise cap a single load client at 5 requests per second.
 package main
@@ -39,6 +45,9 @@ func main() {
 
 type options struct {
 	target   string
+	targets  targetList
+	users    int
+	think    time.Duration
 	prefix   string
 	outbox   string
 	scenario string
@@ -51,10 +60,12 @@ type options struct {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.StringVar(&o.target, "target", "http://127.0.0.1:4000", "base URL of the server")
+	fs.Var(&o.targets, "target", "base URL of the server (default http://127.0.0.1:4000); repeat it for the API nodes of a deployment (-scenario mix)")
 	fs.StringVar(&o.prefix, "prefix", "/api/v1", "API prefix")
 	fs.StringVar(&o.outbox, "outbox", "./data/outbox", "the server's mail outbox directory, to read the verification code")
-	fs.StringVar(&o.scenario, "scenario", "me", "me | list-care-recipients | create-care-recipient")
+	fs.StringVar(&o.scenario, "scenario", "me", "me | list-care-recipients | create-care-recipient | mix")
+	fs.IntVar(&o.users, "users", 4, "people signed up for -scenario mix, each with a family of their own")
+	fs.DurationVar(&o.think, "think", 600*time.Millisecond, "mean pause between one person's visits in -scenario mix")
 	fs.Uint64Var(&o.workers, "workers", 16, "concurrent connections")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to drive load")
 	fs.StringVar(&o.label, "label", "", "label printed with the result")
@@ -64,6 +75,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if o.duration <= 0 || o.duration > 10*time.Minute {
 		return errors.New("-duration must be between 0 and 10m")
+	}
+	if len(o.targets) == 0 {
+		o.targets = targetList{"http://127.0.0.1:4000"}
+	}
+	o.target = o.targets[0]
+	if o.scenario == "mix" {
+		return runMix(ctx, o, out)
 	}
 	c := &client{base: strings.TrimRight(o.target, "/") + o.prefix, http: &http.Client{Timeout: 30 * time.Second}}
 	token, err := c.signUp(ctx, o.outbox)
@@ -187,9 +205,16 @@ var codePattern = regexp.MustCompile(`\b(\d{6})\b`)
 // signUp registers a fresh user, reads the emailed code from the outbox and
 // verifies it, returning an access token.
 func (c *client) signUp(ctx context.Context, outbox string) (string, error) {
-	email := fmt.Sprintf("load-%d@example.com", time.Now().UnixNano())
+	return c.signUpAs(ctx, outbox, fmt.Sprintf("load-%d@example.com", time.Now().UnixNano()))
+}
+
+// loadPassword is the password of every user loadgen signs up.
+const loadPassword = "Load-tester-2026"
+
+// signUpAs signs email up as signUp does.
+func (c *client) signUpAs(ctx context.Context, outbox, email string) (string, error) {
 	if err := c.call(ctx, "POST", "/auth/register", "", map[string]any{
-		"fullName": "Load Tester", "email": email, "password": "Load-tester-2026",
+		"fullName": "Load Tester", "email": email, "password": loadPassword,
 	}, nil); err != nil {
 		return "", err
 	}

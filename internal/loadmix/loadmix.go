@@ -128,8 +128,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	transport := &http.Transport{MaxIdleConnsPerHost: opts.Workers, IdleConnTimeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
-	r := &runner{opts: opts, http: &http.Client{Transport: transport, Timeout: opts.Timeout}}
 	res := &Result{Started: opts.Now()}
+	r := &runner{opts: opts, http: &http.Client{Transport: transport, Timeout: opts.Timeout}, began: res.Started.UTC().Truncate(time.Second)}
 	var wg sync.WaitGroup
 	for i := range opts.Workers {
 		w := &worker{r: r, user: opts.Users[i%len(opts.Users)], next: i % len(opts.Targets), id: i}
@@ -149,6 +149,7 @@ type runner struct {
 	// doses makes every logged dose time distinct: an as-needed dose at a
 	// time already logged would be refused (409).
 	doses   atomic.Int64
+	began   time.Time
 	mu      sync.Mutex
 	records []Record
 }
@@ -217,8 +218,9 @@ func (w *worker) visit(ctx context.Context) {
 		{"GET", cr + "/medications", "/care-recipients/{id}/medications", nil},
 		{"GET", cr + "/medications/schedule/today", "/care-recipients/{id}/medications/schedule/today", nil},
 		{"POST", "/medications/" + u.MedicationID + "/log", "/medications/{id}/log", func() any {
-			// Distinct past instants, one per dose, within the as-needed window.
-			at := w.r.opts.Now().UTC().Truncate(time.Second).Add(-time.Duration(w.r.doses.Add(1)) * time.Second)
+			// Distinct instants, one second apart before the run began, within
+			// the as-needed window (a day) for hours of load.
+			at := w.r.began.Add(-time.Duration(w.r.doses.Add(1)) * time.Second)
 			return map[string]any{"status": "GIVEN", "scheduledTime": at.Format(time.RFC3339)}
 		}},
 		{"GET", cr + "/timeline", "/care-recipients/{id}/timeline", nil},
