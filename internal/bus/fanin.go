@@ -94,51 +94,85 @@ func (f *RabbitFanIn) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(f.local))
 	for i, c := range f.local {
-		wg.Go(func() { errs[i] = f.consumer.Consume(ctx, c.Name(), f.handler(c)) })
+		wg.Go(func() { errs[i] = f.consumer.ConsumeBatches(ctx, c.Name(), f.handler(c)) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// handler hands each event to c unless c has taken it already, and records
-// that it has.
-func (f *RabbitFanIn) handler(c outbox.Consumer) events.Handler {
+// handler hands c, in order, each event of a batch it has not taken yet,
+// then records what it took: one read and one write for the whole batch.
+// On a failure it records what was taken before it and stops there.
+func (f *RabbitFanIn) handler(c outbox.Consumer) events.BatchHandler {
 	name := c.Name()
-	return func(ctx context.Context, e events.Event) error {
-		if f.taken(ctx, name, e.ID) {
-			return nil
-		}
-		if err := c.Handle(ctx, e); err != nil {
-			if errors.Is(err, outbox.ErrPermanent) {
-				return events.Permanent(err)
+	return func(ctx context.Context, es []events.Event) (int, error) {
+		taken := f.taken(ctx, name, es)
+		var handed []string
+		defer func() { f.record(ctx, name, handed) }()
+		for i, e := range es {
+			if taken[e.ID] {
+				continue
 			}
-			return err
+			if err := safeHandle(ctx, c, e); err != nil {
+				if errors.Is(err, outbox.ErrPermanent) {
+					return i, events.Permanent(err)
+				}
+				return i, err
+			}
+			// A repeat later in the same batch is not handed over again.
+			taken[e.ID] = true
+			handed = append(handed, e.ID)
+			f.handed[name].Add(1)
 		}
-		f.handed[name].Add(1)
-		// Recorded even when shutdown has begun: the event was handled and
-		// is about to be acknowledged.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		defer cancel()
-		if err := f.store.MarkDelivered(rctx, name, e.ID, false, nil); err != nil {
-			// The event was handled; without the record a later redelivery
-			// hands it over again, which an idempotent consumer absorbs.
-			f.log.WarnContext(ctx, "record delivery", slog.String("consumer", name),
-				slog.String("event_id", e.ID), slog.Any("error", err))
-		}
-		return nil
+		return len(es), nil
 	}
 }
 
-// taken reports whether consumer has already handled the event. When the
-// record cannot be read the event is handed over: at least once matters
-// more than at most once.
-func (f *RabbitFanIn) taken(ctx context.Context, consumer, eventID string) bool {
-	done, err := f.store.OutboxDeliveries(ctx, []string{eventID})
+// safeHandle runs c on e, turning a panic into a permanent failure of e.
+func safeHandle(ctx context.Context, c outbox.Consumer, e events.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: consumer %s panicked: %v", outbox.ErrPermanent, c.Name(), r)
+		}
+	}()
+	return c.Handle(ctx, e)
+}
+
+// record notes that consumer has taken ids. It runs even when shutdown has
+// begun: the events were handled and are about to be acknowledged. Without
+// the record a later redelivery hands them over again, which an idempotent
+// consumer absorbs.
+func (f *RabbitFanIn) record(ctx context.Context, consumer string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := f.store.MarkDeliveredMany(rctx, consumer, ids); err != nil {
+		f.log.WarnContext(ctx, "record deliveries", slog.String("consumer", consumer),
+			slog.Int("events", len(ids)), slog.Any("error", err))
+	}
+}
+
+// taken reports which of es consumer has already handled. When the records
+// cannot be read every event is handed over: at least once matters more
+// than at most once.
+func (f *RabbitFanIn) taken(ctx context.Context, consumer string, es []events.Event) map[string]bool {
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	out := make(map[string]bool, len(es))
+	done, err := f.store.OutboxDeliveries(ctx, ids)
 	if err != nil {
 		f.log.WarnContext(ctx, "read deliveries", slog.String("consumer", consumer),
-			slog.String("event_id", eventID), slog.Any("error", err))
-		return false
+			slog.Int("events", len(ids)), slog.Any("error", err))
+		return out
 	}
-	d := done[[2]string{consumer, eventID}]
-	return d != nil && d.Done
+	for _, id := range ids {
+		if d := done[[2]string{consumer, id}]; d != nil && d.Done {
+			out[id] = true
+		}
+	}
+	return out
 }

@@ -2,8 +2,10 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -14,11 +16,20 @@ import (
 // the event's id).
 type Handler func(ctx context.Context, e Event) error
 
+// BatchHandler processes the events the broker has sent ahead, in queue
+// order, in one call (so that what it reads and records about them costs one
+// round trip, not one each). It returns how many it finished, from the
+// first: those are acknowledged together. When err is not nil, es[done]
+// failed with err; that event then gets the consumer's failure policy on its
+// own (retried alone, or dead-lettered), and the events after it come again
+// in a later call.
+type BatchHandler func(ctx context.Context, es []Event) (done int, err error)
+
 // ConsumerOptions configure a Consumer.
 type ConsumerOptions struct {
 	ConnOptions
 	// Prefetch is how many unacknowledged messages the broker sends ahead;
-	// zero means 32.
+	// zero means 128. It is also the largest batch ConsumeBatches hands over.
 	Prefetch int
 	// Attempts is how many times a handler that keeps failing with ordinary
 	// errors is called for one message before the message is dead-lettered;
@@ -53,7 +64,7 @@ func NewConsumer(opts ConsumerOptions) (*Consumer, error) {
 	}
 	opts.ConnOptions = conn
 	if opts.Prefetch <= 0 {
-		opts.Prefetch = 32
+		opts.Prefetch = 128
 	}
 	if opts.Attempts <= 0 {
 		opts.Attempts = 5
@@ -68,6 +79,24 @@ func NewConsumer(opts ConsumerOptions) (*Consumer, error) {
 // reconnects with backoff whenever the connection drops; messages not yet
 // acknowledged then come again. consumer must be listed in the topology.
 func (c *Consumer) Consume(ctx context.Context, consumer string, h Handler) error {
+	if h == nil {
+		return fmt.Errorf("events: consumer %q has no handler", consumer)
+	}
+	return c.ConsumeBatches(ctx, consumer, func(ctx context.Context, es []Event) (int, error) {
+		for i, e := range es {
+			if err := h(ctx, e); err != nil {
+				return i, err
+			}
+		}
+		return len(es), nil
+	})
+}
+
+// ConsumeBatches is Consume for a handler that takes, in one call, every
+// message the broker has already sent ahead (up to Prefetch): a busy queue
+// is worked in batches, a quiet one a message at a time, with no waiting
+// for a batch to fill.
+func (c *Consumer) ConsumeBatches(ctx context.Context, consumer string, h BatchHandler) error {
 	if !c.opts.Topology.hasConsumer(consumer) {
 		return fmt.Errorf("events: consumer %q is not in the topology", consumer)
 	}
@@ -95,7 +124,7 @@ func (c *Consumer) Consume(ctx context.Context, consumer string, h Handler) erro
 
 // consumeSession runs one connection until it fails or ctx ends. connected
 // reports that it got as far as receiving messages.
-func (c *Consumer) consumeSession(ctx context.Context, log *slog.Logger, consumer string, h Handler) (connected bool, err error) {
+func (c *Consumer) consumeSession(ctx context.Context, log *slog.Logger, consumer string, h BatchHandler) (connected bool, err error) {
 	conn, err := c.opts.dial(ctx)
 	if err != nil {
 		return false, err
@@ -135,25 +164,104 @@ func (c *Consumer) consumeSession(ctx context.Context, log *slog.Logger, consume
 					return true, fmt.Errorf("events: delivery channel closed: %w", amqp.ErrClosed)
 				}
 			}
-			if err := c.handle(ctx, log, h, d); err != nil {
+			batch := drain(deliveries, d, c.opts.Prefetch)
+			if err := c.handleBatch(ctx, log, h, batch); err != nil {
 				return true, err
 			}
 		}
 	}
 }
 
-// handle runs h on one delivery and settles it; an error means the channel
-// can no longer settle messages.
-func (c *Consumer) handle(ctx context.Context, log *slog.Logger, h Handler, d amqp.Delivery) error {
-	e, err := DecodeEvent(d.Body)
-	if err != nil {
-		log.ErrorContext(ctx, "undecodable message dead-lettered", slog.String("message_id", d.MessageId),
-			slog.String("routing_key", d.RoutingKey), slog.Any("error", err))
-		return settle(d.Reject(false))
+// drain returns first with the deliveries already waiting behind it, up to
+// max in all, without waiting for more.
+func drain(deliveries <-chan amqp.Delivery, first amqp.Delivery, max int) []amqp.Delivery {
+	batch := []amqp.Delivery{first}
+	// The library hands deliveries over one at a time from a goroutine of
+	// its own: yielding lets it offer the next one already received, so a
+	// backlog comes out in batches. A few empty yields in a row mean nothing
+	// more is waiting.
+	for idle := 0; len(batch) < max && idle < 3; {
+		select {
+		case d, ok := <-deliveries:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, d)
+			idle = 0
+		default:
+			runtime.Gosched()
+			idle++
+		}
 	}
+	return batch
+}
+
+// handleBatch runs h on ds and settles every one of them; an error means the
+// channel can no longer settle messages.
+func (c *Consumer) handleBatch(ctx context.Context, log *slog.Logger, h BatchHandler, ds []amqp.Delivery) error {
+	for len(ds) > 0 {
+		es := make([]Event, 0, len(ds))
+		for _, d := range ds {
+			e, err := DecodeEvent(d.Body)
+			if err != nil {
+				break
+			}
+			es = append(es, e)
+		}
+		if len(es) == 0 {
+			d := ds[0]
+			log.ErrorContext(ctx, "undecodable message dead-lettered", slog.String("message_id", d.MessageId),
+				slog.String("routing_key", d.RoutingKey), slog.Any("error", errUndecodable(d)))
+			if err := settle(d.Reject(false)); err != nil {
+				return err
+			}
+			ds = ds[1:]
+			continue
+		}
+		done, err := callHandler(ctx, h, es)
+		if done > 0 {
+			if err := settle(ds[done-1].Ack(true)); err != nil {
+				return err
+			}
+		}
+		switch {
+		case err == nil:
+			ds = ds[len(es):]
+			continue
+		case errors.Is(err, errPanicked) && len(es) > 1:
+			// Which event panicked is unknown: take the rest one by one.
+			for i := done; i < len(es); i++ {
+				if err := c.handle(ctx, log, h, ds[i], es[i], nil); err != nil {
+					return err
+				}
+			}
+			ds = ds[len(es):]
+			continue
+		}
+		if err := c.handle(ctx, log, h, ds[done], es[done], err); err != nil {
+			return err
+		}
+		ds = ds[done+1:]
+	}
+	return nil
+}
+
+// errUndecodable is why d's body is not an event.
+func errUndecodable(d amqp.Delivery) error {
+	_, err := DecodeEvent(d.Body)
+	return err
+}
+
+// handle runs h on one delivery alone and settles it; first, when not nil,
+// is the failure of the attempt already made. An error means the channel
+// can no longer settle messages.
+func (c *Consumer) handle(ctx context.Context, log *slog.Logger, h BatchHandler, d amqp.Delivery, e Event, first error) error {
 	attrs := []any{slog.String("event_id", e.ID), slog.String("type", e.Type)}
 	for attempt := 1; ; attempt++ {
-		err := callHandler(ctx, h, e)
+		err := first
+		if attempt > 1 || first == nil {
+			_, err = callHandler(ctx, h, []Event{e})
+		}
 		switch {
 		case err == nil:
 			return settle(d.Ack(false))
@@ -176,15 +284,27 @@ func (c *Consumer) handle(ctx context.Context, log *slog.Logger, h Handler, d am
 	}
 }
 
-// callHandler runs h, turning a panic into a permanent failure so that one
-// bad event cannot take the consumer down.
-func callHandler(ctx context.Context, h Handler, e Event) (err error) {
+// errPanicked marks a handler that panicked.
+var errPanicked = errors.New("handler panicked")
+
+// callHandler runs h on es, turning a panic into a failure of the first
+// unfinished event (permanent when es holds one event) so that one bad
+// event cannot take the consumer down. A handler that claims more than it
+// was given finished them all.
+func callHandler(ctx context.Context, h BatchHandler, es []Event) (done int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = Permanent(fmt.Errorf("handler panicked: %v", r))
+			done, err = 0, Permanent(fmt.Errorf("%w: %v", errPanicked, r))
 		}
 	}()
-	return h(ctx, e)
+	done, err = h(ctx, es)
+	done = min(max(done, 0), len(es))
+	if err == nil {
+		done = len(es)
+	} else if done == len(es) {
+		done = len(es) - 1
+	}
+	return done, err
 }
 
 func settle(err error) error {

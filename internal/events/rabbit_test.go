@@ -530,3 +530,85 @@ func TestPublishTimesOutWithoutConfirm(t *testing.T) {
 	// Once the broker answers again, publishing carries on.
 	publishAll(t, p, evs[1:])
 }
+
+// TestBatchesKeepOrderAndRetryTheFailingEventAlone: a backlog published as
+// one batch reaches a batch handler in batches, in queue order; an event
+// that fails once is retried on its own, and the events behind it follow it
+// in order, each handled once.
+func TestBatchesKeepOrderAndRetryTheFailingEventAlone(t *testing.T) {
+	t.Parallel()
+	brokerURL := rabbitURL(t)
+	top := newTopology(t, "channels")
+	p := startPublisher(t, PublisherOptions{ConnOptions: connOptions(t, brokerURL, top)})
+	evs := testEvents(t, 200)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for i, err := range p.PublishBatch(ctx, evs) {
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	failing := evs[120].ID
+
+	var mu sync.Mutex
+	var handled []string
+	var calls [][]string
+	failed := false
+	done := make(chan struct{})
+	c, err := NewConsumer(ConsumerOptions{ConnOptions: connOptions(t, brokerURL, top),
+		Retry: Backoff{Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() {
+		stopped <- c.ConsumeBatches(cctx, "channels", func(_ context.Context, es []Event) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			var ids []string
+			for _, e := range es {
+				ids = append(ids, e.ID)
+			}
+			calls = append(calls, ids)
+			for i, e := range es {
+				if e.ID == failing && !failed {
+					failed = true
+					return i, errors.New("not now")
+				}
+				handled = append(handled, e.ID)
+				if len(handled) == len(evs) {
+					close(done)
+				}
+			}
+			return len(es), nil
+		})
+	}()
+	defer func() {
+		stop()
+		if err := <-stopped; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitFor(t, done, "every event")
+	mu.Lock()
+	defer mu.Unlock()
+	for i, e := range evs {
+		if handled[i] != e.ID {
+			t.Fatalf("event %d handled as %s, want %s", i, handled[i], e.ID)
+		}
+	}
+	batched, alone := false, false
+	for i, ids := range calls {
+		batched = batched || len(ids) > 1
+		if len(ids) == 1 && ids[0] == failing && i > 0 && slices.Contains(calls[i-1], failing) {
+			alone = true
+		}
+	}
+	if !batched {
+		t.Errorf("a backlog of %d came one event a call (%d calls)", len(evs), len(calls))
+	}
+	if !alone {
+		t.Errorf("the failed event was not retried on its own: calls %v", calls)
+	}
+}

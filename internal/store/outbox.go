@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -133,26 +134,13 @@ func (s *Store) OutboxDeliveries(ctx context.Context, eventIDs []string) (map[[2
 	return out, nil
 }
 
-// MarkDelivered records that consumer has handled the event (or, with
-// gaveUp, that it stopped trying after errMsg). It is for consumers fed
-// outside the dispatcher (the RabbitMQ fan-in); the dispatcher records under
-// its lease with MarkDeliveredUnder.
-func (s *Store) MarkDelivered(ctx context.Context, consumer, eventID string, gaveUp bool, errMsg *string) error {
-	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id, attempts, last_error, done_at, gave_up)
-		VALUES ($1, $2, 1, $3, $4, $5)`+markDeliveredUpsert,
-		consumer, eventID, errMsg, ts(s.now()), gaveUp)
-	if err != nil {
-		return fmt.Errorf("store: mark delivered: %w", mapErr(err))
-	}
-	return nil
-}
-
 const markDeliveredUpsert = `
 		ON CONFLICT (consumer, event_id) DO UPDATE SET attempts = outbox_deliveries.attempts + 1,
 			last_error = excluded.last_error, done_at = excluded.done_at, gave_up = excluded.gave_up, next_attempt_at = NULL`
 
-// MarkDeliveredUnder is MarkDelivered made under lease: it takes effect only
-// while lease is still held, and returns ErrLeaseLost otherwise.
+// MarkDeliveredUnder records that consumer has handled the event (or, with
+// gaveUp, that it stopped trying after errMsg), under lease: it takes effect
+// only while lease is still held, and returns ErrLeaseLost otherwise.
 func (s *Store) MarkDeliveredUnder(ctx context.Context, lease Lease, consumer, eventID string, gaveUp bool, errMsg *string) error {
 	now := s.now()
 	held, args := s.leaseHeld(lease, 6, now)
@@ -186,6 +174,27 @@ func (s *Store) MarkDeliveredManyUnder(ctx context.Context, lease Lease, consume
 		return fmt.Errorf("store: mark delivered: %w", mapErr(err))
 	}
 	return leaseWrite(res, "mark delivered", lease)
+}
+
+// MarkDeliveredMany records, in one statement, that consumer has taken
+// each of the events ids. It is for consumers fed outside the dispatcher
+// (the RabbitMQ fan-in); the dispatcher records under its lease.
+func (s *Store) MarkDeliveredMany(ctx context.Context, consumer string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{consumer, ts(s.now()), false}
+	rows := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		rows[i] = fmt.Sprintf("($1, $%d, 1, NULL, $2, $3)", len(args))
+	}
+	_, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO outbox_deliveries (consumer, event_id, attempts, last_error, done_at, gave_up)
+		VALUES `+strings.Join(rows, ", ")+markDeliveredUpsert, args...)
+	if err != nil {
+		return fmt.Errorf("store: mark delivered: %w", mapErr(err))
+	}
+	return nil
 }
 
 // RecordDeliveryFailure counts a failed attempt and when to try again, under

@@ -130,3 +130,35 @@ func TestReleasedLeaseKeepsItsToken(t *testing.T) {
 		}
 	})
 }
+
+// TestMarkDeliveredMany records a batch of takes in one statement, whether
+// or not the outbox still holds the events, and a repeat keeps them done.
+func TestMarkDeliveredMany(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		st := open(t, clk)
+		ctx := context.Background()
+		kept := uuid.NewString()
+		if err := st.AppendEvent(ctx, store.OutboxEvent{ID: kept, Type: "medication.logged", Envelope: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		gone := uuid.NewString() // pruned from the outbox already
+		for range 2 {
+			if err := st.MarkDeliveredMany(ctx, "realtime", []string{kept, gone}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ds, err := st.OutboxDeliveries(ctx, []string{kept, gone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{kept, gone} {
+			if d := ds[[2]string{"realtime", id}]; d == nil || !d.Done || d.GaveUp || d.Attempts != 2 {
+				t.Errorf("delivery of %s: %+v, want done after 2 takes", id, d)
+			}
+		}
+		if d := ds[[2]string{"channels", kept}]; d != nil {
+			t.Errorf("another consumer's delivery recorded: %+v", d)
+		}
+	})
+}
