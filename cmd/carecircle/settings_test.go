@@ -183,6 +183,17 @@ func settingsRows() []settingsRow {
 			},
 			run: settingsRabbitMQ,
 		},
+		{
+			name: "retention",
+			observe: map[string]string{
+				"NOTIFICATION_RETENTION": "2d: of read notifications 1, 3 and 5 days old, the daily job (due at once) keeps the 1-day-old one",
+				"OUTBOX_RETENTION":       "48h: of dispatched events that old, only the 1-day-old one is kept",
+				"LEDGER_RETENTION":       "2d: likewise finished reminder ledger entries and job runs",
+				"EMAIL_LOG_RETENTION":    "2d: likewise email attempts",
+				"AUDIT_RETENTION":        "4d: the 1- and 3-day-old audit entries stay, the 5-day-old one goes",
+			},
+			run: settingsRetention,
+		},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/realtime"
+	"github.com/carecircle/carecircle/internal/retention"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/web"
 )
@@ -263,7 +265,12 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	if role != RoleAPI {
 		// Events committed by any node (API nodes have no dispatcher of their
 		// own) are dispatched by one process at a time, which holds the lease.
-		d := outbox.New(st, clk, logger, srv.bus.dispatch, srv.bus.dispatched...)
+		dispatch := srv.bus.dispatch
+		dispatch.Retention = cfg.Retention.Outbox
+		if dispatch.Retention == 0 {
+			dispatch.Retention = keepForever
+		}
+		d := outbox.New(st, clk, logger, dispatch, srv.bus.dispatched...)
 		srv.background = append(srv.background,
 			func(ctx context.Context) { _ = d.Run(ctx) },
 			func(ctx context.Context) {
@@ -272,10 +279,17 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 				}
 			},
 			func(ctx context.Context) { runDeferredMail(ctx, st, mailer, logger) })
+		if cfg.CronEnabled {
+			pruner := &retention.Pruner{Store: st, Clock: clk, Logger: logger, Policy: cfg.Retention, Holder: uuid.NewString()}
+			srv.background = append(srv.background, pruner.Run)
+		}
 	}
 	ok = true
 	return srv, nil
 }
+
+// keepForever is the outbox dispatcher's retention when OUTBOX_RETENTION=0.
+const keepForever = 100 * 365 * 24 * time.Hour
 
 // openShared connects to Redis, which then keeps the cache, rate limits,
 // codes, lockouts and locks for every node. While Redis is away, codes and

@@ -68,6 +68,8 @@ type Config struct {
 	Twilio
 	// Where document files are kept.
 	Files
+	// How long the daily retention job keeps each kind of record.
+	Retention
 }
 
 // Var documents one environment variable.
@@ -117,7 +119,7 @@ func Vars() []Var {
 		{Name: "REALTIME_HISTORY_SIZE", Default: "100", Help: "messages each realtime channel keeps for clients that reconnect"},
 		{Name: "REALTIME_HISTORY_TTL", Default: "10m", Help: "how long a realtime channel keeps them"},
 		{Name: "REALTIME_MAX_CONNECTIONS_PER_USER", Default: "10", Help: "realtime connections one user may hold on one node"},
-	}, append(append(deliveryVars(), twilioVars()...), filesVars()...)...)
+	}, append(append(append(deliveryVars(), twilioVars()...), filesVars()...), retentionVars()...)...)
 }
 
 // Load reads the configuration through getenv (os.Getenv in production) and
@@ -249,6 +251,8 @@ func Load(getenv func(string) string) (Config, error) {
 	errs = append(errs, derrs...)
 	c.Files, derrs = loadFiles(get, bad)
 	errs = append(errs, derrs...)
+	c.Retention, derrs = loadRetention(get, bad)
+	errs = append(errs, derrs...)
 
 	if c.AppEnv == "production" {
 		if c.JWTSecret == "" {
@@ -307,6 +311,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("redis", c.redisSummary()),
 		slog.String("sms", c.twilioSummary()),
 		slog.String("documents", c.filesSummary()),
+		slog.String("retention", c.retentionSummary()),
 		slog.Bool("queueEnabled", c.QueueEnabled),
 		slog.Bool("cronEnabled", c.CronEnabled),
 		slog.Int("healthPort", c.HealthPort),
