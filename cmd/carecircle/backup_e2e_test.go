@@ -281,3 +281,28 @@ func TestUserSetRolePromotesAnExistingAccount(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthcheckCommand: the image's HEALTHCHECK succeeds against a ready
+// server (on PORT's /health/ready by default, or the URL given, such as a
+// worker's /ready) and fails when nothing answers.
+func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
+	c := serveProcess(t, map[string]string{"DATA_DIR": t.TempDir()})
+	port := c.base[strings.LastIndex(c.base, ":")+1:]
+	if out, code := runBinary(t, map[string]string{"PORT": port}, "healthcheck"); code != 0 || !strings.Contains(out, "/health/ready: ok") {
+		t.Errorf("healthcheck on PORT exited %d: %s", code, out)
+	}
+	if out, code := runBinary(t, nil, "healthcheck", c.base+"/health/live"); code != 0 {
+		t.Errorf("healthcheck of a URL exited %d: %s", code, out)
+	}
+	if out, code := runBinary(t, nil, "healthcheck", c.base+"/no-such-probe"); code != 1 || !strings.Contains(out, "answered 404") {
+		t.Errorf("healthcheck of a 404 exited %d: %s", code, out)
+	}
+	closed := strconv.Itoa(freePort(t))
+	if out, code := runBinary(t, map[string]string{"PORT": closed}, "healthcheck"); code != 1 {
+		t.Errorf("healthcheck with nothing listening exited %d: %s", code, out)
+	}
+	if out, code := runBinary(t, nil, "healthcheck", "ftp://example.com/"); code != 2 {
+		t.Errorf("healthcheck of an ftp URL exited %d: %s", code, out)
+	}
+}

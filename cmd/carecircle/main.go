@@ -73,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return restoreCmd(ctx, args, getenv, stdout)
 	case "user":
 		return userCmd(ctx, args, getenv, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv, stdout)
 	default:
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
@@ -173,6 +175,7 @@ Commands:
   seed --demo      create a demo family with a week of data and print how to sign in
   backup FILE      write the SQLite database (copied live), secrets and documents to FILE (tar.gz)
   restore FILE     unpack a backup into an empty DATA_DIR
+  healthcheck [URL] exit 0 when URL (default http://127.0.0.1:$PORT/health/ready) answers 200
   user set-role EMAIL ADMIN|SUPER_ADMIN|USER
                    give an existing account a role across the installation
   version          print the version
@@ -191,7 +194,14 @@ Environment:
 	tw.Flush()
 }
 
+// buildVersion is set at link time (-ldflags "-X main.buildVersion=v1.2.3")
+// by builds outside a module download, such as the container image's.
+var buildVersion string
+
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
