@@ -111,7 +111,12 @@ type Dispatcher struct {
 	opts      Options
 	holder    string
 	lease     store.Lease // as the last DispatchOnce acquired it
-	kick      chan struct{}
+	// leaseFresh is when the lease, by this process's clock, has run a
+	// third of its TTL: a pass still handing events over then renews it
+	// before the next hand-off, so a process that was paused past its lease
+	// finds out before handing over anything more.
+	leaseFresh time.Time
+	kick       chan struct{}
 }
 
 // New returns a dispatcher over st for consumers. It registers itself to be
@@ -195,6 +200,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // over) the store refuses them and DispatchOnce stops with
 // store.ErrLeaseLost, leaving what it had not recorded to the new holder.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
+	asked := d.clock.Now()
 	ok, token, err := d.store.AcquireLease(ctx, LeaseName, d.holder, d.opts.LeaseTTL)
 	if err != nil {
 		return 0, err
@@ -203,6 +209,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		return 0, ErrNotLeader
 	}
 	d.lease = store.Lease{Name: LeaseName, Holder: d.holder, Token: token}
+	d.leaseFresh = asked.Add(d.opts.LeaseTTL / 3)
 	pending, err := d.store.PendingEvents(ctx, d.opts.Batch)
 	if err != nil || len(pending) == 0 {
 		return 0, err
@@ -228,18 +235,37 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		}
 		decoded[i] = &e
 	}
+	// What each consumer took is recorded together at the end of the pass,
+	// one statement per consumer; failures are recorded as they happen. A
+	// pass cut short still records what was taken.
+	taken := make(map[string][]string)
+	flush := func() error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for _, c := range d.consumers {
+			if err := d.store.MarkDeliveredManyUnder(rctx, d.lease, c.Name(), taken[c.Name()]); err != nil {
+				return err
+			}
+			delete(taken, c.Name())
+		}
+		return nil
+	}
+	stop := func(err error) (int, error) {
+		if ferr := flush(); ferr != nil && !errors.Is(err, store.ErrLeaseLost) {
+			d.logger.Warn("outbox: record deliveries", slog.Any("error", ferr))
+		}
+		return 0, err
+	}
 	// Batch consumers take every event they are due in one call first; the
 	// loop below records the outcomes in order.
 	batched := make(map[[2]string]error)
 	for _, c := range d.consumers {
 		if b, ok := c.(BatchConsumer); ok {
-			if err := d.handleBatch(ctx, b, pending, decoded, deliveries, now, batched); err != nil {
-				return 0, err
+			if err := d.keepLease(ctx); err != nil {
+				return stop(err)
 			}
+			d.handleBatch(ctx, b, pending, decoded, deliveries, now, batched)
 		}
-	}
-	if ctx.Err() != nil {
-		return 0, ctx.Err()
 	}
 	// held marks (consumer, family) pairs waiting on an earlier event.
 	held := make(map[[2]string]bool)
@@ -262,23 +288,33 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 				continue
 			}
 			if !wasBatched {
+				if ctx.Err() != nil {
+					return stop(ctx.Err())
+				}
+				if err := d.keepLease(ctx); err != nil {
+					return stop(err)
+				}
 				result = safeHandle(ctx, c, *e)
 			}
-			done, err := d.record(ctx, c, *e, dl, result)
+			if result == nil {
+				taken[c.Name()] = append(taken[c.Name()], p.ID)
+				continue
+			}
+			done, err := d.recordFailure(ctx, c, *e, dl, result)
 			if err != nil {
-				return 0, err
+				return stop(err)
 			}
 			if !done {
 				held[key] = true
 				all = false
 			}
-			if ctx.Err() != nil {
-				return 0, ctx.Err()
-			}
 		}
 		if all {
 			dispatched = append(dispatched, p.Seq)
 		}
+	}
+	if err := flush(); err != nil {
+		return 0, err
 	}
 	if err := d.store.MarkDispatched(ctx, d.lease, dispatched); err != nil {
 		return 0, err
@@ -286,14 +322,31 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 	return len(pending), nil
 }
 
+// keepLease renews the lease once it has run a third of its TTL by this
+// process's clock. It returns store.ErrLeaseLost when another process holds
+// it now (this one was paused past it), or holds a newer token.
+func (d *Dispatcher) keepLease(ctx context.Context) error {
+	if d.clock.Now().Before(d.leaseFresh) {
+		return nil
+	}
+	asked := d.clock.Now()
+	ok, token, err := d.store.AcquireLease(ctx, LeaseName, d.holder, d.opts.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	if !ok || token != d.lease.Token {
+		return fmt.Errorf("outbox: renew lease: %w (%s, token %d)", store.ErrLeaseLost, LeaseName, d.lease.Token)
+	}
+	d.leaseFresh = asked.Add(d.opts.LeaseTTL / 3)
+	return nil
+}
+
 // handleBatch offers b, in one call, every pending event it has not taken
 // and may take now (not waiting on a retry, and not behind an event of its
-// family that is). The events it took are recorded together, under the
-// lease, and marked done in deliveries; every other outcome goes in results
-// under (consumer, event) for the caller to record. Its error is
-// store.ErrLeaseLost.
+// family that is), and puts each outcome in results under (consumer, event)
+// for the caller to record.
 func (d *Dispatcher) handleBatch(ctx context.Context, b BatchConsumer, pending []store.OutboxEvent, decoded []*events.Event,
-	deliveries map[[2]string]*OutboxDeliveryState, now time.Time, results map[[2]string]error) error {
+	deliveries map[[2]string]*OutboxDeliveryState, now time.Time, results map[[2]string]error) {
 	held := make(map[string]bool)
 	var es []events.Event
 	for i, p := range pending {
@@ -308,49 +361,20 @@ func (d *Dispatcher) handleBatch(ctx context.Context, b BatchConsumer, pending [
 		es = append(es, *decoded[i])
 	}
 	if len(es) == 0 {
-		return nil
+		return
 	}
 	errs := safeHandleBatch(ctx, b, es)
-	var taken []string
 	for i, e := range es {
-		if errs[i] == nil {
-			taken = append(taken, e.ID)
-		}
 		results[[2]string{b.Name(), e.ID}] = errs[i]
 	}
-	err := d.store.MarkDeliveredManyUnder(ctx, d.lease, b.Name(), taken)
-	switch {
-	case errors.Is(err, store.ErrLeaseLost):
-		return err
-	case err != nil:
-		// Recorded one by one below instead.
-		d.logger.Warn("outbox: record deliveries", slog.Any("error", err))
-		return nil
-	}
-	for _, id := range taken {
-		key := [2]string{b.Name(), id}
-		delete(results, key)
-		deliveries[key] = &OutboxDeliveryState{Done: true}
-	}
-	return nil
 }
 
-// record writes the outcome of handing e to c under the lease; it reports
-// whether c is done with e (taken, or given up). Its error is
+// recordFailure writes the failure of handing e to c under the lease; it reports
+// whether c is done with e (given up). Its error is
 // store.ErrLeaseLost: the record was refused and dispatching must stop.
-func (d *Dispatcher) record(ctx context.Context, c Consumer, e events.Event, dl *OutboxDeliveryState, err error) (bool, error) {
+func (d *Dispatcher) recordFailure(ctx context.Context, c Consumer, e events.Event, dl *OutboxDeliveryState, err error) (bool, error) {
 	if errors.Is(err, ErrUnavailable) {
 		return false, nil
-	}
-	if err == nil {
-		if err := d.store.MarkDeliveredUnder(ctx, d.lease, c.Name(), e.ID, false, nil); err != nil {
-			if errors.Is(err, store.ErrLeaseLost) {
-				return false, err
-			}
-			d.logger.Warn("outbox: record delivery", slog.Any("error", err))
-			return false, nil
-		}
-		return true, nil
 	}
 	attempts := 1
 	if dl != nil {
