@@ -77,8 +77,8 @@ func requirements(role string, env map[string]string, multiNode bool) []string {
 		if env["REDIS_URL"] == "" && env["REDIS_HOST"] == "" {
 			missing = append(missing, "REDIS_URL or REDIS_HOST (rate limits, realtime and codes across nodes)")
 		}
-		if env["JWT_SECRET"] == "" {
-			missing = append(missing, "JWT_SECRET (every node must sign and check with the same key)")
+		if role != "worker" && env["JWT_SECRET"] == "" {
+			missing = append(missing, "JWT_SECRET (every API node must sign and check with the same key)")
 		}
 	}
 	if env["APP_ENV"] == "production" && env["JWT_SECRET"] == "" {
