@@ -478,33 +478,41 @@ func errOrEmpty(err error) string {
 
 // probe writes a dose through API node via until one is accepted, then
 // waits until its event has reached the family's socket on every API node
-// and been delivered to every consumer; it returns the time from since.
+// and been delivered to every consumer; it returns the time from since. A
+// dose not through within 3 s is followed by a fresh one (a socket may have
+// missed the first, being told so, while a node resubscribed), and the
+// first dose through ends the wait.
 func (d *deployment) probe(via int, since time.Time, limit time.Duration) (time.Duration, error) {
 	deadline := since.Add(limit)
-	var logID string
-	for logID == "" {
-		if time.Now().After(deadline) {
-			return time.Since(since), fmt.Errorf("no dose was accepted through %s", d.apis[via].name)
-		}
-		if logID = d.probeWrite(via); logID == "" {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	var doses []string
+	var lastWrite time.Time
 	for {
-		eventID, onSockets := "", 0
-		for _, s := range d.sockets {
-			if e := s.eventOfLog(logID); e != "" {
-				eventID = e
-				onSockets++
+		if len(doses) == 0 || time.Since(lastWrite) > 3*time.Second {
+			if id := d.probeWrite(via); id != "" {
+				doses, lastWrite = append(doses, id), time.Now()
 			}
 		}
-		if onSockets == len(d.sockets) && d.deliveredToAll(eventID) {
-			return time.Since(since), nil
+		var status []string
+		for _, logID := range doses {
+			eventID, onSockets := "", 0
+			for _, s := range d.sockets {
+				if e := s.eventOfLog(logID); e != "" {
+					eventID = e
+					onSockets++
+				}
+			}
+			if onSockets == len(d.sockets) && d.deliveredToAll(eventID) {
+				return time.Since(since), nil
+			}
+			status = append(status, fmt.Sprintf("dose %s on %d of %d sockets, event %q", logID, onSockets, len(d.sockets), eventID))
 		}
 		if time.Now().After(deadline) {
-			return time.Since(since), fmt.Errorf("dose %s: on %d of %d sockets, event %q not delivered to every consumer (%s)", logID, onSockets, len(d.sockets), eventID, d.backlog())
+			if len(doses) == 0 {
+				return time.Since(since), fmt.Errorf("no dose was accepted through %s", d.apis[via].name)
+			}
+			return time.Since(since), fmt.Errorf("%s; not every consumer had them (%s)", strings.Join(status, ", "), d.backlog())
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
