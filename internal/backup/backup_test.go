@@ -87,6 +87,29 @@ func TestRoundTripKeepsDatabaseSecretsAndDocuments(t *testing.T) {
 	}
 }
 
+// TestRestoreIntoAnExistingEmptyDirectory: an empty DATA_DIR (a container
+// volume's mount point, which cannot be replaced) is filled in place, with no
+// temporary directory left in it.
+func TestRestoreIntoAnExistingEmptyDirectory(t *testing.T) {
+	t.Parallel()
+	archive := create(t, newDataDir(t))
+	dst := t.TempDir()
+	if _, err := Restore(context.Background(), bytes.NewReader(archive), dst); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "carecircle.db documents jwt_secret" {
+		t.Fatalf("restored %v", names)
+	}
+}
+
 func TestRestoreRefusesANonEmptyDataDir(t *testing.T) {
 	t.Parallel()
 	archive := create(t, newDataDir(t))

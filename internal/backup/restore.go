@@ -26,12 +26,15 @@ var ErrNewerSchema = errors.New("backup: the archive's schema is newer than this
 
 // Restore unpacks the archive read from r into dataDir, which must be missing
 // or empty. It refuses an archive whose schema version is newer than this
-// binary's migrations. The files are unpacked beside dataDir and moved into
-// place only when all of them are there, so a refused or broken archive
-// leaves nothing behind.
+// binary's migrations. The files are unpacked into a temporary directory
+// (inside dataDir when it exists, which may be a mount point such as a
+// container volume; beside it otherwise) and moved into place only when all
+// of them are there, so a refused or broken archive leaves nothing behind.
 func Restore(ctx context.Context, r io.Reader, dataDir string) (Manifest, error) {
 	var m Manifest
-	if entries, err := os.ReadDir(dataDir); err == nil && len(entries) > 0 {
+	entries, err := os.ReadDir(dataDir)
+	exists := err == nil
+	if exists && len(entries) > 0 {
 		return m, fmt.Errorf("%w: %s holds %d entries; restore into an empty directory", ErrNotEmpty, dataDir, len(entries))
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return m, fmt.Errorf("backup: read %s: %w", dataDir, err)
@@ -63,7 +66,9 @@ func Restore(ctx context.Context, r io.Reader, dataDir string) (Manifest, error)
 	}
 
 	parent := filepath.Dir(filepath.Clean(dataDir))
-	if err := os.MkdirAll(parent, 0o700); err != nil {
+	if exists {
+		parent = dataDir
+	} else if err := os.MkdirAll(parent, 0o700); err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
 	tmp, err := os.MkdirTemp(parent, ".carecircle-restore-")
@@ -98,14 +103,23 @@ func Restore(ctx context.Context, r io.Reader, dataDir string) (Manifest, error)
 			return m, fmt.Errorf("%w: database at migration %d, this binary knows up to %d", ErrNewerSchema, v, known)
 		}
 	}
-	// An empty dataDir is replaced; a missing one is created by the rename.
-	if err := os.Remove(dataDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if !exists {
+		if err := os.Rename(tmp, dataDir); err != nil {
+			return m, fmt.Errorf("backup: move into %s: %w", dataDir, err)
+		}
+		done = true
+		return m, nil
+	}
+	// dataDir stays (it may be a mount point); what was unpacked moves up.
+	unpacked, err := os.ReadDir(tmp)
+	if err != nil {
 		return m, fmt.Errorf("backup: %w", err)
 	}
-	if err := os.Rename(tmp, dataDir); err != nil {
-		return m, fmt.Errorf("backup: move into %s: %w", dataDir, err)
+	for _, e := range unpacked {
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dataDir, e.Name())); err != nil {
+			return m, fmt.Errorf("backup: move into %s: %w", dataDir, err)
+		}
 	}
-	done = true
 	return m, nil
 }
 
