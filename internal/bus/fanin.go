@@ -15,9 +15,13 @@ import (
 	"github.com/carecircle/carecircle/internal/store"
 )
 
-// recordTimeout bounds recording a delivery after the consumer has handled
-// the event.
-const recordTimeout = 5 * time.Second
+// recordTimeout bounds one attempt at recording deliveries after the
+// consumer has handled them; recordRetry is the longest wait between
+// attempts.
+const (
+	recordTimeout = 5 * time.Second
+	recordRetry   = 2 * time.Second
+)
 
 // FanInOptions configure a RabbitFanIn.
 type FanInOptions struct {
@@ -102,18 +106,22 @@ func (f *RabbitFanIn) Run(ctx context.Context) error {
 
 // handler hands c, in order, each event of a batch it has not taken yet,
 // then records what it took: one read and one write for the whole batch.
-// On a failure it records what was taken before it and stops there.
+// On a failure it records what was taken before it and stops there. The
+// batch is acknowledged only once its record is written: while the
+// database is away the record is retried, and the messages wait.
 func (f *RabbitFanIn) handler(c outbox.Consumer) events.BatchHandler {
 	name := c.Name()
 	return func(ctx context.Context, es []events.Event) (int, error) {
 		taken := f.taken(ctx, name, es)
 		var handed []string
-		defer func() { f.record(ctx, name, handed) }()
 		for i, e := range es {
 			if taken[e.ID] {
 				continue
 			}
 			if err := safeHandle(ctx, c, e); err != nil {
+				if rerr := f.record(ctx, name, handed); rerr != nil {
+					return 0, rerr
+				}
 				if errors.Is(err, outbox.ErrPermanent) {
 					return i, events.Permanent(err)
 				}
@@ -123,6 +131,9 @@ func (f *RabbitFanIn) handler(c outbox.Consumer) events.BatchHandler {
 			taken[e.ID] = true
 			handed = append(handed, e.ID)
 			f.handed[name].Add(1)
+		}
+		if err := f.record(ctx, name, handed); err != nil {
+			return 0, err
 		}
 		return len(es), nil
 	}
@@ -138,19 +149,39 @@ func safeHandle(ctx context.Context, c outbox.Consumer, e events.Event) (err err
 	return c.Handle(ctx, e)
 }
 
-// record notes that consumer has taken ids. It runs even when shutdown has
-// begun: the events were handled and are about to be acknowledged. Without
-// the record a later redelivery hands them over again, which an idempotent
-// consumer absorbs.
-func (f *RabbitFanIn) record(ctx context.Context, consumer string, ids []string) {
+// record notes that consumer has taken ids, trying again (up to
+// recordRetry apart) for as long as the database refuses, until it is
+// written or ctx ends. Unrecorded, the batch is not acknowledged: its
+// messages come again and the events are handed over again, which an
+// idempotent consumer absorbs, rather than taken with nothing to show it.
+func (f *RabbitFanIn) record(ctx context.Context, consumer string, ids []string) error {
 	if len(ids) == 0 {
-		return
+		return nil
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	if err := f.store.MarkDeliveredMany(rctx, consumer, ids); err != nil {
-		f.log.WarnContext(ctx, "record deliveries", slog.String("consumer", consumer),
-			slog.Int("events", len(ids)), slog.Any("error", err))
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		err := f.store.MarkDeliveredMany(rctx, consumer, ids)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				f.log.InfoContext(ctx, "deliveries recorded", slog.String("consumer", consumer),
+					slog.Int("events", len(ids)), slog.Int("attempts", attempt))
+			}
+			return nil
+		}
+		if attempt == 1 {
+			f.log.WarnContext(ctx, "record deliveries; retrying", slog.String("consumer", consumer),
+				slog.Int("events", len(ids)), slog.Any("error", err))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("bus: record deliveries of %s: %w", consumer, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, recordRetry)
 	}
 }
 

@@ -84,7 +84,7 @@ func (c *Consumer) Consume(ctx context.Context, consumer string, h Handler) erro
 	}
 	return c.ConsumeBatches(ctx, consumer, func(ctx context.Context, es []Event) (int, error) {
 		for i, e := range es {
-			if err := h(ctx, e); err != nil {
+			if err := callOne(ctx, h, e); err != nil {
 				return i, err
 			}
 		}
@@ -200,6 +200,11 @@ func drain(deliveries <-chan amqp.Delivery, first amqp.Delivery, max int) []amqp
 // channel can no longer settle messages.
 func (c *Consumer) handleBatch(ctx context.Context, log *slog.Logger, h BatchHandler, ds []amqp.Delivery) error {
 	for len(ds) > 0 {
+		if ctx.Err() != nil {
+			// Shutting down: what is left goes back to the queue with the
+			// connection.
+			return nil
+		}
 		es := make([]Event, 0, len(ds))
 		for _, d := range ds {
 			e, err := DecodeEvent(d.Body)
@@ -228,7 +233,7 @@ func (c *Consumer) handleBatch(ctx context.Context, log *slog.Logger, h BatchHan
 		case err == nil:
 			ds = ds[len(es):]
 			continue
-		case errors.Is(err, errPanicked) && len(es) > 1:
+		case errors.Is(err, errBatchPanicked) && len(es) > 1:
 			// Which event panicked is unknown: take the rest one by one.
 			for i := done; i < len(es); i++ {
 				if err := c.handle(ctx, log, h, ds[i], es[i], nil); err != nil {
@@ -284,8 +289,22 @@ func (c *Consumer) handle(ctx context.Context, log *slog.Logger, h BatchHandler,
 	}
 }
 
-// errPanicked marks a handler that panicked.
-var errPanicked = errors.New("handler panicked")
+// callOne runs h on e, turning a panic into a permanent failure of e.
+func callOne(ctx context.Context, h Handler, e Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Permanent(fmt.Errorf("%w: %v", errPanicked, r))
+		}
+	}()
+	return h(ctx, e)
+}
+
+// errPanicked marks a handler that panicked on an event; errBatchPanicked
+// one that panicked somewhere in a batch.
+var (
+	errPanicked      = errors.New("handler panicked")
+	errBatchPanicked = errors.New("batch handler panicked")
+)
 
 // callHandler runs h on es, turning a panic into a failure of the first
 // unfinished event (permanent when es holds one event) so that one bad
@@ -294,7 +313,7 @@ var errPanicked = errors.New("handler panicked")
 func callHandler(ctx context.Context, h BatchHandler, es []Event) (done int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			done, err = 0, Permanent(fmt.Errorf("%w: %v", errPanicked, r))
+			done, err = 0, Permanent(fmt.Errorf("%w: %v", errBatchPanicked, r))
 		}
 	}()
 	done, err = h(ctx, es)

@@ -77,7 +77,10 @@ type Options struct {
 	MaxBackoff time.Duration
 	// Retention keeps dispatched events this long. Default 72 h.
 	Retention time.Duration
-	// LeaseTTL bounds how long a dead dispatcher holds the lease. Default 15 s.
+	// LeaseTTL bounds how long a dead dispatcher holds the lease, and so how
+	// long events wait after the dispatching process dies. Default 6 s; a
+	// live dispatcher renews it on every pass and, in a long one, every
+	// third of it.
 	LeaseTTL time.Duration
 }
 
@@ -98,7 +101,7 @@ func (o *Options) defaults() {
 		o.Retention = 72 * time.Hour
 	}
 	if o.LeaseTTL <= 0 {
-		o.LeaseTTL = 15 * time.Second
+		o.LeaseTTL = 6 * time.Second
 	}
 }
 
