@@ -6,8 +6,9 @@
 // connection to its user:{id} channel. The outbox Consumer publishes each
 // domain event there as {event, data, id, timestamp}; channels keep a short
 // history so a client that reconnects receives exactly what it missed. With
-// Redis, nodes share one broker and presence, so a member connected to one
-// node sees events that another produced.
+// Redis, nodes share one broker, so a member connected to one node sees
+// events that another produced; an idle node or connection sends Redis
+// nothing (see redisBroker).
 package realtime
 
 import (
@@ -86,7 +87,7 @@ type Node struct {
 	tokens   *auth.Tokens
 	clock    clock.Clock
 	logger   *slog.Logger
-	redis    *centrifuge.RedisShard
+	redis    *redisBroker
 	registry *prometheus.Registry
 	ws       http.Handler
 	stream   http.Handler
@@ -150,7 +151,7 @@ func (n *Node) Run() error {
 func (n *Node) Shutdown(ctx context.Context) error {
 	err := n.node.Shutdown(ctx)
 	if n.redis != nil {
-		n.redis.Close()
+		_ = n.redis.Close(ctx)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("realtime: shutdown: %w", err)
@@ -158,15 +159,14 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// Status reports the node for /health: its clients and, with Redis, how
-// many nodes it sees.
+// Status reports the node for /health: its clients and, with Redis,
+// whether it receives the other nodes' events. It sends nothing to Redis,
+// so a probe polling /health costs no command.
 func (n *Node) Status() map[string]any {
 	out := map[string]any{"status": "up", "broker": "memory", "clients": n.node.Hub().NumClients()}
 	if n.redis != nil {
 		out["broker"] = "redis"
-		if info, err := n.node.Info(); err == nil {
-			out["nodes"] = len(info.Nodes)
-		}
+		out["connected"] = n.redis.Connected()
 	}
 	return out
 }

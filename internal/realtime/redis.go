@@ -1,48 +1,30 @@
 package realtime
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/centrifugal/centrifuge"
 )
 
-// useRedis replaces the in-memory broker and presence with Redis ones on
-// one shard built from the same address, credentials and TLS settings as
-// the rest of CareCircle's Redis use. Keys and PUB/SUB channels are named
-// under RedisPrefix.
+// useRedis shares the node's broker, control commands and presence queries
+// with every node using the same Redis server and RedisPrefix, through one
+// PUB/SUB channel (see redisBroker), and keeps presence in memory on each
+// node (see clusterPresence). Keys and the channel are named under
+// RedisPrefix+"rt".
 func (n *Node) useRedis() error {
-	o := n.opts.Redis
-	shard, err := centrifuge.NewRedisShard(n.node, centrifuge.RedisShardConfig{
-		Address:        o.Addr,
-		DB:             o.DB,
-		User:           o.Username,
-		Password:       o.Password,
-		TLSConfig:      o.TLSConfig,
-		ClientName:     "carecircle-realtime",
-		ConnectTimeout: o.DialTimeout,
-	})
+	b := newRedisBroker(n.node, n.opts.Redis, n.opts.RedisPrefix+"rt", n.logger)
+	local, err := centrifuge.NewMemoryPresenceManager(n.node, centrifuge.MemoryPresenceManagerConfig{})
 	if err != nil {
-		return fmt.Errorf("realtime: redis: %w", err)
+		_ = b.Close(context.Background())
+		return fmt.Errorf("realtime: presence: %w", err)
 	}
-	prefix := n.opts.RedisPrefix + "rt"
-	broker, err := centrifuge.NewRedisBroker(n.node, centrifuge.RedisBrokerConfig{
-		Prefix: prefix,
-		Shards: []*centrifuge.RedisShard{shard},
-	})
-	if err != nil {
-		shard.Close()
-		return fmt.Errorf("realtime: redis broker: %w", err)
-	}
-	presence, err := centrifuge.NewRedisPresenceManager(n.node, centrifuge.RedisPresenceManagerConfig{
-		Prefix: prefix,
-		Shards: []*centrifuge.RedisShard{shard},
-	})
-	if err != nil {
-		shard.Close()
-		return fmt.Errorf("realtime: redis presence: %w", err)
-	}
-	n.node.SetBroker(broker)
-	n.node.SetPresenceManager(presence)
-	n.redis = shard
+	b.localPresence = local
+	// The controller is set before the broker: Centrifuge would otherwise
+	// take the broker as controller too, which it is, but explicitly.
+	n.node.SetController(b)
+	n.node.SetBroker(b)
+	n.node.SetPresenceManager(&clusterPresence{local: local, b: b})
+	n.redis = b
 	return nil
 }
