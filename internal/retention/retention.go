@@ -139,6 +139,12 @@ func (p *Pruner) runLeased(ctx context.Context) {
 		if ctx.Err() == nil {
 			p.Logger.Warn("retention: prune", slog.Any("error", err))
 		}
+		// A run that could not even be recorded would look due again at
+		// once: pause before the next look.
+		select {
+		case <-ctx.Done():
+		case <-p.wait(time.Minute):
+		}
 		return
 	}
 	p.Logger.Info("retention: pruned", slog.Int64("notifications", counts.Notifications), slog.Int64("outbox", counts.Outbox),
