@@ -52,7 +52,10 @@ type sinkMail struct {
 
 // mailSink is an SMTP server on loopback keeping every message it accepts.
 type mailSink struct {
-	port    int
+	port int
+	// refuse, while set, answers every message 451 (try again later), as a
+	// relay that is overloaded or down for maintenance.
+	refuse  atomic.Bool
 	mu      sync.Mutex
 	msgs    []sinkMail
 	changed chan struct{} // closed and replaced on every arrival
@@ -81,7 +84,12 @@ type sinkSession struct {
 	to []string
 }
 
-func (s *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *sinkSession) Mail(string, *smtp.MailOptions) error {
+	if s.m.refuse.Load() {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Relay unavailable, try again later"}
+	}
+	return nil
+}
 func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.to = append(s.to, to)
 	return nil

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -107,14 +104,6 @@ func writeSignIn(w http.ResponseWriter, msg string, tok tokenPair, u *care.User)
 	writeJSON(w, http.StatusOK, signInResponse{
 		Message: msg, Tokens: tok, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, User: u,
 	})
-}
-
-// deliverMail sends m, logging rather than failing the request on error:
-// the user can always ask for the mail again.
-func (s *Server) deliverMail(ctx context.Context, m mail.Message) {
-	if err := s.mail.Send(ctx, m); err != nil {
-		s.logger.ErrorContext(ctx, "sending email failed", slog.String("template", m.Template), slog.Any("error", err))
-	}
 }
 
 // deviceLabel names the browser and platform in a User-Agent, such as

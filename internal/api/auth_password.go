@@ -21,7 +21,9 @@ const forgotPasswordMessage = "If an account exists for this email, a password r
 const maxResetTokenLen = 128
 
 // forgotPassword mails a password reset link to the account, if there is
-// one that may sign in, and answers the same either way.
+// one that may sign in, and answers the same either way. The link is
+// transactional mail: when it cannot be sent now the answer is 503 with
+// Retry-After, and nothing is stored (earlier links keep working).
 func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) error {
 	var b emailRequest
 	if err := decode(w, r, &b); err != nil {
@@ -40,10 +42,15 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	token := auth.NewOpaqueToken()
+	msg := mail.PasswordResetMessage(s.cfg.PublicURL, u.Email, u.FullName, token, resetTokenTTL)
+	if err := s.sendNow(ctx, msg, "The password reset link"); err != nil {
+		return fmt.Errorf("forgot password: %w", err)
+	}
+	// Stored (voiding the earlier links) only once sent; nobody opens the
+	// link in the milliseconds between the two.
 	if err := s.store.CreatePasswordReset(ctx, u.ID, auth.HashToken(token), resetTokenTTL); err != nil {
 		return fmt.Errorf("forgot password: %w", err)
 	}
-	s.deliverMail(ctx, mail.PasswordResetMessage(s.cfg.PublicURL, u.Email, u.FullName, token, resetTokenTTL))
 	writeAuthMessage(w, forgotPasswordMessage)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -42,6 +43,9 @@ func (b *registerRequest) Validate(p Problems) {
 }
 
 // register creates a PENDING account and emails it a verification code.
+// When the code cannot be emailed now the answer is 503 with Retry-After and
+// the account stays PENDING without a code: the same sign-up sent again (same
+// password) or a resend then mails a code.
 func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	var b registerRequest
 	if err := decode(w, r, &b); err != nil {
@@ -51,8 +55,20 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, "auth:register:"+s.clientIP(r), kv.Limit{Count: 10, Period: time.Hour}); err != nil {
 		return err
 	}
-	if _, err := s.store.UserByEmail(ctx, b.Email); err == nil {
-		return conflict("An account with this email already exists")
+	if u, err := s.store.UserByEmail(ctx, b.Email); err == nil {
+		// The same person signing up again before verifying (their first
+		// code could not be sent, or never came) gets a new code, or, within
+		// a minute of the last one, that one; anyone else is told the
+		// address is taken.
+		if u.Status != care.UserPending || !auth.CheckPassword(u.PasswordHash, b.Password) {
+			return conflict("An account with this email already exists")
+		}
+		var e *Error
+		if err := s.sendVerificationCode(ctx, u); err != nil && !(errors.As(err, &e) && e.Status == http.StatusTooManyRequests) {
+			return fmt.Errorf("register: %w", err)
+		}
+		writeRegistered(w, u)
+		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -73,15 +89,23 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sendVerificationCode(ctx, u); err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
+	writeRegistered(w, u)
+	return nil
+}
+
+// writeRegistered answers a sign-up whose code was sent.
+func writeRegistered(w http.ResponseWriter, u *care.User) {
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"message": "Registration successful. Check your email for the verification code.",
 		"user":    map[string]string{"id": u.ID, "email": u.Email, "fullName": u.FullName},
 	})
-	return nil
 }
 
 // sendVerificationCode issues a fresh email verification code to u and mails
-// it. Within the cooldown of the last code it fails with a 429.
+// it as transactional mail. Within the cooldown of the last code it fails
+// with a 429. A code is kept only once it was sent: when it cannot be sent
+// now (a 503 with Retry-After), the previous code, if any, still works and
+// the cooldown is given back, so the next try is not refused.
 func (s *Server) sendVerificationCode(ctx context.Context, u *care.User) error {
 	key := store.UserKey(store.PurposeEmailVerify, u.ID)
 	ok, retry, err := s.codes.Cooldown(ctx, key, verifyCodeCooldown)
@@ -92,11 +116,16 @@ func (s *Server) sendVerificationCode(ctx context.Context, u *care.User) error {
 		return tooManyRequests(retry)
 	}
 	code := auth.NewCode()
-	if err := s.codes.Put(ctx, key, verifyCodeHash(u.ID, code), verifyCodeTTL); err != nil {
+	msg := mail.VerificationCodeMessage(s.cfg.PublicURL, u.Email, u.FullName, code, verifyCodeTTL)
+	if err := s.sendNow(ctx, msg, "The verification code"); err != nil {
+		if cerr := s.codes.EndCooldown(context.WithoutCancel(ctx), key); cerr != nil {
+			s.logger.ErrorContext(ctx, "verification code cooldown not ended", slog.Any("error", cerr))
+		}
 		return err
 	}
-	s.deliverMail(ctx, mail.VerificationCodeMessage(s.cfg.PublicURL, u.Email, u.FullName, code, verifyCodeTTL))
-	return nil
+	// Stored after the send: a person cannot type the code in the
+	// milliseconds between the two.
+	return s.codes.Put(ctx, key, verifyCodeHash(u.ID, code), verifyCodeTTL)
 }
 
 // verifyCodeHash is the stored form of a code: bound to its user, so equal

@@ -108,9 +108,18 @@ func TestSignUpVerifyAndRefreshRotation(t *testing.T) {
 
 		// Not yet verified: no sign-in, however right the password.
 		expectMessage(t, h.login(addr, strongPassword).errorEnvelope(403), "Please verify your email")
+		// Someone else signing up with the address is refused; the same
+		// person again (same password) within a minute is told to use the
+		// code just sent, and no second mail goes out.
 		h.request("POST", "/auth/register", "", map[string]any{
-			"fullName": "Other", "email": addr, "password": strongPassword,
+			"fullName": "Other", "email": addr, "password": "Another-horse-43",
 		}).errorEnvelope(409)
+		h.request("POST", "/auth/register", "", map[string]any{
+			"fullName": "Ann Lee", "email": addr, "password": strongPassword,
+		}).expect(201)
+		if n := h.mail.count(addr); n != 1 {
+			t.Fatalf("a repeated sign-up within the cooldown sent %d mails, want 1", n)
+		}
 
 		wrong := "000000"
 		if code == wrong {

@@ -90,6 +90,9 @@ type harnessOptions struct {
 	// sms and push, when set, are the server's text and web push senders.
 	sms  sms.Sender
 	push *webpush.Sender
+	// mail, when set, builds the server's mail sender over the store, the
+	// fake clock and the harness's mailbox (the final transport).
+	mail func(st *store.Store, clk *clock.Fake, box *mailbox) mail.Sender
 }
 
 // testLogger sends logs to t.Log.
@@ -109,6 +112,10 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 	clk := clock.NewFake(testStart)
 	st := open(t, clk)
 	box := &mailbox{}
+	var sender mail.Sender = box
+	if opts.mail != nil {
+		sender = opts.mail(st, clk, box)
+	}
 	api := New(Config{
 		Prefix:       testPrefix,
 		PublicURL:    "http://carecircle.test",
@@ -119,7 +126,7 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 	}, Deps{
 		Store:   st,
 		Tokens:  auth.NewTokens([]byte("test-secret-test-secret-test-sec"), 15*time.Minute, clk.Now),
-		Mail:    box,
+		Mail:    sender,
 		Limiter: kv.NewMemoryLimiter(clk),
 		Cache:   kv.NewMemoryCache(clk, 0),
 		Clock:   clk,

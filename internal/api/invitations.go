@@ -76,7 +76,10 @@ type invitationSent struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// invite records an invitation and emails its link to the invitee.
+// invite records an invitation and emails its link to the invitee. The
+// link is transactional mail: when it cannot be sent now the invitation is
+// removed again (it was never announced) and the answer is 503 with
+// Retry-After, so the admin invites again later.
 func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	familyID, _, err := s.familyAccess(r, p, admin)
 	if err != nil {
@@ -86,30 +89,37 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
+	ctx := r.Context()
 	token := auth.NewOpaqueToken()
-	var inv *care.Invitation
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		inv, err = s.store.CreateInvitation(ctx, store.NewInvitation{
-			FamilyID: familyID, Email: b.Email, Role: b.Role, InvitedByID: p.User.ID,
-			Message: b.Message, TokenHash: auth.HashToken(token), TTL: care.InvitationTTL,
-		})
-		if err != nil {
-			return err
-		}
-		return s.emitInvitation(ctx, p, "family.member.invited", inv)
+	// Recorded first, so the checks (already a member, already invited)
+	// answer before any mail goes out; announced only once the link is sent.
+	inv, err := s.store.CreateInvitation(ctx, store.NewInvitation{
+		FamilyID: familyID, Email: b.Email, Role: b.Role, InvitedByID: p.User.ID,
+		Message: b.Message, TokenHash: auth.HashToken(token), TTL: care.InvitationTTL,
 	})
 	if err != nil {
 		return invitationError(err)
 	}
-	s.sendInvitation(r.Context(), inv, p.User.FullName, token)
+	if err := s.sendInvitation(ctx, inv, p.User.FullName, token, inv.ExpiresAt); err != nil {
+		if derr := s.store.DeleteInvitation(context.WithoutCancel(ctx), inv.ID); derr != nil {
+			s.logger.ErrorContext(ctx, "unsent invitation not removed", slog.String("invitationId", inv.ID),
+				slog.Any("error", derr))
+		}
+		return err
+	}
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		return s.emitInvitation(ctx, p, "family.member.invited", inv)
+	})
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusCreated, invitationSent{ID: inv.ID, Email: inv.Email, Role: inv.Role, ExpiresAt: inv.ExpiresAt})
 	return nil
 }
 
-// sendInvitation emails the invitation link. The invitation stands even when
-// the mail cannot be sent: an admin can resend it.
-func (s *Server) sendInvitation(ctx context.Context, inv *care.Invitation, inviterName, token string) {
+// sendInvitation emails the invitation link (token, valid until expiresAt)
+// as transactional mail: sent now, or the 503 that says when to try again.
+func (s *Server) sendInvitation(ctx context.Context, inv *care.Invitation, inviterName, token string, expiresAt time.Time) error {
 	familyName := ""
 	if f, err := s.store.Family(ctx, inv.FamilyID); err == nil {
 		familyName = f.Name
@@ -120,12 +130,9 @@ func (s *Server) sendInvitation(ctx context.Context, inv *care.Invitation, invit
 	}
 	m := mail.InvitationMessage(s.cfg.PublicURL, mail.Invitation{
 		To: inv.Email, FamilyName: familyName, InviterName: inviterName, Role: string(inv.Role),
-		Message: msg, Token: token, ExpiresAt: inv.ExpiresAt,
+		Message: msg, Token: token, ExpiresAt: expiresAt,
 	})
-	if err := s.mail.Send(ctx, m); err != nil {
-		s.logger.ErrorContext(ctx, "invitation email not sent", slog.String("invitationId", inv.ID),
-			slog.Any("error", err))
-	}
+	return s.sendNow(ctx, m, "The invitation")
 }
 
 func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -253,13 +260,21 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 }
 
 // resendInvitation issues a new link with a new expiry, which makes the old
-// link useless, and emails it again.
+// link useless, and emails it again. The new link is sent first and kept
+// only once sent: when it cannot be sent now the answer is 503 with
+// Retry-After and the old link keeps working.
 func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	inv, err := s.invitationAdmin(r, p)
 	if err != nil {
 		return err
 	}
+	if inv.Status != care.InvitationPending && inv.Status != care.InvitationExpired {
+		return invitationError(store.ErrInvitationClosed)
+	}
 	token := auth.NewOpaqueToken()
+	if err := s.sendInvitation(r.Context(), inv, p.User.FullName, token, s.clock.Now().Add(care.InvitationTTL)); err != nil {
+		return err
+	}
 	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
 		if inv, err = s.store.RenewInvitation(ctx, inv.ID, auth.HashToken(token), care.InvitationTTL); err != nil {
 			return err
@@ -269,7 +284,6 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return invitationError(err)
 	}
-	s.sendInvitation(r.Context(), inv, p.User.FullName, token)
 	writeJSON(w, http.StatusOK, map[string]any{"message": "Invitation resent", "expiresAt": inv.ExpiresAt})
 	return nil
 }

@@ -20,7 +20,9 @@ const memberResetMessage = "A password reset link has been sent to the member. T
 // password) and signs them out of every device, closing their realtime
 // connections, for a member whose account may have been taken over. The
 // new link voids any earlier one. An admin resets their own password
-// through change-password instead.
+// through change-password instead. The link is transactional mail: when it
+// cannot be sent now the answer is 503 with Retry-After and nothing changes
+// (no link, no sign-out), so the admin can simply try again.
 func (s *Server) resetMemberPassword(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	userID, err := pathID(r, "userId")
 	if err != nil {
@@ -52,6 +54,10 @@ func (s *Server) resetMemberPassword(w http.ResponseWriter, r *http.Request, p *
 		return err
 	}
 	token := auth.NewOpaqueToken()
+	msg := mail.PasswordResetMessage(s.cfg.PublicURL, u.Email, u.FullName, token, resetTokenTTL)
+	if err := s.sendNow(ctx, msg, "The password reset link"); err != nil {
+		return fmt.Errorf("reset member password: %w", err)
+	}
 	if err := s.store.CreatePasswordReset(ctx, u.ID, auth.HashToken(token), resetTokenTTL); err != nil {
 		return fmt.Errorf("reset member password: %w", err)
 	}
@@ -59,7 +65,6 @@ func (s *Server) resetMemberPassword(w http.ResponseWriter, r *http.Request, p *
 		return fmt.Errorf("reset member password: %w", err)
 	}
 	s.sessionsEnded(ctx, u.ID, "")
-	s.deliverMail(ctx, mail.PasswordResetMessage(s.cfg.PublicURL, u.Email, u.FullName, token, resetTokenTTL))
 	writeAuthMessage(w, memberResetMessage)
 	return nil
 }

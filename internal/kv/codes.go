@@ -28,6 +28,10 @@ type Codes interface {
 	// Cooldown claims key for d: it reports ok when no claim was running
 	// (and starts one), otherwise how long until the running one ends.
 	Cooldown(ctx context.Context, key string, d time.Duration) (ok bool, retryAfter time.Duration, err error)
+	// EndCooldown ends key's running claim, so the next Cooldown succeeds:
+	// for a claim whose code could not be sent. Without a claim it does
+	// nothing.
+	EndCooldown(ctx context.Context, key string) error
 }
 
 // LockoutPolicy says when repeated failures lock an account.
@@ -124,6 +128,14 @@ func (m *MemoryCodes) Cooldown(_ context.Context, key string, d time.Duration) (
 	}
 	m.cooldowns[key] = now.Add(d)
 	return true, 0, nil
+}
+
+// EndCooldown implements Codes.
+func (m *MemoryCodes) EndCooldown(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.cooldowns, key)
+	return nil
 }
 
 // sweep drops forgotten codes and finished cooldowns every 256 writes; the

@@ -128,6 +128,14 @@ func (c *RedisCodes) Cooldown(ctx context.Context, key string, d time.Duration) 
 	return true, 0, nil
 }
 
+// EndCooldown implements Codes.
+func (c *RedisCodes) EndCooldown(ctx context.Context, key string) error {
+	if err := c.rdb.Del(ctx, c.prefix+"cooldown:"+key).Err(); err != nil {
+		return fmt.Errorf("kv: end cooldown: %w", err)
+	}
+	return nil
+}
+
 // RedisLockout is Lockout shared by every node through Redis; each call is
 // one command.
 type RedisLockout struct {

@@ -67,6 +67,16 @@ func (c resilientCodes) Cooldown(ctx context.Context, key string, d time.Duratio
 	return c.fallback.Cooldown(ctx, key, d)
 }
 
+func (c resilientCodes) EndCooldown(ctx context.Context, key string) error {
+	if c.r.useRedis() {
+		err := c.redis.EndCooldown(ctx, key)
+		if !c.r.failed(ctx, err) {
+			return err
+		}
+	}
+	return c.fallback.EndCooldown(ctx, key)
+}
+
 type resilientLockout struct {
 	r        *Resilient
 	redis    *RedisLockout

@@ -149,6 +149,26 @@ func (c *Chain) Deliver(ctx context.Context, m Message, p Priority) (string, err
 	return "", fmt.Errorf("mail: no provider delivered %q: %w", m.Template, errors.Join(errs...))
 }
 
+// Spent reports whether no provider has room for class p today: there is a
+// quota, every provider is metered, and each one's count has reached p's
+// ceiling. Until the next UTC day (NextDay) a message of class p can then
+// only fail. A count that cannot be read counts as room.
+func (c *Chain) Spent(ctx context.Context, p Priority) bool {
+	if c.Quota == nil || len(c.Providers) == 0 {
+		return false
+	}
+	for _, pr := range c.Providers {
+		if pr.Unmetered {
+			return false
+		}
+		u, err := c.Quota.Usage(ctx, pr.Name)
+		if err != nil || u.Used < c.Quota.ceiling(p) {
+			return false
+		}
+	}
+	return true
+}
+
 // RecordOutcome records what became of mail that Deliver could not send for
 // lack of quota: StatusDeferred or StatusDowngraded, with the reason.
 func (c *Chain) RecordOutcome(ctx context.Context, m Message, p Priority, status AttemptStatus, reason error) {

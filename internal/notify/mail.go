@@ -97,14 +97,44 @@ func (m *Mailer) Send(ctx context.Context, msg mail.Message) error {
 // try again later, and keeps nothing as sent.
 var ErrCannotSendNow = errors.New("notify: email cannot be sent now")
 
+// ProviderRetryDelay is how long after a provider failure (a refused
+// connection, a 4xx or 5xx reply) a person is asked to wait before trying
+// again: short, since relays usually come back within minutes.
+const ProviderRetryDelay = time.Minute
+
+// NotSentError is the error of a SendNow that sent nothing. It is
+// ErrCannotSendNow, and wraps the chain's failure (mail.ErrQuotaExceeded
+// when some provider's share was spent).
+type NotSentError struct {
+	// Wait is how long until a try may pass: until the next UTC day when
+	// every provider's transactional share is spent, ProviderRetryDelay when
+	// a provider failed.
+	Wait time.Duration
+	Err  error
+}
+
+func (e *NotSentError) Error() string { return ErrCannotSendNow.Error() + ": " + e.Err.Error() }
+
+// Unwrap makes the error both ErrCannotSendNow and the chain's failure.
+func (e *NotSentError) Unwrap() []error { return []error{ErrCannotSendNow, e.Err} }
+
+// RetryAfter is how long the person should wait before trying again.
+func (e *NotSentError) RetryAfter() time.Duration { return e.Wait }
+
 // SendNow sends transactional mail (codes, invitations, reset links): now,
 // through any provider with room below the critical share, or not at all;
-// it is never deferred. It fails with ErrCannotSendNow.
+// it is never deferred. It fails with a *NotSentError.
 func (m *Mailer) SendNow(ctx context.Context, msg mail.Message) error {
-	if _, err := m.Chain.Deliver(ctx, msg, mail.PriorityTransactional); err != nil {
-		return fmt.Errorf("%w: %w", ErrCannotSendNow, err)
+	_, err := m.Chain.Deliver(ctx, msg, mail.PriorityTransactional)
+	if err == nil {
+		return nil
 	}
-	return nil
+	wait := ProviderRetryDelay
+	if errors.Is(err, mail.ErrQuotaExceeded) && m.Chain.Spent(ctx, mail.PriorityTransactional) {
+		now := m.Clock.Now()
+		wait = mail.NextDay(now).Sub(now)
+	}
+	return &NotSentError{Wait: wait, Err: err}
 }
 
 // SendDeferred sends the deferred emails that are due, rescheduling those

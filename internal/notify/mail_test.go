@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,5 +44,56 @@ func TestSendNowAndQuotaHealthByClass(t *testing.T) {
 	}
 	if err := m.SendNow(ctx, code); !errors.Is(err, ErrCannotSendNow) || !errors.Is(err, mail.ErrQuotaExceeded) || smtp.sent != 9 {
 		t.Fatalf("code with no transactional room: %v (sent %d)", err, smtp.sent)
+	}
+}
+
+type failingSender struct{ err error }
+
+func (s failingSender) Send(context.Context, mail.Message) error { return s.err }
+
+// TestSendNowRetryAfter: a spent transactional share asks the person to
+// wait until the next UTC day, a failing provider only for a short while,
+// and a spent primary with a failing fallback is the provider's short wait.
+func TestSendNowRetryAfter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	code := mail.Message{To: "ann@example.com", Text: "Your code is 123456", Template: "email-verification"}
+	wait := func(err error) time.Duration {
+		t.Helper()
+		var ns *NotSentError
+		if !errors.As(err, &ns) || !errors.Is(err, ErrCannotSendNow) {
+			t.Fatalf("SendNow: %v; want a NotSentError", err)
+		}
+		return ns.RetryAfter()
+	}
+
+	clk := clock.NewFake(time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC))
+	quota := mail.NewQuota(mail.QuotaConfig{Limit: 10}, mail.NewMemoryCounter(clk), clk)
+	spent := &mail.Chain{Providers: []mail.Provider{{Name: "smtp", Sender: &acceptingSender{}}}, Quota: quota, Clock: clk}
+	m := &Mailer{Chain: spent, Clock: clk}
+	for range 9 {
+		if err := m.SendNow(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !spent.Spent(ctx, mail.PriorityTransactional) || spent.Spent(ctx, mail.PriorityEmergency) {
+		t.Fatal("Spent: want the transactional share spent and the critical one not")
+	}
+	if got := wait(m.SendNow(ctx, code)); got != 4*time.Hour {
+		t.Fatalf("spent quota: retry after %v, want 4h (to midnight UTC)", got)
+	}
+
+	down := fmt.Errorf("connection refused: %w", mail.ErrTemporary)
+	failing := &mail.Chain{Providers: []mail.Provider{{Name: "relay", Sender: failingSender{down}}}, Quota: quota, Clock: clk}
+	m = &Mailer{Chain: failing, Clock: clk}
+	if got := wait(m.SendNow(ctx, code)); got != ProviderRetryDelay {
+		t.Fatalf("failing provider: retry after %v, want %v", got, ProviderRetryDelay)
+	}
+
+	both := &mail.Chain{Providers: []mail.Provider{{Name: "smtp", Sender: &acceptingSender{}},
+		{Name: "brevo", Sender: failingSender{down}}}, Quota: quota, Clock: clk}
+	m = &Mailer{Chain: both, Clock: clk}
+	if got := wait(m.SendNow(ctx, code)); got != ProviderRetryDelay {
+		t.Fatalf("spent primary, failing fallback: retry after %v, want %v", got, ProviderRetryDelay)
 	}
 }

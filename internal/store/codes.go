@@ -202,6 +202,20 @@ func (c dbCodes) Cooldown(ctx context.Context, key string, d time.Duration) (boo
 	return ok, retry, nil
 }
 
+// EndCooldown implements kv.Codes.
+func (c dbCodes) EndCooldown(ctx context.Context, key string) error {
+	purpose, userID, err := parseUserKey(key)
+	if err != nil {
+		return err
+	}
+	_, err = c.s.wq(ctx).ExecContext(ctx, `DELETE FROM one_time_codes WHERE user_id = $1 AND purpose = $2`,
+		userID, cooldownPrefix+purpose)
+	if err != nil {
+		return fmt.Errorf("store: end cooldown: %w", mapErr(err))
+	}
+	return nil
+}
+
 type dbLockout struct{ s *Store }
 
 // Fail implements kv.Lockout.

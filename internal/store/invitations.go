@@ -260,6 +260,23 @@ func (s *Store) DeclineInvitation(ctx context.Context, tokenHash string) error {
 	return s.closeInvitation(ctx, `token_hash = $1`, tokenHash, care.InvitationDeclined)
 }
 
+// DeleteInvitation removes a PENDING invitation, as if it had never been
+// made: for one whose link could not be sent. Any other invitation, or none,
+// is ErrNotFound.
+func (s *Store) DeleteInvitation(ctx context.Context, id string) error {
+	res, err := s.wq(ctx).ExecContext(ctx, `DELETE FROM family_invitations WHERE id = $1 AND status = $2`,
+		id, care.InvitationPending)
+	if err != nil {
+		return fmt.Errorf("store: delete invitation: %w", mapErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: delete invitation: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("store: delete invitation: %w", ErrNotFound)
+	}
+	return nil
+}
+
 // CancelInvitation marks an open invitation CANCELLED.
 func (s *Store) CancelInvitation(ctx context.Context, id string) error {
 	return s.closeInvitation(ctx, `id = $1`, id, care.InvitationCancelled)

@@ -22,6 +22,7 @@ func Codes(t *testing.T, backends ...Backend[kv.Codes]) {
 		{"OneWinnerAmongRacingAnswers", codesOneWinner},
 		{"Cooldown", codesCooldown},
 		{"CooldownAndCodeAreApart", codesCooldownApart},
+		{"EndCooldown", codesEndCooldown},
 	})
 }
 
@@ -149,4 +150,30 @@ func codesCooldownApart(t *testing.T, _ *clock.Fake, c kv.Codes, key func(string
 	if ok, _, _ := c.Cooldown(ctx, other, time.Minute); !ok {
 		t.Fatal("a code started a cooldown")
 	}
+}
+
+// codesEndCooldown: ending a claim lets the next one through at once, and
+// touches neither the code under the same key nor another key's claim.
+func codesEndCooldown(t *testing.T, _ *clock.Fake, c kv.Codes, key func(string) string) {
+	ctx := context.Background()
+	k, other := key("u1"), key("u2")
+	if err := c.EndCooldown(ctx, k); err != nil {
+		t.Fatalf("ending no claim: %v", err)
+	}
+	putCode(t, c, k, "h", 10*time.Minute)
+	for _, kk := range []string{k, other} {
+		if ok, _, err := c.Cooldown(ctx, kk, time.Minute); !ok || err != nil {
+			t.Fatalf("claim refused (%v)", err)
+		}
+	}
+	if err := c.EndCooldown(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := c.Cooldown(ctx, k, time.Minute); !ok || err != nil {
+		t.Fatalf("claim after EndCooldown refused (%v)", err)
+	}
+	if ok, _, _ := c.Cooldown(ctx, other, time.Minute); ok {
+		t.Fatal("EndCooldown ended another key's claim")
+	}
+	checkCode(t, c, k, "h", care.CodeAccepted)
 }
