@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,7 +134,49 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	if err := checkLedger(ctx, out, st, want); err != nil {
+		return err
+	}
 	return report(ctx, out, st, peak, want, planTime)
+}
+
+// checkLedger proves the peak went out once: every reminder of the peak
+// minute is SENT, the recipients the ledger counts are the notifications
+// written, and no user holds a reminder twice.
+func checkLedger(ctx context.Context, out io.Writer, st *store.Store, want int) error {
+	var sent, recipients, notes, dupes int
+	db := st.DB()
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(recipients), 0) FROM reminder_ledger
+		WHERE kind = 'MEDICATION' AND offset_minutes = 0 AND status = 'SENT'`).Scan(&sent, &recipients); err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE type = 'MEDICATION_REMINDER'`).Scan(&notes); err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT user_id, dedupe_key FROM notifications
+		WHERE type = 'MEDICATION_REMINDER' GROUP BY user_id, dedupe_key HAVING COUNT(*) > 1) AS d`).Scan(&dupes); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "ledger: %d doses SENT to %d recipients; %d notifications, %d duplicated; peak RSS %s\n",
+		sent, recipients, notes, dupes, peakRSS())
+	if recipients != want || notes != want || dupes != 0 {
+		return fmt.Errorf("ledger check failed: want %d reminders once each", want)
+	}
+	return nil
+}
+
+// peakRSS is the process's peak resident set (VmHWM), seeding included.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
 
 func openStore(ctx context.Context, pgURL string, clk clock.Clock) (*store.Store, func(), error) {
@@ -191,22 +234,60 @@ func openStore(ctx context.Context, pgURL string, clk clock.Clock) (*store.Store
 }
 
 // seed creates the families and returns how many reminders the peak sends.
+// On PostgreSQL several families are seeded at once (seeding 12,500 families
+// one at a time takes a quarter of an hour); SQLite has one writer anyway.
 func seed(ctx context.Context, st *store.Store, o options) (int, error) {
+	workers := 1
+	if st.Dialect() == store.Postgres {
+		workers = 8
+	}
+	next := make(chan int)
+	errc := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for f := range next {
+				if err := seedFamily(ctx, st, o, f); err != nil {
+					errc <- err
+					for range next {
+					}
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
 	for f := 0; f < o.families; f++ {
+		next <- f
+	}
+	close(next)
+	var errs []error
+	for w := 0; w < workers; w++ {
+		errs = append(errs, <-errc)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	return o.families * o.members * o.meds, nil
+}
+
+// seedFamily creates family f: its members, one care recipient and its
+// medications, all due at the peak.
+func seedFamily(ctx context.Context, st *store.Store, o options, f int) error {
+	{
 		var famID string
 		for m := 0; m < o.members; m++ {
 			u, err := st.CreateUser(ctx, store.NewUser{Email: fmt.Sprintf("u%d.%d@bench.test", f, m), PasswordHash: "x",
 				FullName: "Bench", Timezone: "UTC", Status: care.UserPending})
 			if err != nil {
-				return 0, err
+				return err
 			}
 			if _, err := st.ActivateUser(ctx, u.ID); err != nil {
-				return 0, err
+				return err
 			}
 			if m == 0 {
 				fam, _, err := st.CreateFamily(ctx, "Bench", u.ID, nil)
 				if err != nil {
-					return 0, err
+					return err
 				}
 				famID = fam.ID
 				continue
@@ -214,24 +295,24 @@ func seed(ctx context.Context, st *store.Store, o options) (int, error) {
 			tok := auth.HashToken(auth.NewOpaqueToken())
 			if _, err := st.CreateInvitation(ctx, store.NewInvitation{FamilyID: famID, Email: u.Email, Role: care.RoleCaregiver,
 				InvitedByID: u.ID, TokenHash: tok, TTL: care.InvitationTTL}); err != nil {
-				return 0, err
+				return err
 			}
 			if _, err := st.AcceptInvitation(ctx, tok, u.ID, u.Email); err != nil {
-				return 0, err
+				return err
 			}
 		}
 		cr, err := st.CreateCareRecipient(ctx, care.CareRecipient{FamilyID: famID, FullName: "Pat", Timezone: "UTC"})
 		if err != nil {
-			return 0, err
+			return err
 		}
 		for i := 0; i < o.meds; i++ {
 			if _, err := st.CreateMedication(ctx, care.Medication{CareRecipientID: cr.ID, Name: fmt.Sprintf("Med %d", i),
 				Dosage: "1", Form: care.FormTablet, Frequency: care.FrequencyDaily, ScheduledTimes: []string{"08:00"}, IsActive: true}); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
-	return o.families * o.members * o.meds, nil
+	return nil
 }
 
 func delivered(ctx context.Context, db *sql.DB) (int, error) {

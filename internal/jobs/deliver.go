@@ -54,9 +54,13 @@ func (e *Engine) deliverTx(ctx context.Context, tx *sql.Tx, entries []store.Ledg
 }
 
 // prepare decides every entry's outcome, reading outside any write
-// transaction.
+// transaction. What the batch's entries share (care recipients, families,
+// medications, dose logs) is read up front in a few queries.
 func (e *Engine) prepare(ctx context.Context, entries []store.LedgerEntry) ([]outcome, error) {
 	p := &preparer{e: e, members: map[string][]care.Member{}, recipients: map[string]*care.CareRecipient{}}
+	if err := p.prefetch(ctx, entries); err != nil {
+		return nil, fmt.Errorf("deliver: %w", err)
+	}
 	outs := make([]outcome, len(entries))
 	for i, en := range entries {
 		o, err := p.outcome(ctx, en)
@@ -68,46 +72,69 @@ func (e *Engine) prepare(ctx context.Context, entries []store.LedgerEntry) ([]ou
 	return outs, nil
 }
 
+// applyTx records the outcomes in tx: the ledger moves of the entries still
+// in state from, then their notifications and domain events, each in one
+// statement per chunk. An entry someone else already moved writes nothing.
 func (e *Engine) applyTx(ctx context.Context, tx *sql.Tx, entries []store.LedgerEntry, outs []outcome, from string) (int, error) {
-	sent := 0
+	updates := make([]store.LedgerUpdate, len(entries))
 	for i, en := range entries {
 		o := outs[i]
-		up := store.LedgerUpdate{Key: en.Key, Status: o.status, Recipients: len(o.notifications)}
+		updates[i] = store.LedgerUpdate{Key: en.Key, Status: o.status, Recipients: len(o.notifications)}
 		if o.reason != "" {
-			up.Reason = &o.reason
+			updates[i].Reason = &outs[i].reason
 		}
-		changed, err := e.store.MarkLedgerTx(ctx, tx, []store.LedgerUpdate{up}, from)
-		if err != nil {
-			return sent, err
-		}
-		if changed == 0 {
+	}
+	changed, err := e.store.MarkLedgerManyTx(ctx, tx, updates, from)
+	if err != nil {
+		return 0, err
+	}
+	var ns []care.Notification
+	for i, en := range entries {
+		if !changed[en.Key] {
 			continue // delivered or skipped by someone else already
 		}
-		if o.missedDose != nil {
+		if o := outs[i]; o.missedDose != nil {
 			if _, err := e.store.RecordMissedDoseTx(ctx, tx, en.EntityID, *o.missedDose); err != nil {
-				return sent, err
+				return 0, err
 			}
 		}
-		created, err := e.store.InsertNotificationsTx(ctx, tx, o.notifications)
+		ns = append(ns, outs[i].notifications...)
+	}
+	created, err := e.store.InsertNotificationsManyTx(ctx, tx, ns)
+	if err != nil {
+		return 0, err
+	}
+	byKey := make(map[string][]care.Notification, len(entries))
+	for _, n := range created {
+		byKey[*n.DedupeKey] = append(byKey[*n.DedupeKey], n)
+	}
+	sent := 0
+	var evs []store.OutboxEvent
+	for i, en := range entries {
+		if !changed[en.Key] || outs[i].status != store.LedgerSent {
+			continue
+		}
+		ev, ok, err := e.reminderEvent(en, outs[i], byKey[en.Key])
 		if err != nil {
-			return sent, err
+			return 0, err
 		}
-		if o.status == store.LedgerSent {
-			if err := e.emitReminder(ctx, tx, en, o, created); err != nil {
-				return sent, err
-			}
-			sent++
+		if ok {
+			evs = append(evs, ev)
 		}
+		sent++
+	}
+	if err := e.store.AppendEventsTx(ctx, tx, evs); err != nil {
+		return 0, err
 	}
 	return sent, nil
 }
 
-// emitReminder appends the domain event of a sent reminder in tx: what it
-// was about, and who was notified.
-func (e *Engine) emitReminder(ctx context.Context, tx *sql.Tx, en store.LedgerEntry, o outcome, created []care.Notification) error {
+// reminderEvent is the domain event of a sent reminder: what it was about,
+// and who was notified. ok is false for kinds without one.
+func (e *Engine) reminderEvent(en store.LedgerEntry, o outcome, created []care.Notification) (ev store.OutboxEvent, ok bool, err error) {
 	typ, ok := reminderEvents[en.Kind]
 	if !ok {
-		return nil
+		return store.OutboxEvent{}, false, nil
 	}
 	data := make(map[string]any, len(o.data)+2)
 	for k, v := range o.data {
@@ -120,9 +147,9 @@ func (e *Engine) emitReminder(ctx context.Context, tx *sql.Tx, en store.LedgerEn
 	data["userIds"], data["notificationIds"] = users, ids
 	env, id, err := events.Build(e.clock, typ, o.familyID, en.CareRecipientID, "", en.Key, data)
 	if err != nil {
-		return err
+		return store.OutboxEvent{}, false, err
 	}
-	return e.store.AppendEventTx(ctx, tx, store.OutboxEvent{ID: id, Type: typ, FamilyID: o.familyID, Envelope: env})
+	return store.OutboxEvent{ID: id, Type: typ, FamilyID: o.familyID, Envelope: env}, true, nil
 }
 
 // preparer caches what several reminders of one batch share.
@@ -130,6 +157,83 @@ type preparer struct {
 	e          *Engine
 	members    map[string][]care.Member
 	recipients map[string]*care.CareRecipient
+	// meds and logs hold what prefetch read for medication reminders;
+	// fetched tells which medication ids it looked up (a missing one is
+	// deleted).
+	meds    map[string]*care.Medication
+	logs    map[store.DoseRef]*care.MedicationLog
+	fetched map[string]bool
+}
+
+// prefetch reads, in a few queries, what the entries' outcomes depend on:
+// their care recipients and those families' members, and for medication
+// reminders the medications and the logs of their doses.
+func (p *preparer) prefetch(ctx context.Context, entries []store.LedgerEntry) error {
+	if len(entries) < 2 {
+		return nil // one reminder reads as it goes
+	}
+	var crIDs, medIDs []string
+	var doses []store.DoseRef
+	for _, en := range entries {
+		crIDs = append(crIDs, en.CareRecipientID)
+		switch en.Kind {
+		case KindMedication, KindMissedDose, KindRefill:
+			medIDs = append(medIDs, en.EntityID)
+			doses = append(doses, store.DoseRef{MedicationID: en.EntityID, At: en.OccurrenceAt.Unix()})
+		}
+	}
+	crs, err := p.e.store.CareRecipientsByID(ctx, crIDs)
+	if err != nil {
+		return err
+	}
+	var families []string
+	for _, id := range crIDs {
+		p.recipients[id] = crs[id] // nil: removed
+		if cr := crs[id]; cr != nil {
+			families = append(families, cr.FamilyID)
+		}
+	}
+	members, err := p.e.store.MembersWithPreferencesOf(ctx, families)
+	if err != nil {
+		return err
+	}
+	for _, f := range families {
+		p.members[f] = members[f]
+	}
+	if len(medIDs) == 0 {
+		return nil
+	}
+	if p.meds, err = p.e.store.MedicationsByID(ctx, medIDs); err != nil {
+		return err
+	}
+	if p.logs, err = p.e.store.MedicationLogsAt(ctx, doses); err != nil {
+		return err
+	}
+	p.fetched = make(map[string]bool, len(medIDs))
+	for _, id := range medIDs {
+		p.fetched[id] = true
+	}
+	return nil
+}
+
+func (p *preparer) medicationByID(ctx context.Context, id string) (*care.Medication, error) {
+	if p.fetched[id] {
+		if m := p.meds[id]; m != nil {
+			return m, nil
+		}
+		return nil, store.ErrNotFound
+	}
+	return p.e.store.Medication(ctx, id)
+}
+
+func (p *preparer) doseLog(ctx context.Context, medicationID string, at time.Time) (*care.MedicationLog, error) {
+	if p.fetched[medicationID] {
+		if l := p.logs[store.DoseRef{MedicationID: medicationID, At: at.Unix()}]; l != nil {
+			return l, nil
+		}
+		return nil, store.ErrNotFound
+	}
+	return p.e.store.MedicationLogAt(ctx, medicationID, at)
 }
 
 func (p *preparer) careRecipient(ctx context.Context, id string) (*care.CareRecipient, error) {
@@ -181,7 +285,7 @@ func (p *preparer) outcome(ctx context.Context, en store.LedgerEntry) (outcome, 
 }
 
 func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, loc *time.Location) (outcome, error) {
-	med, err := p.e.store.Medication(ctx, en.EntityID)
+	med, err := p.medicationByID(ctx, en.EntityID)
 	if errors.Is(err, store.ErrNotFound) {
 		return suppressed("medication deleted"), nil
 	}
@@ -198,7 +302,7 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 	if !scheduledAt(med.ScheduledTimes, local) {
 		return suppressed("dose time no longer scheduled"), nil
 	}
-	logged, err := p.e.store.MedicationLogAt(ctx, med.ID, en.OccurrenceAt)
+	logged, err := p.doseLog(ctx, med.ID, en.OccurrenceAt)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return outcome{}, err
 	}

@@ -152,7 +152,7 @@ func (e *Engine) dispatchTx(ctx context.Context, tx *sql.Tx, now time.Time, due 
 		}
 		ready = append(ready, en)
 	}
-	if _, err := e.store.MarkLedgerTx(ctx, tx, late, store.LedgerPlanned); err != nil {
+	if _, err := e.store.MarkLedgerManyTx(ctx, tx, late, store.LedgerPlanned); err != nil {
 		return err
 	}
 	if !e.cfg.QueueEnabled {
@@ -172,7 +172,7 @@ func (e *Engine) dispatchTx(ctx context.Context, tx *sql.Tx, now time.Time, due 
 	if len(params) == 0 {
 		return nil
 	}
-	if _, err := e.store.MarkLedgerTx(ctx, tx, enqueued, store.LedgerPlanned); err != nil {
+	if _, err := e.store.MarkLedgerManyTx(ctx, tx, enqueued, store.LedgerPlanned); err != nil {
 		return err
 	}
 	if _, err := e.river.InsertManyTx(ctx, tx, params); err != nil {

@@ -70,6 +70,9 @@ func (w *ReminderWorker) Work(ctx context.Context, job *river.Job[ReminderBatchA
 	if err := tx.Commit(); err != nil {
 		return e.deadLetter(ctx, job.JobRow, err)
 	}
+	// The batch's reminder events go to the family's sockets now, not at
+	// the outbox dispatcher's next poll.
+	e.store.EventsCommitted()
 	return nil
 }
 
