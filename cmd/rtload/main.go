@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -200,6 +201,7 @@ func conns(ctx context.Context, args []string, out io.Writer) error {
 	pid := fs.Int("pid", 0, "the server's process id, to read its memory")
 	hold := fs.Duration("hold", 10*time.Second, "how long to hold the connections before measuring")
 	par := fs.Int("par", 200, "handshakes in flight")
+	redisURL := fs.String("redis", "", "the server's Redis (nothing else may use it): count the commands it receives while the connections are held")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -223,10 +225,34 @@ func conns(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "connected and subscribed %d clients in %v\n", len(clients), time.Since(start).Round(time.Millisecond))
+	var counter *commandCounter
+	if *redisURL != "" {
+		// Let connection-time traffic settle first.
+		time.Sleep(2 * time.Second)
+		if counter, err = newCommandCounter(ctx, *redisURL); err != nil {
+			return err
+		}
+		defer counter.close()
+	}
 	select {
 	case <-time.After(*hold):
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	if counter != nil {
+		byName, total, err := counter.since(ctx)
+		if err != nil {
+			return err
+		}
+		perMin := float64(total) / hold.Minutes()
+		fmt.Fprintf(out, "Redis over %v with %d idle connections: %d commands (%s), %.2f per minute", *hold, len(clients), total, byName, perMin)
+		if len(clients) > 0 {
+			fmt.Fprintf(out, ", %.3f per connection-minute", perMin/float64(len(clients)))
+		}
+		fmt.Fprintln(out)
+	}
+	if *pid == 0 {
+		return nil
 	}
 	after, err := rss(*pid)
 	if err != nil {
@@ -640,4 +666,71 @@ func cleanRedis(url, prefix string) {
 	if keys, err := rdb.Keys(ctx, prefix+"*").Result(); err == nil && len(keys) > 0 {
 		rdb.Del(ctx, keys...)
 	}
+}
+
+// commandCounter counts what a Redis server executes from its INFO
+// commandstats (commands scripts call included), leaving out its own INFO.
+type commandCounter struct {
+	rdb   *redis.Client
+	start map[string]int64
+}
+
+func newCommandCounter(ctx context.Context, url string) (*commandCounter, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	c := &commandCounter{rdb: redis.NewClient(opts)}
+	if c.start, err = commandStats(ctx, c.rdb); err != nil {
+		c.rdb.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// since returns the commands executed since the counter started, by name
+// ("2 evalsha, 1 publish") and in all.
+func (c *commandCounter) since(ctx context.Context) (string, int64, error) {
+	now, err := commandStats(ctx, c.rdb)
+	if err != nil {
+		return "", 0, err
+	}
+	now["info"]-- // the call that read these
+	var total int64
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(now)) {
+		if d := now[name] - c.start[name]; d > 0 {
+			total += d
+			parts = append(parts, fmt.Sprintf("%d %s", d, name))
+		}
+	}
+	return strings.Join(parts, ", "), total, nil
+}
+
+func (c *commandCounter) close() { c.rdb.Close() }
+
+// commandStats reads the calls of every command from INFO commandstats.
+func commandStats(ctx context.Context, rdb *redis.Client) (map[string]int64, error) {
+	info, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for line := range strings.Lines(info) {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_")
+		if !ok {
+			continue
+		}
+		name, fields, _ := strings.Cut(rest, ":")
+		for f := range strings.SplitSeq(fields, ",") {
+			if v, ok := strings.CutPrefix(f, "calls="); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return nil, err
+				}
+				out[name] = n
+			}
+		}
+	}
+	return out, nil
 }
