@@ -58,7 +58,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	matched := auth.CheckPassword(hash, b.Password) && u != nil
+	matched := s.checkPassword(hash, b.Password) && u != nil
 	if locked {
 		return forbidden("Account is locked. Try again later.")
 	}

@@ -103,8 +103,11 @@ type Server struct {
 	metrics *metrics
 	// realtime closes the live connections of revoked sessions.
 	realtime SessionDisconnector
-	mux      *http.ServeMux
-	docs     documentService
+	// checkPassword checks a password against its argon2id hash; a sign-in
+	// runs it exactly once, whether or not the account exists.
+	checkPassword func(hash, password string) bool
+	mux           *http.ServeMux
+	docs          documentService
 }
 
 // New builds the API server.
@@ -117,6 +120,7 @@ func New(cfg Config, d Deps) *Server {
 	s.push, s.sms = d.Push, d.SMS
 	s.realtime = d.Realtime
 	s.docs = newDocumentService(d)
+	s.checkPassword = auth.CheckPassword
 	if s.codes == nil {
 		s.codes = d.Store.Codes()
 	}
