@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -48,6 +49,7 @@ func (s *Server) authRoutes() {
 	s.authed("GET", "/auth/me", s.me)
 	s.authed("PATCH", "/auth/me", s.updateMe)
 	s.authed("POST", "/auth/complete-onboarding", s.completeOnboarding)
+	s.authed("POST", "/auth/invalidate-cache", s.invalidateCache)
 }
 
 // tokenPair is the credentials a sign-in hands out.
@@ -57,13 +59,15 @@ type tokenPair struct {
 }
 
 // signInResponse answers login and email verification. The tokens appear
-// both nested and at the top level, as existing clients read either.
+// both nested and at the top level, as existing clients read either; the
+// user carries their families as GET /auth/me does, because clients route
+// on them right after signing in.
 type signInResponse struct {
 	Message      string     `json:"message,omitempty"`
 	Tokens       tokenPair  `json:"tokens"`
 	AccessToken  string     `json:"accessToken"`
 	RefreshToken string     `json:"refreshToken"`
-	User         *care.User `json:"user"`
+	User         meResponse `json:"user"`
 }
 
 // writeAuthMessage answers 200 with {message}.
@@ -99,11 +103,17 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *care.Us
 	return tokenPair{AccessToken: access, RefreshToken: refresh}, nil
 }
 
-// writeSignIn answers a successful sign-in.
-func writeSignIn(w http.ResponseWriter, msg string, tok tokenPair, u *care.User) {
+// writeSignIn answers a successful sign-in with the user and their families.
+func (s *Server) writeSignIn(ctx context.Context, w http.ResponseWriter, msg string, tok tokenPair, u *care.User) error {
+	families, err := s.userFamilies(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
 	writeJSON(w, http.StatusOK, signInResponse{
-		Message: msg, Tokens: tok, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, User: u,
+		Message: msg, Tokens: tok, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
+		User: meResponse{User: u, Families: families},
 	})
+	return nil
 }
 
 // deviceLabel names the browser and platform in a User-Agent, such as

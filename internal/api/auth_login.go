@@ -83,8 +83,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeSignIn(w, "", tok, u)
-	return nil
+	return s.writeSignIn(ctx, w, "", tok, u)
 }
 
 // loginLockoutPolicy locks an account for loginLockout after

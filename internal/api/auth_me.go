@@ -108,7 +108,8 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request, p *Principal) 
 	return nil
 }
 
-// completeOnboarding records that the caller finished the onboarding pages.
+// completeOnboarding records that the caller finished the onboarding pages
+// and answers {message, user}, as existing clients expect.
 func (s *Server) completeOnboarding(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
@@ -117,6 +118,17 @@ func (s *Server) completeOnboarding(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, u)
+	writeJSON(w, http.StatusOK, map[string]any{"message": "Onboarding completed", "user": u})
+	return nil
+}
+
+// invalidateCache drops the caller's cached memberships on every node, for
+// a client that wants its next GET /auth/me read afresh.
+func (s *Server) invalidateCache(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	if err := decodeOptional(w, r, &struct{}{}); err != nil {
+		return err
+	}
+	s.membershipsChanged(r.Context(), p.User.ID)
+	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 	return nil
 }

@@ -197,8 +197,7 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeSignIn(w, "Email verified successfully", tok, u)
-	return nil
+	return s.writeSignIn(ctx, w, "Email verified successfully", tok, u)
 }
 
 // codeRefusal is the 400 that explains why a code was not accepted.

@@ -207,6 +207,7 @@ func foundationMatrix() []matrixCase {
 		{"patch me", "PATCH", withBody(map[string]any{"fullName": "New Name"}, "/auth/me"), signedIn(200)},
 		{"sessions", "GET", path("/auth/sessions"), signedIn(200)},
 		{"onboarding", "POST", path("/auth/complete-onboarding"), signedIn(200)},
+		{"invalidate cache", "POST", path("/auth/invalidate-cache"), signedIn(200)},
 		{"logout", "POST", path("/auth/logout"), signedIn(200)},
 		{"logout all", "POST", path("/auth/logout-all"), signedIn(200)},
 		{"change password", "POST", withBody(map[string]any{"currentPassword": "Password1234", "newPassword": "Another-pass-99"}, "/auth/change-password"), signedIn(200)},
