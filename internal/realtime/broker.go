@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,14 +72,18 @@ type redisBroker struct {
 
 	localPresence *centrifuge.MemoryPresenceManager
 	queries       sync.Map // presence question id → chan presenceReply
-	connected     atomic.Bool
-	started       sync.Once
-	ready         chan struct{}
-	stop          context.CancelFunc
-	ps            *redis.PubSub
-	done          chan struct{}
-	closed        sync.Once
-	closeErr      error
+	// lanes hand publications to local subscribers, a channel always on
+	// the same lane so that its order holds, several lanes so that one
+	// busy channel or a descheduled goroutine does not hold up the rest.
+	lanes     []chan laneItem
+	connected atomic.Bool
+	started   sync.Once
+	ready     chan struct{}
+	stop      context.CancelFunc
+	ps        *redis.PubSub
+	done      chan struct{}
+	closed    sync.Once
+	closeErr  error
 }
 
 // channelState is what a node knows of a channel it has subscribers for:
@@ -220,6 +226,37 @@ type clientInfo struct {
 	ChanInfo []byte `json:"hi,omitempty"`
 }
 
+// encodeEnvelope writes a publication's body: "{channel}\x00{time}\x00{data}",
+// the data as it is, or JSON (starting with "{", which no channel name does)
+// when it carries tags or client information, which CareCircle's own
+// publications do not.
+func encodeEnvelope(e envelope) ([]byte, error) {
+	if e.Tags != nil || e.Info != nil {
+		return json.Marshal(e)
+	}
+	out := make([]byte, 0, len(e.Channel)+len(e.Data)+16)
+	out = append(out, e.Channel...)
+	out = append(out, 0)
+	out = strconv.AppendInt(out, e.Time, 10)
+	out = append(out, 0)
+	return append(out, e.Data...), nil
+}
+
+func decodeEnvelope(body string) (envelope, error) {
+	if strings.HasPrefix(body, "{") {
+		var e envelope
+		err := json.Unmarshal([]byte(body), &e)
+		return e, err
+	}
+	ch, rest, ok1 := strings.Cut(body, "\x00")
+	ts, data, ok2 := strings.Cut(rest, "\x00")
+	t, err := strconv.ParseInt(ts, 10, 64)
+	if !ok1 || !ok2 || err != nil {
+		return envelope{}, errors.New("realtime: malformed publication")
+	}
+	return envelope{Channel: ch, Time: t, Data: []byte(data)}, nil
+}
+
 func toInfo(i *centrifuge.ClientInfo) *clientInfo {
 	if i == nil {
 		return nil
@@ -273,6 +310,11 @@ func (b *redisBroker) start() {
 	b.started.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		b.stop = cancel
+		b.lanes = make([]chan laneItem, max(4, 2*runtime.GOMAXPROCS(0)))
+		for i := range b.lanes {
+			b.lanes[i] = make(chan laneItem, 1024)
+			go b.runLane(ctx, i)
+		}
 		ps := b.rdb.Subscribe(ctx, b.bus)
 		b.mu.Lock()
 		b.ps = ps
@@ -321,7 +363,13 @@ func (b *redisBroker) read(ctx context.Context, ps *redis.PubSub) {
 			if lost {
 				lost = false
 				b.logger.Info("realtime: redis bus back; recovering what local subscribers missed")
-				b.catchUp(ctx)
+				for _, lane := range b.lanes {
+					select {
+					case lane <- laneItem{catchUp: true}:
+					case <-ctx.Done():
+						return
+					}
+				}
 			}
 		case *redis.Message:
 			b.receive(ctx, m.Payload)
@@ -337,7 +385,14 @@ func (b *redisBroker) receive(ctx context.Context, payload string) {
 	body := payload[1:]
 	switch payload[0] {
 	case 'p':
-		b.receivePublication(ctx, body)
+		ch, ok := publicationChannel(body)
+		if !ok {
+			return
+		}
+		select {
+		case b.lanes[b.laneOf(ch)] <- laneItem{body: body}:
+		case <-ctx.Done():
+		}
 	case 'c':
 		target, data, ok := strings.Cut(body, ":")
 		if !ok || (target != "" && target != b.node.ID()) {
@@ -378,6 +433,50 @@ func (b *redisBroker) subscribed(ch string) bool {
 	return ok
 }
 
+// laneItem is a publication's body for a lane, or the order to catch up
+// with what the lane's channels missed while the bus was away.
+type laneItem struct {
+	body    string
+	catchUp bool
+}
+
+func (b *redisBroker) laneOf(ch string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(ch))
+	return int(h.Sum32() % uint32(len(b.lanes)))
+}
+
+// runLane delivers the publications of its channels in the order they came.
+func (b *redisBroker) runLane(ctx context.Context, i int) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case it := <-b.lanes[i]:
+			if it.catchUp {
+				b.catchUp(ctx, i)
+			} else {
+				b.receivePublication(ctx, it.body)
+			}
+		}
+	}
+}
+
+// publicationChannel reads the channel a publication's bus body names.
+func publicationChannel(body string) (string, bool) {
+	_, rest, ok1 := strings.Cut(body, ":")
+	_, env, ok2 := strings.Cut(rest, ":")
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	if strings.HasPrefix(env, "{") {
+		e, err := decodeEnvelope(env)
+		return e.Channel, err == nil
+	}
+	ch, _, ok := strings.Cut(env, "\x00")
+	return ch, ok
+}
+
 // receivePublication hands a publication to the channel's local
 // subscribers, after any it finds missing.
 func (b *redisBroker) receivePublication(ctx context.Context, body string) {
@@ -387,8 +486,8 @@ func (b *redisBroker) receivePublication(ctx context.Context, body string) {
 	if !ok1 || !ok2 || err != nil {
 		return
 	}
-	var e envelope
-	if err := json.Unmarshal([]byte(env), &e); err != nil {
+	e, err := decodeEnvelope(env)
+	if err != nil {
 		return
 	}
 	b.mu.Lock()
@@ -448,13 +547,13 @@ func (b *redisBroker) deliver(ch string, p *centrifuge.Publication) {
 	}
 }
 
-// catchUp delivers, after the bus came back, what every channel with local
-// subscribers missed while it was away: one read per such channel.
-func (b *redisBroker) catchUp(ctx context.Context) {
+// catchUp delivers, after the bus came back, what every channel of a lane
+// with local subscribers missed while it was away: one read per channel.
+func (b *redisBroker) catchUp(ctx context.Context, lane int) {
 	b.mu.Lock()
-	known := make(map[string]centrifuge.StreamPosition, len(b.channels))
+	known := make(map[string]centrifuge.StreamPosition)
 	for ch, st := range b.channels {
-		if st.known {
+		if st.known && b.laneOf(ch) == lane {
 			known[ch] = st.pos
 		}
 	}
@@ -514,7 +613,7 @@ func (b *redisBroker) Unsubscribe(channels ...string) error {
 
 // Publish stores and sends a publication in one EVALSHA.
 func (b *redisBroker) Publish(ch string, data []byte, opts centrifuge.PublishOptions) (centrifuge.PublishResult, error) {
-	body, err := json.Marshal(envelope{Channel: ch, Data: data, Time: time.Now().UnixMilli(), Tags: opts.Tags, Info: toInfo(opts.ClientInfo)})
+	body, err := encodeEnvelope(envelope{Channel: ch, Data: data, Time: time.Now().UnixMilli(), Tags: opts.Tags, Info: toInfo(opts.ClientInfo)})
 	if err != nil {
 		return centrifuge.PublishResult{}, err
 	}
@@ -722,8 +821,8 @@ func (b *redisBroker) runHistory(ctx context.Context, ch string, metaTTL time.Du
 		if err != nil || len(fields) != 2 {
 			continue
 		}
-		var e envelope
-		if json.Unmarshal([]byte(fmt.Sprint(fields[1])), &e) != nil {
+		e, err := decodeEnvelope(fmt.Sprint(fields[1]))
+		if err != nil {
 			continue
 		}
 		pubs = append(pubs, publicationOf(e, off, top.Epoch))

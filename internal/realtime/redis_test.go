@@ -10,6 +10,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/realtime/rtclient"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -61,6 +62,34 @@ func TestTwoNodesShareRedis(t *testing.T) {
 			case <-c.Unsubscribed(ch):
 			case <-ctx.Done():
 				t.Fatalf("the removed member still has %s on the other node", ch)
+			}
+		}
+	})
+}
+
+// Who of the family is online counts the members connected to every node,
+// asked on demand: each node keeps its own connections in memory.
+func TestPresenceAcrossNodes(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
+		opts := redisOptions(t)
+		prefix := "rtpresence:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+		t.Cleanup(func() { deleteKeys(t, opts, prefix) })
+		clk := clock.NewFake(testStart)
+		st := open(t, clk)
+		a := newEnv(t, open, envOptions{redis: opts, prefix: prefix, store: st, clock: clk})
+		b := newEnv(t, open, envOptions{redis: opts, prefix: prefix, store: st, clock: clk})
+		f := a.newFamily("pres")
+		ca := a.connect(f.caregiver)
+		subscribe(t, ca, f.familyChannel)
+		cb := b.connect(f.viewer)
+		subscribe(t, cb, f.familyChannel)
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		for _, c := range []*rtclient.Client{ca, cb} {
+			clients, users, err := c.PresenceStats(ctx, f.familyChannel)
+			if err != nil || clients != 2 || users != 2 {
+				t.Fatalf("presence: %d clients, %d users, %v; want 2 and 2", clients, users, err)
 			}
 		}
 	})
