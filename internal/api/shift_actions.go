@@ -31,6 +31,18 @@ func (b *shiftCheckoutBody) Validate(p Problems) {
 	b.HandoffNotes = p.optText("handoffNotes", b.HandoffNotes, maxNotesLen)
 }
 
+// shiftCheckinBody is the body of POST .../shifts/{shiftId}/checkin; it may
+// be absent.
+type shiftCheckinBody struct {
+	Notes    *string `json:"notes"`
+	Location *string `json:"location"`
+}
+
+func (b *shiftCheckinBody) Validate(p Problems) {
+	b.Notes = p.optText("notes", b.Notes, maxNotesLen)
+	b.Location = p.optLine("location", b.Location, maxAddressLen)
+}
+
 // shiftAssigneeOnly lets only the shift's caregiver act on it.
 func shiftAssigneeOnly(verb string) func(*Principal, *care.Shift, *care.Member) error {
 	return func(p *Principal, sh *care.Shift, _ *care.Member) error {
@@ -109,11 +121,13 @@ func (s *Server) transitionShift(w http.ResponseWriter, r *http.Request, p *Prin
 	return out, err
 }
 
-// checkInShift starts the assigned caregiver's shift: allowed from 60
-// minutes before its start until its end.
+// checkInShift starts the assigned caregiver's shift, with their notes and
+// location: allowed from 60 minutes before its start until its end.
 func (s *Server) checkInShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	var b shiftCheckinBody
 	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftCheckIn, may: shiftAssigneeOnly("check in to"),
-		body: &shiftEmptyBody{}, event: "shift.checked_in"})
+		body: &b, event: "shift.checked_in",
+		edit: func(sh *care.Shift) { sh.CheckInNotes, sh.CheckInLocation = b.Notes, b.Location }})
 	if err != nil {
 		return err
 	}

@@ -141,19 +141,30 @@ func (s *Server) currentShift(w http.ResponseWriter, r *http.Request, p *Princip
 	return nil
 }
 
-// onDutyShifts lists the shifts whose caregivers are on duty now: checked
-// in and not yet out, each with its caregiver.
-func (s *Server) onDutyShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
+// onDuty answers who is on duty now as {caregiver, shift}, or null when
+// nobody is: the shift in progress, else the scheduled or confirmed one
+// under way (as GET .../shifts/current chooses it).
+func (s *Server) onDuty(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
 	if err != nil {
 		return err
 	}
-	shs, err := s.store.OnDutyShifts(r.Context(), cr.ID)
+	sh, err := s.store.CurrentShift(r.Context(), cr.ID, s.clock.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSON(w, http.StatusOK, nil)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, shs)
+	writeJSON(w, http.StatusOK, onDutyResponse{Caregiver: sh.Caregiver, Shift: sh})
 	return nil
+}
+
+// onDutyResponse is the caregiver on duty and their shift.
+type onDutyResponse struct {
+	Caregiver *care.UserRef `json:"caregiver"`
+	Shift     *care.Shift   `json:"shift"`
 }
 
 // upcomingShifts lists the non-cancelled shifts starting within the next

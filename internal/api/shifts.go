@@ -19,7 +19,7 @@ func (s *Server) shiftRoutes() {
 	s.authed("GET", base, s.listShifts)
 	s.authed("GET", base+"/range", s.shiftRange)
 	s.authed("GET", base+"/current", s.currentShift)
-	s.authed("GET", base+"/on-duty", s.onDutyShifts)
+	s.authed("GET", base+"/on-duty", s.onDuty)
 	s.authed("GET", base+"/upcoming", s.upcomingShifts)
 	s.authed("GET", base+"/day", s.shiftDay)
 	s.authed("GET", base+"/{shiftId}", s.getShift)

@@ -213,8 +213,13 @@ func TestShiftLifecycle(t *testing.T) {
 			t.Fatalf("a refused check-in changed the shift: %v", got)
 		}
 		h.clock.Set(start.Add(-time.Hour))
-		in := w.as(w.caregiver, "POST", item+"/checkin", map[string]any{}).expect(200).Map()
-		if in["status"] != "IN_PROGRESS" || in["checkedInAt"] != start.Add(-time.Hour).Format(time.RFC3339) {
+		// Check-in takes {notes?, location?} as existing clients send it;
+		// a bad one changes nothing.
+		w.as(w.caregiver, "POST", item+"/checkin", map[string]any{"notes": 5, "location": "Home"}).errorEnvelope(400)
+		w.as(w.caregiver, "POST", item+"/checkin", map[string]any{"location": strings.Repeat("x", maxAddressLen+1)}).errorEnvelope(400)
+		in := w.as(w.caregiver, "POST", item+"/checkin", map[string]any{"notes": "Arrived early", "location": "Front door"}).expect(200).Map()
+		if in["status"] != "IN_PROGRESS" || in["checkedInAt"] != start.Add(-time.Hour).Format(time.RFC3339) ||
+			in["checkInNotes"] != "Arrived early" || in["checkInLocation"] != "Front door" {
 			t.Fatalf("checked in = %v", in)
 		}
 		w.as(w.caregiver, "POST", item+"/checkin", nil).errorEnvelope(409)
@@ -227,7 +232,7 @@ func TestShiftLifecycle(t *testing.T) {
 		}).expect(200).Map()
 		if out["status"] != "COMPLETED" || out["checkedOutAt"] != start.Add(5*time.Hour).Format(time.RFC3339) ||
 			out["handoffNotes"] != "Took her pills at 12" || out["checkoutNotes"] != "Quiet afternoon" ||
-			out["checkoutLocation"] != "Home" || out["checkedInAt"] != in["checkedInAt"] {
+			out["checkoutLocation"] != "Home" || out["checkedInAt"] != in["checkedInAt"] || out["checkInNotes"] != "Arrived early" {
 			t.Fatalf("checked out = %v", out)
 		}
 		w.as(w.caregiver, "POST", item+"/checkout", nil).errorEnvelope(409)
@@ -386,8 +391,8 @@ func TestShiftViews(t *testing.T) {
 		if r := w.as(w.viewer, "GET", base+"/current", nil).expect(200); strings.TrimSpace(string(r.Body)) != "null" {
 			t.Fatalf("current with none = %s", r.Body)
 		}
-		if l := w.as(w.viewer, "GET", base+"/on-duty", nil).expect(200).List(); len(l) != 0 {
-			t.Fatalf("on duty with none = %v", l)
+		if r := w.as(w.viewer, "GET", base+"/on-duty", nil).expect(200); strings.TrimSpace(string(r.Body)) != "null" {
+			t.Fatalf("on duty with none = %s", r.Body)
 		}
 		h.clock.Set(now.Add(23*time.Hour + 30*time.Minute))
 		if cur := w.as(w.viewer, "GET", base+"/current", nil).expect(200).Map(); cur["id"] != late["id"] {
@@ -398,8 +403,10 @@ func TestShiftViews(t *testing.T) {
 		if cur := w.as(w.viewer, "GET", base+"/current", nil).expect(200).Map(); cur["id"] != late["id"] {
 			t.Fatalf("current prefers the shift in progress: %v", cur)
 		}
-		duty := w.as(w.viewer, "GET", base+"/on-duty", nil).expect(200).List()
-		if len(duty) != 1 || duty[0]["id"] != late["id"] || duty[0]["caregiver"].(map[string]any)["fullName"] != w.caregiver.FullName {
+		// On duty is {caregiver, shift}, as existing clients read it.
+		duty := w.as(w.viewer, "GET", base+"/on-duty", nil).expect(200).Map()
+		if shift, _ := duty["shift"].(map[string]any); len(duty) != 2 || shift["id"] != late["id"] || shift["status"] != "IN_PROGRESS" ||
+			duty["caregiver"].(map[string]any)["fullName"] != w.caregiver.FullName || duty["caregiver"].(map[string]any)["id"] != w.caregiver.ID {
 			t.Fatalf("on duty = %v", duty)
 		}
 		w.as(w.caregiver, "POST", base+"/"+late["id"].(string)+"/checkout", nil).expect(200)

@@ -88,12 +88,16 @@ type Shift struct {
 	CheckedInAt     *time.Time          `json:"checkedInAt"`
 	CheckedOutAt    *time.Time          `json:"checkedOutAt"`
 	// HandoffNotes are left at check-out for the next caregiver.
-	HandoffNotes     *string   `json:"handoffNotes"`
-	CheckoutNotes    *string   `json:"checkoutNotes"`
-	CheckoutLocation *string   `json:"checkoutLocation"`
-	CreatedByID      *string   `json:"createdById"`
-	CreatedAt        time.Time `json:"createdAt"`
-	UpdatedAt        time.Time `json:"updatedAt"`
+	HandoffNotes     *string `json:"handoffNotes"`
+	CheckoutNotes    *string `json:"checkoutNotes"`
+	CheckoutLocation *string `json:"checkoutLocation"`
+	// CheckInNotes and CheckInLocation are what the caregiver said on
+	// checking in (named as existing clients read them).
+	CheckInNotes    *string   `json:"checkInNotes"`
+	CheckInLocation *string   `json:"checkInLocation"`
+	CreatedByID     *string   `json:"createdById"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
 }
 
 // ShiftCareRecipient is the care recipient a shift is for, as shown with it.

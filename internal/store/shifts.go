@@ -24,7 +24,7 @@ var (
 // shiftFrom.
 const shiftColumns = `sh.id, sh.care_recipient_id, sh.caregiver_id, sh.start_time, sh.end_time,
 	sh.notes, sh.status, sh.checked_in_at, sh.checked_out_at, sh.handoff_notes, sh.checkout_notes,
-	sh.checkout_location, sh.created_by_id, sh.created_at, sh.updated_at,
+	sh.checkout_location, sh.checkin_notes, sh.checkin_location, sh.created_by_id, sh.created_at, sh.updated_at,
 	u.full_name, u.phone, u.avatar_url, cr.family_id, cr.full_name, cr.timezone`
 
 const shiftFrom = ` FROM caregiver_shifts sh JOIN users u ON u.id = sh.caregiver_id
@@ -37,7 +37,7 @@ func scanShift(row interface{ Scan(...any) error }) (*care.Shift, error) {
 	err := row.Scan(&sh.ID, &sh.CareRecipientID, &sh.CaregiverID, timeCol{&sh.StartTime},
 		timeCol{&sh.EndTime}, &sh.Notes, &sh.Status, nullTimeCol{&sh.CheckedInAt},
 		nullTimeCol{&sh.CheckedOutAt}, &sh.HandoffNotes, &sh.CheckoutNotes, &sh.CheckoutLocation,
-		&sh.CreatedByID, timeCol{&sh.CreatedAt}, timeCol{&sh.UpdatedAt},
+		&sh.CheckInNotes, &sh.CheckInLocation, &sh.CreatedByID, timeCol{&sh.CreatedAt}, timeCol{&sh.UpdatedAt},
 		&u.FullName, &u.Phone, &u.AvatarURL, &cr.FamilyID, &cr.FullName, &cr.Timezone)
 	if err != nil {
 		return nil, mapErr(err)
@@ -171,9 +171,9 @@ func (s *Store) updateShift(ctx context.Context, tx *sql.Tx, id string, edit fun
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE caregiver_shifts SET status = $2, checked_in_at = $3,
 		checked_out_at = $4, notes = $5, handoff_notes = $6, checkout_notes = $7,
-		checkout_location = $8, updated_at = $9 WHERE id = $1`,
+		checkout_location = $8, updated_at = $9, checkin_notes = $10, checkin_location = $11 WHERE id = $1`,
 		id, sh.Status, shiftTimeArg(sh.CheckedInAt), shiftTimeArg(sh.CheckedOutAt), sh.Notes, sh.HandoffNotes,
-		sh.CheckoutNotes, sh.CheckoutLocation, ts(s.now())); err != nil {
+		sh.CheckoutNotes, sh.CheckoutLocation, ts(s.now()), sh.CheckInNotes, sh.CheckInLocation); err != nil {
 		return nil, mapErr(err)
 	}
 	return shiftByID(ctx, tx, id)
