@@ -15,6 +15,8 @@ const (
 )
 
 // medicationBody is the body of POST /care-recipients/{id}/medications.
+// Without scheduledTimes a medication gets its frequency's default times
+// (care.DefaultDoseTimes), shown in the answer.
 type medicationBody struct {
 	Name           string   `json:"name"`
 	GenericName    *string  `json:"genericName"`
@@ -43,6 +45,10 @@ func (b *medicationBody) Validate(p Problems) {
 	p.oneOf("form", b.Form, care.MedicationForms()...)
 	p.oneOf("frequency", b.Frequency, care.MedicationFrequencies()...)
 	medicationTimesPerDay(p, b.TimesPerDay)
+	if len(b.ScheduledTimes) == 0 {
+		// Optional, as existing clients omit it: the frequency's defaults.
+		b.ScheduledTimes = care.DefaultDoseTimes(care.MedicationFrequency(b.Frequency))
+	}
 	b.ScheduledTimes = medicationScheduledTimes(p, b.ScheduledTimes)
 	b.Instructions = p.optText("instructions", b.Instructions, maxInstructionsLen)
 	b.PrescribedBy = p.optLine("prescribedBy", b.PrescribedBy, maxMedicationName)
@@ -85,8 +91,8 @@ func (b *medicationBody) medication() care.Medication {
 // (a new one, or one with a PATCH applied).
 func checkMedication(p Problems, m *care.Medication) {
 	switch {
-	case m.Frequency.Scheduled() && len(m.ScheduledTimes) == 0:
-		p.Add("scheduledTimes", "is required unless frequency is AS_NEEDED")
+	case m.Frequency.Scheduled() && !m.Frequency.TakesAnyInstant() && len(m.ScheduledTimes) == 0:
+		p.Add("scheduledTimes", "is required unless frequency is AS_NEEDED or OTHER")
 	case !m.Frequency.Scheduled() && len(m.ScheduledTimes) > 0:
 		p.Add("scheduledTimes", "must be empty when frequency is AS_NEEDED")
 	}

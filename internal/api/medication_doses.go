@@ -19,22 +19,29 @@ const (
 	maxSkipReasonLen    = 500
 )
 
-// doseLogBody is the body of POST /medications/{medicationId}/log.
+// doseLogBody is the body of POST /medications/{medicationId}/log. Its
+// scheduledTime is either "HH:mm", that dose today in the care recipient's
+// zone, or an instant, matched to the nearest dose of its local day
+// (care.MatchDose): existing clients send both.
 type doseLogBody struct {
 	Status        string  `json:"status"`
 	ScheduledTime string  `json:"scheduledTime"`
 	SkipReason    *string `json:"skipReason"`
 	Notes         *string `json:"notes"`
 
-	at time.Time // the parsed scheduled time
+	at    time.Time      // the parsed instant, when an instant was given
+	clock care.ClockTime // the parsed dose time, when "HH:mm" was given
+	daily bool           // whether "HH:mm" was given
 }
 
 func (b *doseLogBody) Validate(p Problems) {
 	p.oneOf("status", b.Status, care.DoseStatuses()...)
 	if b.ScheduledTime == "" {
 		p.Add("scheduledTime", "is required")
+	} else if c, err := care.ParseClockTime(b.ScheduledTime); err == nil {
+		b.clock, b.daily = c, true
 	} else if t, err := time.Parse(time.RFC3339, b.ScheduledTime); err != nil {
-		p.Add("scheduledTime", "must be an RFC 3339 timestamp such as 2026-03-08T08:00:00-05:00")
+		p.Add("scheduledTime", "must be a dose time HH:mm or an RFC 3339 timestamp such as 2026-03-08T08:00:00-05:00")
 	} else {
 		b.at = t.UTC()
 	}
@@ -79,7 +86,15 @@ func (s *Server) logDose(w http.ResponseWriter, r *http.Request, p *Principal) e
 		return err
 	}
 	var notDose *care.DoseTimeError
-	if err := care.CheckDoseTime(m.Frequency, sched, b.at, s.clock.Now()); errors.As(err, &notDose) {
+	if b.daily {
+		b.at, err = care.DoseOnDay(m.Frequency, sched, b.clock, s.clock.Now())
+	} else {
+		b.at, err = care.MatchDose(m.Frequency, sched, b.at)
+	}
+	if err == nil {
+		err = care.CheckDoseTime(m.Frequency, sched, b.at, s.clock.Now())
+	}
+	if errors.As(err, &notDose) {
 		return Problems{"scheduledTime": {"is not a dose time: " + notDose.Reason}}.Err()
 	} else if err != nil {
 		return err

@@ -168,7 +168,6 @@ func TestMedicationValidation(t *testing.T) {
 			{"bad time", with(map[string]any{"scheduledTimes": []string{"8:00"}}), []string{"scheduledTimes"}},
 			{"time out of range", with(map[string]any{"scheduledTimes": []string{"24:00"}}), []string{"scheduledTimes"}},
 			{"duplicate time", with(map[string]any{"scheduledTimes": []string{"08:00", "08:00"}}), []string{"scheduledTimes"}},
-			{"no times for a daily medication", with(map[string]any{"scheduledTimes": nil}), []string{"scheduledTimes"}},
 			{"times for an as-needed one", with(map[string]any{"frequency": "AS_NEEDED"}), []string{"scheduledTimes"}},
 			{"timesPerDay 0", with(map[string]any{"timesPerDay": 0}), []string{"timesPerDay"}},
 			{"timesPerDay 25", with(map[string]any{"timesPerDay": 25}), []string{"timesPerDay"}},
@@ -258,6 +257,8 @@ func TestLogDoseRules(t *testing.T) {
 			logBody("GIVEN", morning),
 			{"status": "MISSED", "scheduledTime": "2026-03-02T08:00:00+09:00"},
 			logBody("SKIPPED", morning, "skipReason", "asleep"),
+			// An instant near the dose stands for it.
+			logBody("GIVEN", morning.Add(time.Hour)),
 		} {
 			h.request("POST", logPath, f.admin.Token, b).errorEnvelope(409)
 		}
@@ -297,17 +298,18 @@ func TestLogDoseRules(t *testing.T) {
 
 		// Bad bodies and instants that are not this medication's doses.
 		for name, b := range map[string]map[string]any{
-			"unknown status":    logBody("TAKEN", morning.Add(24*time.Hour)),
-			"no time":           {"status": "GIVEN"},
-			"not RFC 3339":      {"status": "GIVEN", "scheduledTime": "2026-03-02 08:00"},
-			"a date only":       {"status": "GIVEN", "scheduledTime": "2026-03-02"},
-			"off the schedule":  logBody("GIVEN", morning.Add(time.Hour)),
-			"more than 7 days":  logBody("GIVEN", morning.Add(-7*24*time.Hour)),
-			"more than a day":   logBody("GIVEN", evening.Add(48*time.Hour)),
-			"08:00 in UTC":      logBody("GIVEN", time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)),
-			"unknown field":     logBody("GIVEN", evening.Add(-24*time.Hour), "givenTime", "2026-03-01T11:00:00Z"),
-			"notes too long":    logBody("GIVEN", evening.Add(-24*time.Hour), "notes", strings.Repeat("x", 5001)),
-			"skip reason blank": logBody("SKIPPED", evening.Add(-24*time.Hour), "skipReason", "  "),
+			"unknown status": logBody("TAKEN", morning.Add(24*time.Hour)),
+			"no time":        {"status": "GIVEN"},
+			"not RFC 3339":   {"status": "GIVEN", "scheduledTime": "2026-03-02 08:00"},
+			"a date only":    {"status": "GIVEN", "scheduledTime": "2026-03-02"},
+			// 00:30 in Tokyo is nearer the day before's 20:00 than its own 08:00.
+			"nearer another day": logBody("GIVEN", time.Date(2026, 3, 1, 15, 30, 0, 0, time.UTC)),
+			"not a dose time":    {"status": "GIVEN", "scheduledTime": "09:00"},
+			"more than 7 days":   logBody("GIVEN", morning.Add(-7*24*time.Hour)),
+			"more than a day":    logBody("GIVEN", evening.Add(48*time.Hour)),
+			"unknown field":      logBody("GIVEN", evening.Add(-24*time.Hour), "givenTime", "2026-03-01T11:00:00Z"),
+			"notes too long":     logBody("GIVEN", evening.Add(-24*time.Hour), "notes", strings.Repeat("x", 5001)),
+			"skip reason blank":  logBody("SKIPPED", evening.Add(-24*time.Hour), "skipReason", "  "),
 		} {
 			if res := h.request("POST", logPath, f.caregiver.Token, b); res.Status != 400 {
 				t.Errorf("%s: status %d: %s", name, res.Status, res.Body)

@@ -260,13 +260,13 @@ func sortClockTimes(times []ClockTime) {
 }
 
 // CheckDoseTime decides whether a dose at instant at may be logged at now:
-// an as-needed dose within AsNeededLogWindow of now; a scheduled one only
+// an as-needed (or OTHER) dose within AsNeededLogWindow of now; a scheduled one only
 // at one of its dose instants from DoseLogLookBack before now to
 // DoseLogLookAhead after it. Otherwise the error is a *DoseTimeError.
 func CheckDoseTime(frequency MedicationFrequency, sched MedicationSchedule, at, now time.Time) error {
-	if !frequency.Scheduled() {
+	if frequency.TakesAnyInstant() {
 		if d := at.Sub(now); d > AsNeededLogWindow || d < -AsNeededLogWindow {
-			return &DoseTimeError{Reason: "an as-needed dose must be within 24 hours of now"}
+			return &DoseTimeError{Reason: "a dose of this medication must be within 24 hours of now"}
 		}
 		return nil
 	}
