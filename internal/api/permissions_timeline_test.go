@@ -27,6 +27,13 @@ func timelineMatrix() []matrixCase {
 			return "/timeline/" + e.ID, body
 		}
 	}
+	// The same routes under the care recipient.
+	nested := func(build func(f *fixture) (string, any)) func(f *fixture) (string, any) {
+		return func(f *fixture) (string, any) {
+			p, body := build(f)
+			return "/care-recipients/" + f.CareRecipientID + p, body
+		}
+	}
 	byCaregiver := func(f *fixture) testUser { return f.caregiver }
 	byAdmin := func(f *fixture) testUser { return f.admin }
 	const base = "/care-recipients/%s/timeline"
@@ -44,6 +51,11 @@ func timelineMatrix() []matrixCase {
 		{"edit admin's entry", "PATCH", entryBy(byAdmin, edit), adminOnly(200)},
 		{"delete own entry", "DELETE", entryBy(byCaregiver, nil), authorOrAdmin},
 		{"delete admin's entry", "DELETE", entryBy(byAdmin, nil), adminOnly(200)},
+		{"get entry (nested)", "GET", nested(entryBy(byCaregiver, nil)), member(200)},
+		{"edit own entry (nested)", "PATCH", nested(entryBy(byCaregiver, edit)), authorOrAdmin},
+		{"edit admin's entry (nested)", "PATCH", nested(entryBy(byAdmin, edit)), adminOnly(200)},
+		{"delete own entry (nested)", "DELETE", nested(entryBy(byCaregiver, nil)), authorOrAdmin},
+		{"delete admin's entry (nested)", "DELETE", nested(entryBy(byAdmin, nil)), adminOnly(200)},
 		{"family activity", "GET", path("/families/%s/activity?limit=5", familyID), member(200)},
 	}
 }

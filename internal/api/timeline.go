@@ -33,17 +33,29 @@ func (s *Server) timelineRoutes() {
 	s.authed("GET", "/timeline/{entryId}", s.getTimelineEntry)
 	s.authed("PATCH", "/timeline/{entryId}", s.updateTimelineEntry)
 	s.authed("DELETE", "/timeline/{entryId}", s.deleteTimelineEntry)
+	// The same, under the care recipient, as existing clients call them.
+	s.authed("GET", base+"/{entryId}", s.getTimelineEntry)
+	s.authed("PATCH", base+"/{entryId}", s.updateTimelineEntry)
+	s.authed("DELETE", base+"/{entryId}", s.deleteTimelineEntry)
 }
 
 // timelineEntryAccess loads the entry {entryId} and checks that the
 // principal is a member of its care recipient's family with at least n.
+// Under /care-recipients/{careRecipientId}, an entry of another care
+// recipient is not found.
 func (s *Server) timelineEntryAccess(r *http.Request, p *Principal, n need) (*care.TimelineEntry, *care.CareRecipient, *care.Member, error) {
 	id, err := pathID(r, "entryId")
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	var crID string
+	if r.PathValue("careRecipientId") != "" {
+		if crID, err = pathID(r, "careRecipientId"); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	e, err := s.store.TimelineEntry(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && crID != "" && e.CareRecipientID != crID) {
 		return nil, nil, nil, notFound("Timeline entry")
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package care
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -49,7 +50,9 @@ func TestVitalsCheck(t *testing.T) {
 		{"celsius read as fahrenheit", Vitals{Temperature: floatp(37), TemperatureUnit: strp("F")}, []string{"temperature"}},
 		{"celsius too low", Vitals{Temperature: floatp(29.9), TemperatureUnit: strp("C")}, []string{"temperature"}},
 		{"fahrenheit too high", Vitals{Temperature: floatp(113.1), TemperatureUnit: strp("F")}, []string{"temperature"}},
-		{"temperature without unit", Vitals{Temperature: floatp(37)}, []string{"temperatureUnit"}},
+		{"temperature without unit", Vitals{Temperature: floatp(37)}, nil},
+		{"fahrenheit without unit", Vitals{Temperature: floatp(98.6)}, nil},
+		{"implausible temperature without unit", Vitals{Temperature: floatp(60)}, []string{"temperature"}},
 		{"kelvin", Vitals{Temperature: floatp(310), TemperatureUnit: strp("K")}, []string{"temperatureUnit"}},
 		// blood pressure "sys/dia", sys > dia
 		{"blood pressure", Vitals{BloodPressure: strp("120/80")}, nil},
@@ -66,14 +69,20 @@ func TestVitalsCheck(t *testing.T) {
 		{"sugar mmol/L", Vitals{BloodSugar: floatp(6.1), BloodSugarUnit: strp("mmol/l")}, nil},
 		{"sugar mg/dL as mmol/L", Vitals{BloodSugar: floatp(110), BloodSugarUnit: strp("mmol/L")}, []string{"bloodSugar"}},
 		{"sugar too low", Vitals{BloodSugar: floatp(5), BloodSugarUnit: strp("mg/dL")}, []string{"bloodSugar"}},
-		{"sugar without unit", Vitals{BloodSugar: floatp(110)}, []string{"bloodSugarUnit"}},
+		{"sugar without unit", Vitals{BloodSugar: floatp(110)}, nil},
 		// weight, kg or lb
 		{"weight kg", Vitals{Weight: floatp(62.5), WeightUnit: strp("kg")}, nil},
 		{"weight lbs", Vitals{Weight: floatp(140), WeightUnit: strp("lbs")}, nil},
 		{"weight zero", Vitals{Weight: floatp(0), WeightUnit: strp("kg")}, []string{"weight"}},
 		{"weight too heavy", Vitals{Weight: floatp(501), WeightUnit: strp("kg")}, []string{"weight"}},
 		{"weight stones", Vitals{Weight: floatp(10), WeightUnit: strp("st")}, []string{"weightUnit"}},
-		{"weight without unit", Vitals{Weight: floatp(70)}, []string{"weightUnit"}},
+		{"weight without unit", Vitals{Weight: floatp(70)}, nil},
+		// what clients record with MOOD, ACTIVITY, SLEEP and MEAL entries
+		{"mood alone", Vitals{Mood: strp("calm")}, nil},
+		{"activity", Vitals{ActivityType: strp("walk"), ActivityDuration: floatp(30)}, nil},
+		{"activity too long", Vitals{ActivityDuration: floatp(1441)}, []string{"activityDuration"}},
+		{"sleep", Vitals{SleepQuality: strp("good"), SleepDuration: floatp(7.5)}, nil},
+		{"negative sleep", Vitals{SleepDuration: floatp(-1)}, []string{"sleepDuration"}},
 		// several at once, each reported
 		{"all fine", Vitals{BloodPressure: strp("118/76"), HeartRate: intp(64), Temperature: floatp(36.8), TemperatureUnit: strp("C"),
 			OxygenLevel: floatp(98), BloodSugar: floatp(5.4), BloodSugarUnit: strp("mmol/L"), Weight: floatp(61), WeightUnit: strp("kg")}, nil},
@@ -111,5 +120,44 @@ func TestVitalsCheckNormalises(t *testing.T) {
 	}
 	if *v.BloodPressure != "135/85" || *v.TemperatureUnit != "F" || *v.BloodSugarUnit != "mmol/L" || *v.WeightUnit != "lb" {
 		t.Errorf("not normalised: %s %s %s %s", *v.BloodPressure, *v.TemperatureUnit, *v.BloodSugarUnit, *v.WeightUnit)
+	}
+}
+
+func TestVitalsOpenRecord(t *testing.T) {
+	t.Parallel()
+	var v Vitals
+	in := `{"bloodPressure":"120/80","heartRate":72,"temperature":98.6,"weight":150,"bloodSugar":110,` +
+		`"mealType":"lunch","mealDescription":"soup","device":{"model":"X1"},"steps":4200}`
+	if err := json.Unmarshal([]byte(in), &v); err != nil {
+		t.Fatal(err)
+	}
+	if ps := v.Check(); len(ps) != 0 {
+		t.Fatalf("refused: %+v", ps)
+	}
+	if *v.TemperatureUnit != "F" || *v.WeightUnit != DefaultWeightUnit || *v.BloodSugarUnit != DefaultBloodSugarUnit {
+		t.Errorf("default units: %s %s %s", *v.TemperatureUnit, *v.WeightUnit, *v.BloodSugarUnit)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back["steps"] != 4200.0 || back["device"].(map[string]any)["model"] != "X1" || back["mealType"] != "lunch" ||
+		back["heartRate"] != 72.0 || back["temperatureUnit"] != "F" {
+		t.Errorf("round trip = %s", out)
+	}
+	// Wrong types of known fields are all reported.
+	var bad Vitals
+	if err := json.Unmarshal([]byte(`{"heartRate":"fast","mood":3,"sleepDuration":"long"}`), &bad); err != nil {
+		t.Fatal(err)
+	}
+	if got := fields(bad.Check()); !reflect.DeepEqual(got, []string{"heartRate", "mood", "sleepDuration"}) {
+		t.Errorf("type problems = %v", got)
+	}
+	if err := json.Unmarshal([]byte(`[1]`), &bad); err == nil {
+		t.Error("an array decoded as vitals")
 	}
 }
