@@ -27,11 +27,13 @@ type appointmentBody struct {
 	RecurrenceEndDate     *string `json:"recurrenceEndDate"`
 	ReminderMinutes       []int   `json:"reminderMinutes"`
 	TransportAssignedToID *string `json:"transportAssignedToId"`
+	appointmentAliases
 
 	start, end time.Time // parsed from StartTime and EndTime
 }
 
 func (b *appointmentBody) Validate(p Problems) {
+	b.mapAppointmentAliases(p)
 	b.Title = p.line("title", b.Title, maxShortText)
 	p.appointmentType("type", b.Type)
 	b.DoctorID = p.optUUID("doctorId", b.DoctorID)

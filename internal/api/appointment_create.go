@@ -99,6 +99,9 @@ func (s *Server) createAppointments(w http.ResponseWriter, r *http.Request, p *P
 	if series && !b.recurring() {
 		return nil, Problems{"recurrence": {"is required (or recurrenceRule)"}}.Err()
 	}
+	if err := s.resolveDoctorName(r.Context(), cr.ID, &b); err != nil {
+		return nil, err
+	}
 	rule, err := b.recurrence(appointmentZone(cr))
 	if err != nil {
 		return nil, err
