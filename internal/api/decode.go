@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -34,15 +35,31 @@ func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
 }
 
 func decodeAndValidate(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
-	if err := decodeBody(w, r, dst, optional); err != nil {
+	err := decodeBody(w, r, dst, optional)
+	var fields *Error
+	if err != nil && (!errors.As(err, &fields) || len(fields.Fields) == 0) {
 		return err
 	}
-	if v, ok := dst.(validator); ok {
-		p := Problems{}
-		v.Validate(p)
-		return p.Err()
+	v, ok := dst.(validator)
+	if !ok {
+		return err
 	}
-	return nil
+	// A body with unknown or mistyped fields is still checked as a whole,
+	// so that one answer names every problem; a mistyped field keeps only
+	// its own reason.
+	p := Problems{}
+	v.Validate(p)
+	if fields != nil {
+		for f := range p {
+			if _, bad := fields.Fields[f]; bad {
+				delete(p, f)
+			}
+		}
+		for f, reasons := range fields.Fields {
+			p[f] = reasons
+		}
+	}
+	return p.Err()
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
@@ -79,6 +96,9 @@ func decodeJSON(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if all := fieldProblems(body, dst); len(all) > 0 {
+			return all.Err()
+		}
 		return jsonError(err)
 	}
 	if dec.More() {
@@ -130,6 +150,92 @@ func jsonKind(kind string) string {
 	default:
 		return "a number"
 	}
+}
+
+// fieldProblems names every unknown and mistyped top-level field of a JSON
+// object body for dst (a pointer to a struct), where the decoder stops at
+// the first; nil when the body is not such an object or has none.
+func fieldProblems(body []byte, dst any) Problems {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return nil
+	}
+	known := jsonFields(reflect.TypeOf(dst))
+	if known == nil {
+		return nil
+	}
+	p := Problems{}
+	for name, value := range raw {
+		t, ok := known[name]
+		if !ok {
+			// The decoder matches names regardless of letter case.
+			for k, kt := range known {
+				if strings.EqualFold(k, name) {
+					t, ok = kt, true
+					break
+				}
+			}
+		}
+		if !ok {
+			p.Add(name, "is not a known field")
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(value))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(reflect.New(t).Interface())
+		var typeErr *json.UnmarshalTypeError
+		var fieldErr *fieldError
+		switch {
+		case err == nil:
+		case errors.As(err, &typeErr):
+			field := name
+			if typeErr.Field != "" {
+				field += "." + typeErr.Field
+			}
+			p.Add(field, "must be "+jsonKind(typeErr.Type.Kind().String()))
+		case errors.As(err, &fieldErr):
+			p.Add(fieldErr.field, fieldErr.reason)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			p.Add(name+"."+strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
+		default:
+			p.Add(name, "is not valid")
+		}
+	}
+	return p
+}
+
+// jsonFields maps the JSON names of a struct's fields (those of embedded
+// structs included) to their types; nil when t is not a struct or a
+// pointer to one.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" {
+			continue
+		}
+		if f.Anonymous && tag == "" {
+			for name, ft := range jsonFields(f.Type) {
+				out[name] = ft
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		out[tag] = f.Type
+	}
+	return out
 }
 
 // fieldError reports a value that decoded but is invalid for its type.

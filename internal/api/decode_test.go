@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -95,6 +96,34 @@ func TestDecodeRejectsBadBodies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeReportsEveryProblem: an unknown or mistyped field does not hide
+// the body's other problems.
+func TestDecodeReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string][]string{
+		`{"admin":true,"colour":"red"}`:                               {"admin", "colour", "email", "name"},
+		`{"name":5,"count":"x","email":"nope","timezone":null}`:       {"count", "email", "name", "timezone"},
+		`{"NAME":"Ann","email":"a@b.co","extra":1}`:                   {"extra"},
+		`{"name":"a","email":"a@b.co","children":[{"id":"1","x":2}]}`: {"children.id", "children.x"},
+	} {
+		var e *Error
+		if err := decodeString(t, body); !errors.As(err, &e) || e.Status != 400 {
+			t.Fatalf("%s: err = %v", body, err)
+		}
+		got := make([]string, 0, len(e.Fields))
+		for f := range e.Fields {
+			got = append(got, f)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: fields %v, want %v (%v)", body, got, want, e.Fields)
+		}
+		if e.Fields["name"] != nil && strings.Contains(body, `"name":5`) && len(e.Fields["name"]) != 1 {
+			t.Errorf("%s: a mistyped field has other reasons too: %v", body, e.Fields["name"])
+		}
 	}
 }
 
