@@ -82,8 +82,8 @@ func safeMethod(m string) bool {
 }
 
 // trustedOrigin implements CSRF protection for cookie-authenticated writes:
-// the Origin (or, failing that, the Referer) must be PUBLIC_URL's origin or
-// the origin the request was addressed to.
+// the Origin (or, failing that, the Referer) must be PUBLIC_URL's origin,
+// one of ALLOWED_ORIGINS, or the origin the request was addressed to.
 func (s *Server) trustedOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -96,7 +96,7 @@ func (s *Server) trustedOrigin(r *http.Request) bool {
 	if origin == "null" {
 		return false
 	}
-	if strings.EqualFold(origin, originOf(s.cfg.PublicURL)) {
+	if strings.EqualFold(origin, originOf(s.cfg.PublicURL)) || s.allowedOrigin(origin) {
 		return true
 	}
 	scheme := "http"

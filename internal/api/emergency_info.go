@@ -87,6 +87,7 @@ func (s *Server) loadEmergencyInfo(ctx context.Context, cr *care.CareRecipient) 
 		em := care.EmergencyMember{UserID: m.UserID, Nickname: m.Nickname, Role: m.Role}
 		if m.User != nil {
 			em.FullName, em.Phone, em.Email = m.User.FullName, m.User.Phone, m.User.Email
+			em.Name = em.FullName
 		}
 		info.FamilyMembers = append(info.FamilyMembers, em)
 	}

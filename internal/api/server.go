@@ -28,6 +28,10 @@ type Config struct {
 	TrustProxy bool   // client address from X-Forwarded-For
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
+	// AllowedOrigins are browser origins (scheme://host[:port]) besides
+	// PublicURL's allowed credentialed cross-origin calls to the API; their
+	// cookie-authenticated writes pass the CSRF check.
+	AllowedOrigins []string
 }
 
 // Deps are the collaborators the API is built from.
@@ -108,6 +112,8 @@ type Server struct {
 	checkPassword func(hash, password string) bool
 	mux           *http.ServeMux
 	docs          documentService
+	// started is when the server was built, for /health/live's uptime.
+	started time.Time
 }
 
 // New builds the API server.
@@ -121,6 +127,7 @@ func New(cfg Config, d Deps) *Server {
 	s.realtime = d.Realtime
 	s.docs = newDocumentService(d)
 	s.checkPassword = auth.CheckPassword
+	s.started = d.Clock.Now()
 	if s.codes == nil {
 		s.codes = d.Store.Codes()
 	}
@@ -132,10 +139,12 @@ func New(cfg Config, d Deps) *Server {
 }
 
 // Handler returns the API with its middleware: HSTS in production, request
-// id, panic recovery, access log, security headers and rate limits.
+// id, panic recovery, access log, security headers, CORS for the allowed
+// origins and rate limits.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = http.HandlerFunc(s.dispatch)
 	h = s.rateLimit(h)
+	h = s.cors(h)
 	h = s.securityHeaders(h)
 	h = s.accessLog(h)
 	h = s.recoverPanics(h)
@@ -224,6 +233,7 @@ func (s *Server) routes() {
 	s.timelineRoutes()
 	s.activityRoutes()
 	s.accountDataRoutes()
+	s.notProvidedRoutes()
 }
 
 // health reports each component's state; 503 when any is down. In
@@ -296,8 +306,12 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// live answers 200 while the process serves requests.
+// live answers 200 while the process serves requests, with its uptime in
+// seconds, as probes written for the original API match on it.
 func (s *Server) live(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+	now := s.clock.Now()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status": "alive", "uptime": now.Sub(s.started).Seconds(), "timestamp": now.UTC().Format(time.RFC3339),
+	})
 	return nil
 }

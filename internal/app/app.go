@@ -235,6 +235,8 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			RateLimit:    cfg.RateLimit,
 			TrustProxy:   cfg.TrustProxy,
 			MetricsToken: cfg.MetricsToken,
+			// The same origins the realtime endpoint admits.
+			AllowedOrigins: cfg.AllowedOrigins,
 		}, api.Deps{
 			Store:          st,
 			Tokens:         tokens,

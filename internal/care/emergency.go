@@ -135,8 +135,10 @@ type EmergencyDocument struct {
 // EmergencyMember is a family member as the emergency card lists them: who
 // to call among the family.
 type EmergencyMember struct {
-	UserID   string  `json:"userId"`
-	FullName string  `json:"fullName"`
+	UserID   string `json:"userId"`
+	FullName string `json:"fullName"`
+	// Name repeats FullName, as existing clients read it.
+	Name     string  `json:"name"`
 	Nickname *string `json:"nickname"`
 	Role     Role    `json:"role"`
 	Phone    *string `json:"phone"`

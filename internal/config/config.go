@@ -115,7 +115,7 @@ func Vars() []Var {
 		{Name: "REMINDER_GRACE", Default: "10m", Help: "how late a reminder may still be sent after downtime; older ones are recorded as skipped"},
 		{Name: "MISSED_DOSE_AFTER", Default: "60m", Help: "how long after a dose with no log it is recorded as MISSED"},
 		{Name: "QUEUE_CONCURRENCY", Default: "", Help: "workers per queue, e.g. notifications=40,medication-reminders=20 (others keep their defaults)"},
-		{Name: "ALLOWED_ORIGINS", Default: "", Help: "comma-separated browser origins allowed on the realtime endpoint besides PUBLIC_URL's"},
+		{Name: "ALLOWED_ORIGINS", Default: "", Help: "comma-separated browser origins allowed on the realtime endpoint and for credentialed CORS on the API, besides PUBLIC_URL's"},
 		{Name: "REALTIME_HISTORY_SIZE", Default: "100", Help: "messages each realtime channel keeps for clients that reconnect"},
 		{Name: "REALTIME_HISTORY_TTL", Default: "10m", Help: "how long a realtime channel keeps them"},
 		{Name: "REALTIME_MAX_CONNECTIONS_PER_USER", Default: "10", Help: "realtime connections one user may hold on one node"},

@@ -320,6 +320,12 @@ func startServer(t *testing.T) *server {
 // before the process starts.
 func startServerWith(t *testing.T, prepare func(ctx context.Context, st *store.Store) error) *server {
 	t.Helper()
+	return startServerWithEnv(t, nil, prepare)
+}
+
+// startServerWithEnv is startServerWith with more environment variables.
+func startServerWithEnv(t *testing.T, extra map[string]string, prepare func(ctx context.Context, st *store.Store) error) *server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -331,6 +337,9 @@ func startServerWith(t *testing.T, prepare func(ctx context.Context, st *store.S
 	env := map[string]string{
 		"PORT": strconv.Itoa(port), "DATA_DIR": dataDir, "PUBLIC_URL": base,
 		"RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "warn", "SHUTDOWN_TIMEOUT": "5s",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
