@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ type options struct {
 	postgres                string
 	queue                   bool
 	timeout                 time.Duration
+	cpuProfile              string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -59,6 +61,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL URL; a schema is created and dropped (default: SQLite in a temp dir)")
 	fs.BoolVar(&o.queue, "queue", true, "deliver through River (false: inline in the dispatcher)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of planning and delivery (not seeding) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -107,6 +110,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		_ = rc.Stop(stopCtx)
 	}()
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	planStart := time.Now()
 	counts, err := engine.Plan(ctx, clk.Now())
 	if err != nil {

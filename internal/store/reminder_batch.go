@@ -247,8 +247,15 @@ func (s *Store) InsertNotificationsManyTx(ctx context.Context, tx *sql.Tx, ns []
 		prepared[i] = n
 	}
 	created := make(map[string]bool, len(ns))
+	if s.dialect == SQLite {
+		// In process, a statement's cost is parsing it: one prepared row,
+		// run for each notification, parses once per batch.
+		if err := s.insertNotificationsPrepared(ctx, tx, prepared, created); err != nil {
+			return nil, fmt.Errorf("store: insert notifications: %w", err)
+		}
+	}
 	size := s.batchRows()
-	for start := 0; start < len(prepared); start += size {
+	for start := 0; start < len(prepared) && s.dialect == Postgres; start += size {
 		chunk := prepared[start:min(start+size, len(prepared))]
 		args := make([]any, 0, 8*len(chunk))
 		var values strings.Builder
@@ -288,6 +295,30 @@ func (s *Store) InsertNotificationsManyTx(ctx context.Context, tx *sql.Tx, ns []
 		}
 	}
 	return out, nil
+}
+
+// insertNotificationsPrepared inserts ns one row at a time through one
+// prepared statement, noting the ids created.
+func (s *Store) insertNotificationsPrepared(ctx context.Context, tx *sql.Tx, ns []care.Notification, created map[string]bool) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO notifications (id, user_id, type, title, body, data,
+		read, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer stmt.Close()
+	for _, n := range ns {
+		res, err := stmt.ExecContext(ctx, n.ID, n.UserID, n.Type, n.Title, n.Body, jsonArg(n.Data), n.DedupeKey, ts(n.CreatedAt))
+		if err != nil {
+			return mapErr(err)
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			created[n.ID] = true
+		}
+	}
+	return nil
 }
 
 // AppendEventsTx is AppendEventTx for several events in one statement per
