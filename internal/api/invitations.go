@@ -284,7 +284,7 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return invitationError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"message": "Invitation resent", "expiresAt": inv.ExpiresAt})
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "Invitation resent", "expiresAt": inv.ExpiresAt})
 	return nil
 }
 

@@ -120,7 +120,8 @@ func TestInvitationDeclineCancelResend(t *testing.T) {
 		h.clock.Advance(time.Hour)
 		ann = h.signInAgain(ann)
 		r := h.request("POST", "/families/invitations/"+eve+"/resend", ann.Token, nil).expect(200).Map()
-		if r["message"] == nil || r["expiresAt"] != h.clock.Now().Add(care.InvitationTTL).Format(time.RFC3339) {
+		// {success, message, expiresAt}, as existing clients read it.
+		if r["success"] != true || r["message"] == nil || r["expiresAt"] != h.clock.Now().Add(care.InvitationTTL).Format(time.RFC3339) {
 			t.Fatalf("resend = %v", r)
 		}
 		if n := h.mail.count("eve@example.com"); n != 2 {
