@@ -2,6 +2,7 @@ package api
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -229,6 +230,36 @@ func TestHealthLiveAndEmergencyNames(t *testing.T) {
 			if m["name"] == "" || m["name"] != m["fullName"] {
 				t.Errorf("member without name: %v", m)
 			}
+		}
+	})
+}
+
+// TestFamilyDescription: scripts create families with a description, which
+// the family then shows; an over-long one writes nothing.
+func TestFamilyDescription(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		ann := h.newUser("ann@example.com")
+		f := h.request("POST", "/families", ann.Token, map[string]any{"name": "The Lees", "description": "Caring for Gran"}).expect(201).Map()
+		if f["description"] != "Caring for Gran" || len(f["members"].([]any)) != 1 {
+			t.Fatalf("created = %v", f)
+		}
+		if got := h.request("GET", "/families/"+f["id"].(string), ann.Token, nil).expect(200).Map(); got["description"] != "Caring for Gran" {
+			t.Fatalf("family = %v", got)
+		}
+		if l := h.request("GET", "/families", ann.Token, nil).expect(200).List(); len(l) != 1 || l[0]["description"] != "Caring for Gran" {
+			t.Fatalf("families = %v", l)
+		}
+		plain := h.request("POST", "/families", ann.Token, map[string]any{"name": "Plain"}).expect(201).Map()
+		if d, has := plain["description"]; !has || d != nil {
+			t.Fatalf("without a description = %v", plain)
+		}
+		m := h.request("POST", "/families", ann.Token, map[string]any{"name": "Long", "description": strings.Repeat("x", 501)}).errorEnvelope(400)
+		if fieldErrors(m)["description"] == nil {
+			t.Fatalf("errors = %v", m["errors"])
+		}
+		if l := h.request("GET", "/families", ann.Token, nil).expect(200).List(); len(l) != 2 {
+			t.Fatalf("a refused body created a family: %v", l)
 		}
 	})
 }

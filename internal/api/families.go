@@ -69,13 +69,18 @@ func (s *Server) familyDetails(ctx context.Context, familyID string) (*care.Fami
 	return d, nil
 }
 
+// maxFamilyDescriptionLen bounds a family's description.
+const maxFamilyDescriptionLen = 500
+
 type createFamilyBody struct {
-	Name     string  `json:"name"`
-	Nickname *string `json:"nickname"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	Nickname    *string `json:"nickname"`
 }
 
 func (b *createFamilyBody) Validate(p Problems) {
 	b.Name = p.line("name", b.Name, maxNameLen)
+	b.Description = p.optText("description", b.Description, maxFamilyDescriptionLen)
 	b.Nickname = p.optLine("nickname", b.Nickname, 50)
 }
 
@@ -90,6 +95,11 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 		f, _, err := s.store.CreateFamily(ctx, b.Name, p.User.ID, b.Nickname)
 		if err != nil {
 			return err
+		}
+		if b.Description != nil {
+			if _, err := s.store.DescribeFamily(ctx, f.ID, b.Description); err != nil {
+				return err
+			}
 		}
 		if d, err = s.familyDetails(ctx, f.ID); err != nil {
 			return err

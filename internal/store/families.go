@@ -10,9 +10,12 @@ import (
 
 const familyColumns = `id, name, created_at, updated_at`
 
+// familyReadColumns are what scanFamily reads.
+const familyReadColumns = familyColumns + `, description`
+
 func scanFamily(row interface{ Scan(...any) error }) (*care.Family, error) {
 	var f care.Family
-	if err := row.Scan(&f.ID, &f.Name, timeCol{&f.CreatedAt}, timeCol{&f.UpdatedAt}); err != nil {
+	if err := row.Scan(&f.ID, &f.Name, timeCol{&f.CreatedAt}, timeCol{&f.UpdatedAt}, &f.Description); err != nil {
 		return nil, mapErr(err)
 	}
 	return &f, nil
@@ -49,7 +52,7 @@ func (s *Store) CreateFamily(ctx context.Context, name, creatorID string, nickna
 		now := ts(s.now())
 		var err error
 		f, err = scanFamily(tx.QueryRowContext(ctx, `INSERT INTO families (id, name, created_by_id,
-			created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING `+familyColumns,
+			created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING `+familyReadColumns,
 			newID(), name, creatorID, now))
 		if err != nil {
 			return err
@@ -68,7 +71,7 @@ func (s *Store) CreateFamily(ctx context.Context, name, creatorID string, nickna
 
 // Family loads a family by id.
 func (s *Store) Family(ctx context.Context, id string) (*care.Family, error) {
-	f, err := scanFamily(s.rq(ctx).QueryRowContext(ctx, `SELECT `+familyColumns+` FROM families WHERE id = $1`, id))
+	f, err := scanFamily(s.rq(ctx).QueryRowContext(ctx, `SELECT `+familyReadColumns+` FROM families WHERE id = $1`, id))
 	if err != nil {
 		return nil, fmt.Errorf("store: family %s: %w", id, err)
 	}
@@ -78,9 +81,19 @@ func (s *Store) Family(ctx context.Context, id string) (*care.Family, error) {
 // RenameFamily changes a family's name.
 func (s *Store) RenameFamily(ctx context.Context, id, name string) (*care.Family, error) {
 	f, err := scanFamily(s.wq(ctx).QueryRowContext(ctx, `UPDATE families SET name = $2, updated_at = $3
-		WHERE id = $1 RETURNING `+familyColumns, id, name, ts(s.now())))
+		WHERE id = $1 RETURNING `+familyReadColumns, id, name, ts(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("store: rename family: %w", err)
+	}
+	return f, nil
+}
+
+// DescribeFamily sets (or, with nil, clears) a family's description.
+func (s *Store) DescribeFamily(ctx context.Context, id string, description *string) (*care.Family, error) {
+	f, err := scanFamily(s.wq(ctx).QueryRowContext(ctx, `UPDATE families SET description = $2, updated_at = $3
+		WHERE id = $1 RETURNING `+familyReadColumns, id, description, ts(s.now())))
+	if err != nil {
+		return nil, fmt.Errorf("store: describe family: %w", err)
 	}
 	return f, nil
 }
@@ -144,7 +157,7 @@ func (s *Store) UserFamilies(ctx context.Context, userID string) ([]care.FamilyS
 // FamilyListings lists the families in which the user is an active member,
 // each with the user's role, its active members and its care recipients.
 func (s *Store) FamilyListings(ctx context.Context, userID string) ([]care.FamilyListing, error) {
-	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("f.", familyColumns)+`, m.role
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("f.", familyColumns)+`, f.description, m.role
 		FROM family_members m JOIN families f ON f.id = m.family_id
 		WHERE m.user_id = $1 AND m.is_active = TRUE ORDER BY f.created_at, f.id`, userID)
 	if err != nil {
@@ -154,7 +167,7 @@ func (s *Store) FamilyListings(ctx context.Context, userID string) ([]care.Famil
 	out := []care.FamilyListing{}
 	for rows.Next() {
 		var l care.FamilyListing
-		if err := rows.Scan(&l.ID, &l.Name, timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}, &l.Role); err != nil {
+		if err := rows.Scan(&l.ID, &l.Name, timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}, &l.Description, &l.Role); err != nil {
 			return nil, fmt.Errorf("store: family listings: %w", mapErr(err))
 		}
 		out = append(out, l)
