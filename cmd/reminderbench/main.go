@@ -336,6 +336,16 @@ func delivered(ctx context.Context, db *sql.DB) (int, error) {
 }
 
 func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime time.Duration) error {
+	// When the dispatcher had handed the last reminder to the queue: the
+	// rest of the lateness is delivery.
+	var lastEnqueued any
+	if err := st.DB().QueryRowContext(ctx, `SELECT MAX(enqueued_at) FROM reminder_ledger
+		WHERE kind = 'MEDICATION' AND offset_minutes = 0`).Scan(&lastEnqueued); err != nil {
+		return err
+	}
+	if t, ok := parseTime(lastEnqueued); ok {
+		fmt.Fprintf(out, "dispatch: every reminder enqueued %s after the peak\n", t.Sub(peak).Round(time.Millisecond))
+	}
 	rows, err := st.DB().QueryContext(ctx, `SELECT created_at FROM notifications WHERE type = 'MEDICATION_REMINDER'`)
 	if err != nil {
 		return err
@@ -347,15 +357,7 @@ func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time,
 		if err := rows.Scan(&raw); err != nil {
 			return err
 		}
-		var t time.Time
-		switch v := raw.(type) {
-		case time.Time:
-			t = v
-		case string:
-			t, _ = time.Parse(time.RFC3339Nano, v)
-		case []byte:
-			t, _ = time.Parse(time.RFC3339Nano, string(v))
-		}
+		t, _ := parseTime(raw)
 		late = append(late, t.Sub(peak))
 	}
 	if err := rows.Err(); err != nil {
@@ -371,6 +373,21 @@ func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time,
 		float64(want)/max(last.Seconds(), 0.001), pct(late, 0.5).Round(time.Millisecond), pct(late, 0.99).Round(time.Millisecond),
 		last.Round(time.Millisecond), pct(first, 0.99).Round(time.Millisecond))
 	return nil
+}
+
+// parseTime reads a timestamp column as either driver returns it.
+func parseTime(raw any) (time.Time, bool) {
+	switch v := raw.(type) {
+	case time.Time:
+		return v, true
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, v)
+		return t, err == nil
+	case []byte:
+		t, err := time.Parse(time.RFC3339Nano, string(v))
+		return t, err == nil
+	}
+	return time.Time{}, false
 }
 
 // shiftedClock is the wall clock shifted to rehearse another instant: it
