@@ -116,7 +116,7 @@ func BenchmarkRabbitMQMessages(b *testing.B) {
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	startProcess(b, map[string]string{"DATA_DIR": dataDir, "PORT": strconv.Itoa(port), "LOG_LEVEL": "warn",
 		"RATE_LIMIT_ENABLED": "false", "RABBITMQ_ENABLED": "true", "RABBITMQ_URL": brokerURL})
-	waitFor(b, time.Now().Add(60*time.Second), "the node connected to the broker", func() bool { return brokerState(base) == "up" })
+	waitFor(b, time.Now().Add(60*time.Second), "the node connected to the broker", func() bool { return componentStatus(base, "rabbitmq") == "up" })
 	tap := tapDomainEvents(b, brokerURL)
 	b.ResetTimer()
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -10,25 +9,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
-
-// brokerState reads the rabbitmq component of an API node's /health ("" while
-// the node does not answer or reports no broker).
-func brokerState(base string) string {
-	res, err := http.Get(base + "/health")
-	if err != nil {
-		return ""
-	}
-	defer res.Body.Close()
-	var h struct {
-		Components struct {
-			RabbitMQ struct{ Status string } `json:"rabbitmq"`
-		} `json:"components"`
-	}
-	if json.NewDecoder(res.Body).Decode(&h) != nil {
-		return ""
-	}
-	return h.Components.RabbitMQ.Status
-}
 
 // With RABBITMQ_ENABLED, two API nodes and a worker on PostgreSQL, Redis and
 // a virtual host of the test's own: every role declares the contract's
@@ -43,7 +23,7 @@ func TestRabbitMQAcrossProcesses(t *testing.T) {
 	took := doseAcrossProcesses(t, map[string]string{"RABBITMQ_ENABLED": "true", "RABBITMQ_URL": brokerURL},
 		func(baseA, baseB string) {
 			waitFor(t, time.Now().Add(30*time.Second), "both API nodes connected to the broker", func() bool {
-				return brokerState(baseA) == "up" && brokerState(baseB) == "up"
+				return componentStatus(baseA, "rabbitmq") == "up" && componentStatus(baseB, "rabbitmq") == "up"
 			})
 			exchanges := rabbitmqctl(t, "list_exchanges", "-p", vhost, "name", "type")
 			for _, want := range []string{"carecircle.domain.events\ttopic", "carecircle.notifications\tdirect",

@@ -20,6 +20,33 @@ import (
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
 
+// sharedRedis returns the test Redis's URL and a key prefix of the test's
+// own (starting with name), whose keys are deleted when the test ends. The
+// test skips without a Redis (or fails, when services are required).
+func sharedRedis(t *testing.T, name string) (redisURL, prefix string) {
+	t.Helper()
+	redisURL = os.Getenv("CARECIRCLE_TEST_REDIS_URL")
+	if redisURL == "" {
+		if os.Getenv("CARECIRCLE_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("CARECIRCLE_TEST_REDIS_URL is not set but CARECIRCLE_TEST_REQUIRE_SERVICES=1")
+		}
+		t.Skip("Redis tests skipped: set CARECIRCLE_TEST_REDIS_URL to run them")
+	}
+	prefix = name + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	t.Cleanup(func() {
+		opts, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return
+		}
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		if keys, err := rdb.Keys(context.Background(), prefix+"*").Result(); err == nil && len(keys) > 0 {
+			rdb.Del(context.Background(), keys...)
+		}
+	})
+	return redisURL, prefix
+}
+
 // waitHealthy polls base+path until it answers 200.
 func waitHealthy(t *testing.T, base, path string) {
 	t.Helper()
@@ -56,26 +83,8 @@ func TestRealtimeAcrossProcesses(t *testing.T) {
 // its medication_logged. beforeLog runs once every process is ready.
 func doseAcrossProcesses(t *testing.T, extra map[string]string, beforeLog func(baseA, baseB string)) time.Duration {
 	t.Helper()
-	redisURL := os.Getenv("CARECIRCLE_TEST_REDIS_URL")
-	if redisURL == "" {
-		if os.Getenv("CARECIRCLE_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatal("CARECIRCLE_TEST_REDIS_URL is not set but CARECIRCLE_TEST_REQUIRE_SERVICES=1")
-		}
-		t.Skip("Redis tests skipped: set CARECIRCLE_TEST_REDIS_URL to run them")
-	}
+	redisURL, prefix := sharedRedis(t, "ccrt")
 	dsn := storetest.NewPostgresSchema(t)
-	prefix := "ccrt-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	t.Cleanup(func() {
-		opts, err := redis.ParseURL(redisURL)
-		if err != nil {
-			return
-		}
-		rdb := redis.NewClient(opts)
-		defer rdb.Close()
-		if keys, err := rdb.Keys(context.Background(), prefix+"*").Result(); err == nil && len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	})
 	secret := "realtime-test-secret-realtime-test-secret"
 	env := func(port int) map[string]string {
 		e := map[string]string{

@@ -40,31 +40,11 @@ func (r *redisServer) kill() {
 	}
 }
 
-// redisState reads the redis component of /health ("" while the server
-// does not answer yet).
-func redisState(t *testing.T, base string) string {
-	t.Helper()
-	res, err := http.Get(base + "/health")
-	if err != nil {
-		return ""
-	}
-	defer res.Body.Close()
-	var h struct {
-		Components struct {
-			Redis struct{ Status string } `json:"redis"`
-		} `json:"components"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
-	return h.Components.Redis.Status
-}
-
 // waitForRedisState polls /health until it reports want, for at most limit.
 func waitForRedisState(t *testing.T, base, want string, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
-	for redisState(t, base) != want {
+	for componentStatus(base, "redis") != want {
 		if time.Now().After(deadline) {
 			t.Fatalf("/health never reported redis %q", want)
 		}

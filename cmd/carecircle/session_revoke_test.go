@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/carecircle/carecircle/internal/realtime"
 	"github.com/carecircle/carecircle/internal/realtime/rtclient"
@@ -36,26 +33,8 @@ func TestEndedSessionsLoseTheirRealtimeConnections(t *testing.T) {
 // disconnect goes through the realtime broker's control channel).
 func TestEndedSessionsLoseTheirRealtimeConnectionsOnEveryNode(t *testing.T) {
 	t.Parallel()
-	redisURL := os.Getenv("CARECIRCLE_TEST_REDIS_URL")
-	if redisURL == "" {
-		if os.Getenv("CARECIRCLE_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatal("CARECIRCLE_TEST_REDIS_URL is not set but CARECIRCLE_TEST_REQUIRE_SERVICES=1")
-		}
-		t.Skip("Redis tests skipped: set CARECIRCLE_TEST_REDIS_URL to run them")
-	}
+	redisURL, prefix := sharedRedis(t, "ccrevoke")
 	dsn := storetest.NewPostgresSchema(t)
-	prefix := "ccrevoke-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	t.Cleanup(func() {
-		opts, err := redis.ParseURL(redisURL)
-		if err != nil {
-			return
-		}
-		rdb := redis.NewClient(opts)
-		defer rdb.Close()
-		if keys, err := rdb.Keys(context.Background(), prefix+"*").Result(); err == nil && len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	})
 	dirA := t.TempDir()
 	env := func(port int, dataDir string) map[string]string {
 		return map[string]string{
