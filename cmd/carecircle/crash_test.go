@@ -200,6 +200,9 @@ func TestCrashDuringDeliveryDeliversEachReminderOnce(t *testing.T) {
 			if sent != want || recipients != want || distinct != want {
 				t.Fatalf("ledger sent=%d recipients=%d, distinct notifications=%d; want %d each", sent, recipients, distinct, want)
 			}
+			// Each reads as care.MedicationDueText words it, with the minutes
+			// left when it went out (at most its offset).
+			checkReminderWording(t, st, f.due)
 			// The on-time reminders left at their minute, not at the next poll.
 			var worst float64
 			rows, err := st.DB().Query(`SELECT l.fire_at, n.created_at FROM reminder_ledger l JOIN notifications n ON n.dedupe_key = l.key
@@ -229,6 +232,52 @@ func TestCrashDuringDeliveryDeliversEachReminderOnce(t *testing.T) {
 				t.Fatalf("an on-time reminder was %.1fs late", worst)
 			}
 		})
+	}
+}
+
+// checkReminderWording checks every medication reminder the binary wrote
+// against the one place reminder texts are built, for a dose due at due.
+func checkReminderWording(t *testing.T, st *store.Store, due time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := st.DB().QueryContext(ctx, `SELECT n.title, n.body, l.entity_id, l.care_recipient_id, l.offset_minutes
+		FROM reminder_ledger l JOIN notifications n ON n.dedupe_key = l.key WHERE l.kind = 'MEDICATION'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type reminder struct {
+		title, body, medID, crID string
+		offset                   int
+	}
+	var all []reminder
+	for rows.Next() {
+		var r reminder
+		if err := rows.Scan(&r.title, &r.body, &r.medID, &r.crID, &r.offset); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if len(all) == 0 {
+		t.Fatal("no medication reminder to check the wording of")
+	}
+	for _, r := range all {
+		cr, err := st.CareRecipient(ctx, r.crID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		med, err := st.Medication(ctx, r.medID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worded := false
+		for left := 0; left <= r.offset && !worded; left++ {
+			want := care.MedicationDueText(cr, med, due, left)
+			worded = r.title == want.Title && r.body == want.Body
+		}
+		if !worded {
+			t.Fatalf("reminder %q / %q (offset %d min) is not how care.MedicationDueText words it", r.title, r.body, r.offset)
+		}
 	}
 }
 
