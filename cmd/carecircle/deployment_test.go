@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -663,7 +664,13 @@ type ledgerEntry struct {
 }
 
 func (d *deployment) snapshot() (*snapshot, error) {
-	db := d.st.DB()
+	// One consistent view: read apart, a reminder sent between the read of
+	// the events and that of the ledger would show as sent with no event.
+	db, err := d.st.DB().BeginTx(context.Background(), &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Rollback()
 	s := &snapshot{delivered: map[string]map[string]bool{}, gaveUp: map[string][]string{}, reminders: map[string]map[string]int{}}
 	rows, err := db.Query(`SELECT id::text, type, COALESCE(family_id::text, ''), created_at FROM outbox_events`)
 	if err != nil {
