@@ -17,6 +17,7 @@ import (
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/realtime/rtclient"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
@@ -184,26 +185,9 @@ func startRedisServer(t *testing.T) string {
 // redisCommandStats reads how often the server ran each command.
 func redisCommandStats(t *testing.T, rdb *redis.Client) map[string]int64 {
 	t.Helper()
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	stats, err := kv.CommandStats(context.Background(), rdb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int64{}
-	for line := range strings.Lines(info) {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_")
-		if !ok {
-			continue
-		}
-		name, fields, _ := strings.Cut(rest, ":")
-		for f := range strings.SplitSeq(fields, ",") {
-			if v, ok := strings.CutPrefix(f, "calls="); ok {
-				n, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out[name] = n
-			}
-		}
-	}
-	return out
+	return stats
 }

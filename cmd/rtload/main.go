@@ -681,7 +681,7 @@ func newCommandCounter(ctx context.Context, url string) (*commandCounter, error)
 		return nil, err
 	}
 	c := &commandCounter{rdb: redis.NewClient(opts)}
-	if c.start, err = commandStats(ctx, c.rdb); err != nil {
+	if c.start, err = kv.CommandStats(ctx, c.rdb); err != nil {
 		c.rdb.Close()
 		return nil, err
 	}
@@ -691,7 +691,7 @@ func newCommandCounter(ctx context.Context, url string) (*commandCounter, error)
 // since returns the commands executed since the counter started, by name
 // ("2 evalsha, 1 publish") and in all.
 func (c *commandCounter) since(ctx context.Context) (string, int64, error) {
-	now, err := commandStats(ctx, c.rdb)
+	now, err := kv.CommandStats(ctx, c.rdb)
 	if err != nil {
 		return "", 0, err
 	}
@@ -708,29 +708,3 @@ func (c *commandCounter) since(ctx context.Context) (string, int64, error) {
 }
 
 func (c *commandCounter) close() { c.rdb.Close() }
-
-// commandStats reads the calls of every command from INFO commandstats.
-func commandStats(ctx context.Context, rdb *redis.Client) (map[string]int64, error) {
-	info, err := rdb.Info(ctx, "commandstats").Result()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for line := range strings.Lines(info) {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_")
-		if !ok {
-			continue
-		}
-		name, fields, _ := strings.Cut(rest, ":")
-		for f := range strings.SplitSeq(fields, ",") {
-			if v, ok := strings.CutPrefix(f, "calls="); ok {
-				n, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					return nil, err
-				}
-				out[name] = n
-			}
-		}
-	}
-	return out, nil
-}

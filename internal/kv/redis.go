@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -126,4 +127,32 @@ func (l ClientLogger) Printf(ctx context.Context, format string, v ...any) {
 	if l.Logger != nil {
 		l.Logger.DebugContext(ctx, fmt.Sprintf(format, v...), slog.String("source", "go-redis"))
 	}
+}
+
+// CommandStats reads from INFO commandstats how many times the server has
+// run each command (calls made inside scripts included), by command name.
+// Budgets of Redis use are measured with it.
+func CommandStats(ctx context.Context, rdb *redis.Client) (map[string]int64, error) {
+	info, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for line := range strings.Lines(info) {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_")
+		if !ok {
+			continue
+		}
+		name, fields, _ := strings.Cut(rest, ":")
+		for f := range strings.SplitSeq(fields, ",") {
+			if v, ok := strings.CutPrefix(f, "calls="); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("kv: commandstats %q: %w", line, err)
+				}
+				out[name] = n
+			}
+		}
+	}
+	return out, nil
 }
