@@ -76,14 +76,19 @@ func (l dbLockout) failAddress(ctx context.Context, key string, p kv.LockoutPoli
 
 // addressLocked is dbLockout.Locked for an address key.
 func (l dbLockout) addressLocked(ctx context.Context, key string) (bool, time.Time, error) {
+	return l.lockedUntil(l.s.rq(ctx).QueryRowContext(ctx, `SELECT locked_until FROM address_lockouts WHERE key = $1`, key),
+		"address lockout")
+}
+
+// lockedUntil reads the end of a lock from row (none: not locked) and
+// reports whether it is still in force.
+func (l dbLockout) lockedUntil(row *sql.Row, what string) (bool, time.Time, error) {
 	var until time.Time
-	err := l.s.rq(ctx).QueryRowContext(ctx, `SELECT locked_until FROM address_lockouts WHERE key = $1`, key).
-		Scan(timeCol{&until})
-	switch err = mapErr(err); {
+	switch err := mapErr(row.Scan(timeCol{&until})); {
 	case errors.Is(err, ErrNotFound):
 		return false, time.Time{}, nil
 	case err != nil:
-		return false, time.Time{}, fmt.Errorf("store: address lockout: %w", err)
+		return false, time.Time{}, fmt.Errorf("store: %s: %w", what, err)
 	case l.s.preciseNow().Before(until):
 		return true, until, nil
 	}

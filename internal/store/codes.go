@@ -303,18 +303,8 @@ func (l dbLockout) Locked(ctx context.Context, key string) (bool, time.Time, err
 	if err != nil {
 		return false, time.Time{}, err
 	}
-	var until time.Time
-	err = l.s.rq(ctx).QueryRowContext(ctx, `SELECT expires_at FROM one_time_codes WHERE user_id = $1 AND purpose = $2`,
-		userID, lockoutPrefix+purpose).Scan(timeCol{&until})
-	switch err = mapErr(err); {
-	case errors.Is(err, ErrNotFound):
-		return false, time.Time{}, nil
-	case err != nil:
-		return false, time.Time{}, fmt.Errorf("store: lockout: %w", err)
-	case l.s.preciseNow().Before(until):
-		return true, until, nil
-	}
-	return false, time.Time{}, nil
+	return l.lockedUntil(l.s.rq(ctx).QueryRowContext(ctx, `SELECT expires_at FROM one_time_codes WHERE user_id = $1 AND purpose = $2`,
+		userID, lockoutPrefix+purpose), "lockout")
 }
 
 // Reset implements kv.Lockout.
