@@ -90,9 +90,6 @@ func (f *RabbitForwarder) Name() string { return ForwarderName }
 // Published is how many events the broker has confirmed since start.
 func (f *RabbitForwarder) Published() int64 { return f.published.Load() }
 
-// Connected reports whether the forwarder holds a connection to the broker.
-func (f *RabbitForwarder) Connected() bool { return f.pub.Connected() }
-
 // Handle publishes e and waits for its confirm.
 func (f *RabbitForwarder) Handle(ctx context.Context, e events.Event) error {
 	return f.HandleBatch(ctx, []events.Event{e})[0]

@@ -197,64 +197,58 @@ func drain(deliveries <-chan amqp.Delivery, first amqp.Delivery, max int) []amqp
 }
 
 // handleBatch runs h on ds and settles every one of them; an error means the
-// channel can no longer settle messages.
+// channel can no longer settle messages. Each body is decoded once; a run of
+// decodable messages goes to h in one call.
 func (c *Consumer) handleBatch(ctx context.Context, log *slog.Logger, h BatchHandler, ds []amqp.Delivery) error {
-	for len(ds) > 0 {
+	evs := make([]Event, len(ds))
+	bad := make([]error, len(ds))
+	for i, d := range ds {
+		evs[i], bad[i] = DecodeEvent(d.Body)
+	}
+	for i := 0; i < len(ds); {
 		if ctx.Err() != nil {
 			// Shutting down: what is left goes back to the queue with the
 			// connection.
 			return nil
 		}
-		es := make([]Event, 0, len(ds))
-		for _, d := range ds {
-			e, err := DecodeEvent(d.Body)
-			if err != nil {
-				break
-			}
-			es = append(es, e)
-		}
-		if len(es) == 0 {
-			d := ds[0]
-			log.ErrorContext(ctx, "undecodable message dead-lettered", slog.String("message_id", d.MessageId),
-				slog.String("routing_key", d.RoutingKey), slog.Any("error", errUndecodable(d)))
-			if err := settle(d.Reject(false)); err != nil {
+		if bad[i] != nil {
+			log.ErrorContext(ctx, "undecodable message dead-lettered", slog.String("message_id", ds[i].MessageId),
+				slog.String("routing_key", ds[i].RoutingKey), slog.Any("error", bad[i]))
+			if err := settle(ds[i].Reject(false)); err != nil {
 				return err
 			}
-			ds = ds[1:]
+			i++
 			continue
 		}
-		done, err := callHandler(ctx, h, es)
+		end := i
+		for end < len(ds) && bad[end] == nil {
+			end++
+		}
+		done, err := callHandler(ctx, h, evs[i:end])
 		if done > 0 {
-			if err := settle(ds[done-1].Ack(true)); err != nil {
+			if err := settle(ds[i+done-1].Ack(true)); err != nil {
 				return err
 			}
 		}
 		switch {
 		case err == nil:
-			ds = ds[len(es):]
-			continue
-		case errors.Is(err, errBatchPanicked) && len(es) > 1:
+			i = end
+		case errors.Is(err, errBatchPanicked) && end-i > 1:
 			// Which event panicked is unknown: take the rest one by one.
-			for i := done; i < len(es); i++ {
-				if err := c.handle(ctx, log, h, ds[i], es[i], nil); err != nil {
+			for k := i + done; k < end; k++ {
+				if err := c.handle(ctx, log, h, ds[k], evs[k], nil); err != nil {
 					return err
 				}
 			}
-			ds = ds[len(es):]
-			continue
+			i = end
+		default:
+			if err := c.handle(ctx, log, h, ds[i+done], evs[i+done], err); err != nil {
+				return err
+			}
+			i += done + 1
 		}
-		if err := c.handle(ctx, log, h, ds[done], es[done], err); err != nil {
-			return err
-		}
-		ds = ds[done+1:]
 	}
 	return nil
-}
-
-// errUndecodable is why d's body is not an event.
-func errUndecodable(d amqp.Delivery) error {
-	_, err := DecodeEvent(d.Body)
-	return err
 }
 
 // handle runs h on one delivery alone and settles it; first, when not nil,
