@@ -118,7 +118,7 @@ func (f *RabbitFanIn) handler(c outbox.Consumer) events.BatchHandler {
 			if taken[e.ID] {
 				continue
 			}
-			if err := safeHandle(ctx, c, e); err != nil {
+			if err := outbox.SafeHandle(ctx, c, e); err != nil {
 				if rerr := f.record(ctx, name, handed); rerr != nil {
 					return 0, rerr
 				}
@@ -137,16 +137,6 @@ func (f *RabbitFanIn) handler(c outbox.Consumer) events.BatchHandler {
 		}
 		return len(es), nil
 	}
-}
-
-// safeHandle runs c on e, turning a panic into a permanent failure of e.
-func safeHandle(ctx context.Context, c outbox.Consumer, e events.Event) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: consumer %s panicked: %v", outbox.ErrPermanent, c.Name(), r)
-		}
-	}()
-	return c.Handle(ctx, e)
 }
 
 // record notes that consumer has taken ids, trying again (up to

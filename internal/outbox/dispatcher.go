@@ -297,7 +297,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 				if err := d.keepLease(ctx); err != nil {
 					return stop(err)
 				}
-				result = safeHandle(ctx, c, *e)
+				result = SafeHandle(ctx, c, *e)
 			}
 			if result == nil {
 				taken[c.Name()] = append(taken[c.Name()], p.ID)
@@ -410,9 +410,9 @@ func (d *Dispatcher) recordFailure(ctx context.Context, c Consumer, e events.Eve
 // OutboxDeliveryState is what the store remembers of a consumer's attempts.
 type OutboxDeliveryState = store.OutboxDelivery
 
-// safeHandle turns a consumer's panic into an error, so one bad event cannot
-// stop the dispatcher.
-func safeHandle(ctx context.Context, c Consumer, e events.Event) (err error) {
+// SafeHandle hands e to c, turning a panic into a permanent failure of e,
+// so one bad event cannot stop whoever feeds the consumer.
+func SafeHandle(ctx context.Context, c Consumer, e events.Event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: consumer %s panicked: %v", ErrPermanent, c.Name(), r)
@@ -421,7 +421,7 @@ func safeHandle(ctx context.Context, c Consumer, e events.Event) (err error) {
 	return c.Handle(ctx, e)
 }
 
-// safeHandleBatch is safeHandle for a batch: a panic fails every event of it.
+// safeHandleBatch is SafeHandle for a batch: a panic fails every event of it.
 func safeHandleBatch(ctx context.Context, b BatchConsumer, es []events.Event) (errs []error) {
 	defer func() {
 		if r := recover(); r != nil {
