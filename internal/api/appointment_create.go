@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -156,30 +157,20 @@ func (s *Server) createAppointments(w http.ResponseWriter, r *http.Request, p *P
 	return res, nil
 }
 
-// appointmentsCreated is the data of the appointment.created event of a
-// series: its first appointment, with the series and the ids of all it
-// stored.
-type appointmentsCreated struct {
-	care.Appointment
-	SeriesID       string   `json:"seriesId"`
-	TotalCreated   int      `json:"totalCreated"`
-	AppointmentIDs []string `json:"appointmentIds"`
-}
-
 // announceAppointments announces new appointments (one event for a whole
 // series) and tells the family about them, and their driver about the
 // transport.
 func (s *Server) announceAppointments(ctx context.Context, p *Principal, cr *care.CareRecipient, res *seriesCreated) error {
 	first := res.Appointments[0]
-	var created any = first
+	created := events.AppointmentCreatedData{Appointment: first}
 	if res.SeriesID != "" {
 		ids := make([]string, len(res.Appointments))
 		for i, a := range res.Appointments {
 			ids[i] = a.ID
 		}
-		created = appointmentsCreated{Appointment: first, SeriesID: res.SeriesID, TotalCreated: res.TotalCreated, AppointmentIDs: ids}
+		created.SeriesID, created.TotalCreated, created.AppointmentIDs = res.SeriesID, res.TotalCreated, ids
 	}
-	if err := s.emitAppointment(ctx, p, cr, "appointment.created", created); err != nil {
+	if err := s.emitAppointment(ctx, p, cr, events.AppointmentCreated, created); err != nil {
 		return err
 	}
 	data := map[string]any{"appointmentId": first.ID, "careRecipientId": cr.ID,

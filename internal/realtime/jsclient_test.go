@@ -133,7 +133,7 @@ func TestCentrifugeJSClient(t *testing.T) {
 	e.request("DELETE", "/families/"+f.ID+"/members/"+f.viewerMemberID, f.admin.Token, nil, 200)
 	if !removalEmitted(t, e) {
 		// The handler does not announce removals yet: announce it as it will.
-		e.emit("family.member.removed", f.ID, "", map[string]any{"memberId": f.viewerMemberID, "userId": f.viewer.ID})
+		e.emit("family.member.removed", f.ID, "", map[string]any{"id": f.viewerMemberID, "userId": f.viewer.ID})
 	}
 	if s := expect("removed"); s.Event != "you_were_removed" {
 		t.Fatalf("removal: %+v", s)

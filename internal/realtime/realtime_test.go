@@ -221,7 +221,7 @@ func TestRemovedMemberIsCutOff(t *testing.T) {
 		if _, err := e.store.ChangeMemberRole(ctx, f.ID, f.caregiverMemberID, care.RoleViewer); err != nil {
 			t.Fatal(err)
 		}
-		e.emit("family.member.role_updated", f.ID, "", map[string]any{"memberId": f.caregiverMemberID, "userId": f.caregiver.ID, "role": "VIEWER"})
+		e.emit("family.member.role_updated", f.ID, "", map[string]any{"id": f.caregiverMemberID, "userId": f.caregiver.ID, "role": "VIEWER"})
 		if r := next(t, gone, "user:"+f.caregiver.ID); r.Event != "your_role_changed" || !json.Valid(r.Data) {
 			t.Fatalf("role change: %+v", r)
 		}
@@ -232,7 +232,7 @@ func TestRemovedMemberIsCutOff(t *testing.T) {
 		if err := e.store.RemoveMember(ctx, f.ID, f.caregiverMemberID); err != nil {
 			t.Fatal(err)
 		}
-		e.emit("family.member.removed", f.ID, "", map[string]any{"memberId": f.caregiverMemberID, "userId": f.caregiver.ID})
+		e.emit("family.member.removed", f.ID, "", map[string]any{"id": f.caregiverMemberID, "userId": f.caregiver.ID})
 		r := next(t, gone, "user:"+f.caregiver.ID)
 		var data map[string]any
 		_ = json.Unmarshal(r.Data, &data)
@@ -280,11 +280,11 @@ func TestUserAndShiftMessages(t *testing.T) {
 	if r := next(t, admin, "user:"+f.admin.ID); r.Event != "notification" {
 		t.Fatalf("admin got %+v", r)
 	}
-	e.emit("shift.checked_in", f.ID, f.CareRecipientID, map[string]any{"shiftId": "s1"})
+	e.emit("shift.checked_in", f.ID, f.CareRecipientID, map[string]any{"id": "s1"})
 	r := next(t, viewer, f.familyChannel)
 	var data map[string]any
 	_ = json.Unmarshal(r.Data, &data)
-	if r.Event != "shift_update" || data["action"] != "check_in" || data["shiftId"] != "s1" {
+	if r.Event != "shift_update" || data["action"] != "check_in" || data["id"] != "s1" {
 		t.Fatalf("viewer got %+v", r)
 	}
 }

@@ -32,7 +32,7 @@ func TestTwoNodesShareRedis(t *testing.T) {
 		subscribe(t, c, f.familyChannel)
 		subscribe(t, c, f.careRecipientChannel)
 
-		id := b.emit("emergency.alert.created", f.ID, f.CareRecipientID, map[string]any{"message": "fell"})
+		id := b.emit("emergency.alert.created", f.ID, f.CareRecipientID, map[string]any{"title": "fell"})
 		if r := next(t, c, f.familyChannel); r.ID != id || r.Event != "emergency_alert" {
 			t.Fatalf("node A got %+v", r)
 		}
