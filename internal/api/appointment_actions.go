@@ -22,6 +22,9 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
+	if err := s.resolvePatchDoctorName(r.Context(), cr.ID, &b); err != nil {
+		return err
+	}
 	var out *care.Appointment
 	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
 		var was care.AppointmentStatus
@@ -30,6 +33,9 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 			was = a.Status
 			b.apply(a)
 			if err := b.applyTimes(a); err != nil {
+				return err
+			}
+			if err := b.applyAliases(a); err != nil {
 				return err
 			}
 			if b.Status.Set {
@@ -216,6 +222,9 @@ func (s *Server) updateAppointmentSeries(w http.ResponseWriter, r *http.Request,
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
+	if err := s.resolvePatchDoctorName(r.Context(), cr.ID, &b.appointmentPatch); err != nil {
+		return err
+	}
 	loc := appointmentZone(cr)
 	seriesID := *list[0].RecurringSeriesID
 	rules := map[string]*string{} // old rule text → moved rule text
@@ -251,6 +260,9 @@ func seriesChanged(seriesID string, from time.Time, list []care.Appointment) map
 // DTSTART with it; rules caches each moved rule by its old text).
 func (b *appointmentSeriesPatch) moveOccurrence(a *care.Appointment, loc *time.Location, rules map[string]*string) error {
 	b.apply(a)
+	if err := b.applyAliases(a); err != nil {
+		return err
+	}
 	if b.start == nil {
 		return nil
 	}

@@ -181,6 +181,7 @@ type appointmentPatch struct {
 	Notes           Optional[string] `json:"notes"`
 	ReminderMinutes Optional[[]int]  `json:"reminderMinutes"`
 	Status          Optional[string] `json:"status"`
+	appointmentPatchAliases
 
 	start, end *time.Time // parsed from StartTime and EndTime
 }
@@ -195,6 +196,7 @@ func (b *appointmentPatch) Validate(p Problems) {
 
 // validateFields checks the fields an appointment shares with its series.
 func (b *appointmentPatch) validateFields(p Problems) {
+	b.mapPatchAliases(p)
 	p.patchRequired("title", &b.Title, func(v string) string { return p.line("title", v, maxShortText) })
 	p.patchRequired("type", &b.Type, func(v string) string {
 		p.appointmentType("type", v)
@@ -278,6 +280,12 @@ func (b *appointmentSeriesPatch) Validate(p Problems) {
 	b.validateFields(p)
 	if b.EndTime.Set && !b.StartTime.Set {
 		p.Add("endTime", "needs startTime")
+	}
+	if b.duration != nil {
+		p.Add("duration", "needs startTime or dateTime")
+	}
+	if b.IsRecurring != nil && !*b.IsRecurring {
+		p.Add("isRecurring", "is false but this is a series")
 	}
 }
 

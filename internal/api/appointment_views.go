@@ -9,8 +9,11 @@ import (
 	"github.com/carecircle/carecircle/internal/store"
 )
 
-// appointmentUpcomingWindow is how far ahead the upcoming view looks.
-const appointmentUpcomingWindow = 30 * 24 * time.Hour
+// How far ahead the upcoming view looks, in days: by default and at most.
+const (
+	appointmentUpcomingDays    = 30
+	appointmentUpcomingMaxDays = 366
+)
 
 // appointmentOccurrenceWindow is the default span of the occurrences view.
 const appointmentOccurrenceWindow = 366 * 24 * time.Hour
@@ -55,15 +58,19 @@ func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request, p *Pri
 	return nil
 }
 
-// upcomingAppointments lists the appointments starting in the next 30 days
-// that are not cancelled, earliest first.
+// upcomingAppointments lists the appointments starting in the next ?days
+// (1 to 366, default 30) that are not cancelled, earliest first.
 func (s *Server) upcomingAppointments(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
 	if err != nil {
 		return err
 	}
+	days, err := shiftQueryInt(r, "days", appointmentUpcomingDays, 1, appointmentUpcomingMaxDays)
+	if err != nil {
+		return err
+	}
 	now := s.clock.Now()
-	to := now.Add(appointmentUpcomingWindow)
+	to := now.Add(time.Duration(days) * 24 * time.Hour)
 	list, err := s.store.Appointments(r.Context(), cr.ID, store.AppointmentFilter{
 		StartFrom: &now, StartBefore: &to,
 		Statuses: []care.AppointmentStatus{care.AppointmentScheduled, care.AppointmentConfirmed,

@@ -23,7 +23,16 @@ func (s *Server) todaysMedicationSchedule(w http.ResponseWriter, r *http.Request
 		return fmt.Errorf("care recipient %s: zone: %w", cr.ID, err)
 	}
 	now := s.clock.Now()
-	year, month, day, start, end := care.LocalDay(now, loc)
+	at := now
+	if v := r.URL.Query().Get("date"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil || d.Year() < 1970 || d.Year() >= 2200 {
+			return Problems{"date": {"must be a date in the form YYYY-MM-DD"}}.Err()
+		}
+		// Noon of that date in the zone: a time every day has.
+		at = time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc)
+	}
+	year, month, day, start, end := care.LocalDay(at, loc)
 	date := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	meds, err := s.store.Medications(r.Context(), cr.ID, true)
 	if err != nil {

@@ -17,6 +17,8 @@ const (
 	shiftRecentWindow = 7 * 24 * time.Hour
 	shiftMaxRangeDays = 92
 	shiftMaxUpcoming  = 90
+	// shiftUpcomingMaxLimit caps ?limit of the upcoming view.
+	shiftUpcomingMaxLimit = 500
 )
 
 // listShifts lists the care recipient's recent and upcoming shifts: those
@@ -168,7 +170,8 @@ type onDutyResponse struct {
 }
 
 // upcomingShifts lists the non-cancelled shifts starting within the next
-// ?days (1 to 90, default 7), earliest first.
+// ?days (1 to 90, default 7), earliest first; ?limit (1 to 500) keeps the
+// first ones.
 func (s *Server) upcomingShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
 	if err != nil {
@@ -178,10 +181,17 @@ func (s *Server) upcomingShifts(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
+	limit, err := shiftQueryInt(r, "limit", shiftUpcomingMaxLimit, 1, shiftUpcomingMaxLimit)
+	if err != nil {
+		return err
+	}
 	now := s.clock.Now()
 	shs, err := s.store.UpcomingShifts(r.Context(), cr.ID, now, now.Add(time.Duration(days)*24*time.Hour))
 	if err != nil {
 		return err
+	}
+	if len(shs) > limit {
+		shs = shs[:limit]
 	}
 	writeJSON(w, http.StatusOK, shs)
 	return nil
