@@ -29,31 +29,35 @@ func (*Consumer) Name() string { return ConsumerName }
 
 // Handle publishes e to everyone it concerns.
 func (c *Consumer) Handle(ctx context.Context, e events.Event) error {
-	r, ok := routes[e.Type]
+	r, ok := route(e.Type)
 	if !ok {
-		c.n.logger.Debug("realtime: event without a realtime name", slog.String("type", e.Type))
+		c.n.logger.Warn("realtime: event type not in the catalog", slog.String("type", e.Type), slog.String("id", e.ID))
 		return nil
 	}
-	if r.name == "" {
+	if r.Name == "" {
 		return nil
 	}
 	var extra map[string]string
-	if r.action != "" {
-		extra = map[string]string{"action": r.action}
+	if r.Action != "" {
+		extra = map[string]string{"action": r.Action}
 	}
-	msg, err := encode(r.name, e, extra)
+	msg, err := encode(r.Name, e, extra)
 	if err != nil {
 		return err
 	}
-	switch r.to {
-	case notifiedUsers:
-		for _, uid := range userIDs(e.Data) {
+	switch r.To {
+	case events.ToUsers:
+		users, err := addressedTo(e)
+		if err != nil {
+			return err
+		}
+		for _, uid := range users {
 			if err := c.publish(userChannel(uid), msg, e.ID); err != nil {
 				return err
 			}
 		}
 		return nil
-	case rooms:
+	case events.ToRooms:
 		return c.publishRooms(e, msg)
 	}
 	// Member and family events: the family room hears first, then the
@@ -61,16 +65,16 @@ func (c *Consumer) Handle(ctx context.Context, e events.Event) error {
 	if err := c.publishRooms(e, msg); err != nil {
 		return err
 	}
-	switch r.to {
-	case removedMember, leavingMember, roleChangedMember:
+	switch r.To {
+	case events.ToRemovedMember, events.ToLeavingMember, events.ToRoleChangedMember:
 		uid := memberUserID(e.Data)
 		if uid == "" {
 			c.n.logger.Warn("realtime: member event names no user", slog.String("type", e.Type), slog.String("id", e.ID))
 			return nil
 		}
-		if r.to == removedMember || r.to == roleChangedMember {
+		if r.To == events.ToRemovedMember || r.To == events.ToRoleChangedMember {
 			name := youWereRemoved
-			if r.to == roleChangedMember {
+			if r.To == events.ToRoleChangedMember {
 				name = yourRoleChanged
 			}
 			own, err := encode(name, withFamily(e), nil)
@@ -81,10 +85,10 @@ func (c *Consumer) Handle(ctx context.Context, e events.Event) error {
 				return err
 			}
 		}
-		if r.to != roleChangedMember {
+		if r.To != events.ToRoleChangedMember {
 			return c.cutOff(ctx, uid, e)
 		}
-	case deletedFamily:
+	case events.ToDeletedFamily:
 		return c.cutOff(ctx, "", e)
 	}
 	return nil

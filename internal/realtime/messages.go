@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/carecircle/carecircle/internal/events"
+	"github.com/carecircle/carecircle/internal/outbox"
 )
 
 // Message is what a client receives on a channel: the contract's realtime
@@ -16,84 +17,13 @@ type Message struct {
 	Timestamp string          `json:"timestamp"`
 }
 
-// audience says who, besides the rooms of the family and the care recipient,
-// hears of an event, and what else changes for them.
-type audience int
-
-const (
-	// rooms: family:{familyId} and care-recipient:{careRecipientId}.
-	rooms audience = iota
-	// notifiedUsers: user:{id} for each of the data's userIds, and no room.
-	notifiedUsers
-	// removedMember: the rooms, you_were_removed to the member, who loses
-	// the family's channels at once.
-	removedMember
-	// leavingMember: the rooms; the member who left loses the family's
-	// channels at once.
-	leavingMember
-	// roleChangedMember: the rooms, and your_role_changed to the member.
-	roleChangedMember
-	// deletedFamily: the family room, then everyone loses its channels.
-	deletedFamily
-)
-
-// route is how one domain event type reaches clients. An empty name means
-// the event is not sent to clients.
-type route struct {
-	name   string
-	action string // data.action: shift_update's, timeline_entry's
-	to     audience
-}
-
-// routes maps every domain event type to its realtime event. It is the one
-// place that knows the contract's realtime names.
-var routes = map[string]route{
-	"medication.created":       {name: "medication_created"},
-	"medication.updated":       {name: "medication_updated"},
-	"medication.deleted":       {name: "medication_deleted"},
-	"medication.logged":        {name: "medication_logged"},
-	"medication.missed":        {name: "medication_missed"},
-	"medication.refill_needed": {name: "medication_refill_needed"},
-	"medication.reminder":      {name: "medication_reminder"},
-
-	"appointment.created":   {name: "appointment_created"},
-	"appointment.updated":   {name: "appointment_updated"},
-	"appointment.cancelled": {name: "appointment_cancelled"},
-	"appointment.deleted":   {name: "appointment_deleted"},
-	"appointment.reminder":  {name: "appointment_reminder"},
-
-	"shift.assigned":    {name: "shift_assigned"},
-	"shift.checked_in":  {name: "shift_update", action: "check_in"},
-	"shift.checked_out": {name: "shift_update", action: "check_out"},
-	"shift.cancelled":   {name: "shift_update", action: "cancelled"},
-	"shift.handoff":     {name: "shift_handoff"},
-	"shift.reminder":    {name: "shift_reminder"},
-
-	"emergency.alert.created":      {name: "emergency_alert"},
-	"emergency.alert.acknowledged": {name: "emergency_acknowledged"},
-	"emergency.alert.resolved":     {name: "emergency_resolved"},
-
-	"timeline.entry.created": {name: "timeline_entry", action: "created"},
-	"timeline.entry.updated": {name: "timeline_entry", action: "updated"},
-	"timeline.entry.deleted": {name: "timeline_entry", action: "deleted"},
-
-	"document.uploaded": {name: "document_uploaded"},
-	"document.deleted":  {name: "document_deleted"},
-
-	"care_recipient.created": {name: "care_recipient_created"},
-	"care_recipient.updated": {name: "care_recipient_updated"},
-	"care_recipient.deleted": {name: "care_recipient_deleted"},
-
-	"family.member.joined":       {name: "family_member_joined"},
-	"family.member.removed":      {name: "family_member_removed", to: removedMember},
-	"family.member.left":         {name: "family_member_removed", to: leavingMember},
-	"family.member.role_updated": {name: "family_member_role_updated", to: roleChangedMember},
-	// An invitation concerns someone who is not a member yet; members see
-	// it in the pending invitations list.
-	"family.member.invited": {},
-	"family.deleted":        {name: "family_deleted", to: deletedFamily},
-
-	"notification.created": {name: "notification", to: notifiedUsers},
+// route is how events of type typ reach clients: the realtime message name,
+// its action and audience, from the event catalog (internal/events). ok is
+// false for a type the catalog does not list; an empty name means clients
+// are not told.
+func route(typ string) (r events.Realtime, ok bool) {
+	spec, ok := events.Lookup(typ)
+	return spec.Realtime, ok
 }
 
 // Names of the realtime events sent to the affected member only.
@@ -176,18 +106,16 @@ func memberUserID(data json.RawMessage) string {
 	return ""
 }
 
-// userIDs reads the data's userIds (notification.created), or its single
-// userId.
-func userIDs(data json.RawMessage) []string {
-	var d struct {
-		UserIDs []string `json:"userIds"`
-		UserID  string   `json:"userId"`
+// addressedTo lists the users an event for users only is meant for, as its
+// catalog data says (events.Addressed).
+func addressedTo(e events.Event) ([]string, error) {
+	v, err := events.DecodeData(e)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %s: %v", outbox.ErrPermanent, e.Type, e.ID, err)
 	}
-	if json.Unmarshal(data, &d) != nil {
-		return nil
+	a, ok := v.(events.Addressed)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s data names no users", outbox.ErrPermanent, e.Type)
 	}
-	if len(d.UserIDs) == 0 && d.UserID != "" {
-		return []string{d.UserID}
-	}
-	return d.UserIDs
+	return a.AddressedTo(), nil
 }

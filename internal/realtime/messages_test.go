@@ -3,21 +3,31 @@ package realtime
 import (
 	"slices"
 	"testing"
+
+	"github.com/carecircle/carecircle/internal/events"
 )
 
-// Every realtime event of the contract is sent for some domain event (or,
-// for the member's own messages, alongside one), and nothing else is.
+// Every realtime event of the contract is sent for some domain event of the
+// catalog (or, for the member's own messages, alongside one), and nothing
+// else is.
 func TestEveryContractEventIsMapped(t *testing.T) {
 	t.Parallel()
-	sent := map[string]bool{youWereRemoved: true, yourRoleChanged: true}
-	for typ, r := range routes {
-		if r.name == "" {
+	sent := map[string]bool{}
+	for _, spec := range events.Catalog() {
+		r := spec.Realtime
+		if r.Name == "" {
 			continue
 		}
-		if !slices.Contains(contractNames(), r.name) {
-			t.Errorf("%s maps to %q, which the contract does not name", typ, r.name)
+		if !slices.Contains(contractNames(), r.Name) {
+			t.Errorf("%s maps to %q, which the contract does not name", spec.Type, r.Name)
 		}
-		sent[r.name] = true
+		sent[r.Name] = true
+		switch r.To {
+		case events.ToRemovedMember:
+			sent[youWereRemoved] = true
+		case events.ToRoleChangedMember:
+			sent[yourRoleChanged] = true
+		}
 	}
 	for _, name := range contractNames() {
 		if !sent[name] {
@@ -26,8 +36,8 @@ func TestEveryContractEventIsMapped(t *testing.T) {
 	}
 	for _, a := range []string{"check_in", "check_out", "cancelled"} {
 		found := false
-		for _, r := range routes {
-			found = found || (r.name == "shift_update" && r.action == a)
+		for _, spec := range events.Catalog() {
+			found = found || (spec.Realtime.Name == "shift_update" && spec.Realtime.Action == a)
 		}
 		if !found {
 			t.Errorf("no shift_update with action %s", a)

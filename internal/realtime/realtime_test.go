@@ -350,3 +350,33 @@ func TestExpiredTokenRefreshedWithoutLosingSubscriptions(t *testing.T) {
 		t.Fatalf("after refresh: %+v", r)
 	}
 }
+
+// A shift reminder reaches its caregiver's own channel, and neither the
+// family's nor the care recipient's room.
+func TestShiftReminderReachesItsCaregiverOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storeSQLite, envOptions{dispatcher: true})
+	f := e.newFamily("ito")
+	carer := e.connect(f.caregiver)
+	viewer := e.connect(f.viewer)
+	subscribe(t, viewer, f.familyChannel)
+	subscribe(t, viewer, f.careRecipientChannel)
+
+	id := e.emit(events.ShiftReminder, f.ID, f.CareRecipientID, events.ShiftReminderData{
+		ShiftID: "00000000-0000-4000-8000-000000000001", CaregiverID: f.caregiver.ID, CareRecipientID: f.CareRecipientID,
+		ScheduledTime: "2026-03-02T09:00:00Z", MinutesBefore: 60, Timezone: "Asia/Tokyo",
+		Notified: events.Notified{UserIDs: []string{f.caregiver.ID}, NotificationIDs: []string{"00000000-0000-4000-8000-000000000002"}},
+	})
+	r := next(t, carer, "user:"+f.caregiver.ID)
+	var data events.ShiftReminderData
+	if err := json.Unmarshal(r.Data, &data); err != nil || r.Event != "shift_reminder" || r.ID != id || data.CaregiverID != f.caregiver.ID {
+		t.Fatalf("caregiver got %+v (%v)", r, err)
+	}
+	// The rooms' next message is the one sent after the reminder.
+	after := e.emit(events.TimelineEntryCreated, f.ID, f.CareRecipientID, map[string]any{"title": "after"})
+	for _, ch := range []string{f.familyChannel, f.careRecipientChannel} {
+		if r := next(t, viewer, ch); r.ID != after {
+			t.Fatalf("%s got %s (%s) before the entry that followed the reminder", ch, r.Event, r.ID)
+		}
+	}
+}

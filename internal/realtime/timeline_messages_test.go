@@ -17,8 +17,8 @@ func TestTimelineEventsCarryTheirAction(t *testing.T) {
 	for typ, action := range map[string]string{
 		"timeline.entry.created": "created", "timeline.entry.updated": "updated", "timeline.entry.deleted": "deleted",
 	} {
-		r, ok := routes[typ]
-		if !ok || r.name != "timeline_entry" || r.action != action || r.to != rooms {
+		r, ok := route(typ)
+		if !ok || r.Name != "timeline_entry" || r.Action != action || r.To != events.ToRooms {
 			t.Errorf("%s routes as %+v", typ, r)
 			continue
 		}
@@ -27,7 +27,7 @@ func TestTimelineEventsCarryTheirAction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := encode(r.name, e, map[string]string{"action": r.action})
+		b, err := encode(r.Name, e, map[string]string{"action": r.Action})
 		if err != nil {
 			t.Fatal(err)
 		}
