@@ -1,7 +1,7 @@
 // Package notify carries CareCircle's notifications beyond the app: web push
 // to each of a user's browsers, email through the provider chain within the
 // daily quota, and SMS to verified numbers. The in-app notification row is
-// the source of truth; the outbox hands each "notification.created" event to
+// the source of truth; the outbox hands each notification.created event to
 // the Deliverer, which records what every channel did with every target so a
 // retry never sends twice what already went out.
 //
@@ -14,7 +14,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,10 +38,6 @@ const (
 	ChannelEmail = "email"
 	ChannelSMS   = "sms"
 )
-
-// EventNotificationCreated is the domain event that carries new in-app
-// notifications to the other channels.
-const EventNotificationCreated = "notification.created"
 
 // SMSSender sends a text message to an E.164 number.
 type SMSSender interface {
@@ -76,16 +71,15 @@ const ConsumerName = "channels"
 func (d *Deliverer) Name() string { return ConsumerName }
 
 // Handle implements outbox.Consumer: it delivers the notifications an event
-// announces — "notification.created", or a reminder event
-// ("medication.reminder", "shift.reminder", …) that carries the ids of the
-// notifications it wrote — and ignores every other event.
+// announces — notification.created, or a reminder event (medication.reminder,
+// shift.reminder, …) that carries the ids of the notifications it wrote, as
+// the event catalog says of its type (events.Notifies) — and ignores every
+// other event.
 func (d *Deliverer) Handle(ctx context.Context, e events.Event) error {
-	var data struct {
-		NotificationIDs []string `json:"notificationIds"`
-	}
-	if e.Type != EventNotificationCreated && !bytes.Contains(e.Data, []byte(`"notificationIds"`)) {
+	if !events.Notifies(e.Type) {
 		return nil
 	}
+	var data events.Notified
 	if err := json.Unmarshal(e.Data, &data); err != nil {
 		return fmt.Errorf("%w: %s data: %v", outbox.ErrPermanent, e.ID, err)
 	}
