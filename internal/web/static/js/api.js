@@ -52,8 +52,8 @@ export function toast(message, kind = 'info') {
 
 /** Converts a datetime-local value, read as wall time in zone, to UTC ISO. */
 export function zonedToISO(value, zone) {
-  const [d, t = '00:00'] = value.split('T');
-  const [y, mo, da] = d.split('-').map(Number);
+  const [day, t = '00:00'] = value.split('T');
+  const [y, mo, da] = day.split('-').map(Number);
   const [h, mi] = t.split(':').map(Number);
   const wall = Date.UTC(y, mo - 1, da, h, mi);
   if (!zone) return new Date(y, mo - 1, da, h, mi).toISOString();

@@ -106,11 +106,11 @@ async function renderCard() {
     const who = info.careRecipient || info;
     const meds = (info.medications || info.activeMedications || []).map((m) => `${m.name} ${m.dosage || ''}`.trim());
     const contacts = (info.emergencyContacts || []).map((c) => `${c.name} (${c.relationship}) ${c.phone}`);
-    const doctors = (info.doctors || []).map((d) => `${d.name}${d.specialty ? `, ${d.specialty}` : ''}${d.phone ? ` ${d.phone}` : ''}`);
+    const doctors = (info.doctors || []).map((dr) => `${dr.name}${dr.specialty ? `, ${dr.specialty}` : ''}${dr.phone ? ` ${dr.phone}` : ''}`);
     const family = (info.familyMembers || []).filter((m) => m.phone).map((m) => `${m.fullName || m.name} ${m.phone}`);
     const hospital = info.hospital || {};
     const insurance = info.insurance || {};
-    const docs = (info.documents || info.keyDocuments || []).map((d) => `${d.name} (${String(d.type).toLowerCase().replaceAll('_', ' ')})`);
+    const docs = (info.documents || info.keyDocuments || []).map((doc) => `${doc.name} (${String(doc.type).toLowerCase().replaceAll('_', ' ')})`);
     box.replaceChildren(el('dl', { class: 'facts card-facts' },
       ...row('Name', who.fullName || info.name),
       ...row('Date of birth', who.dateOfBirth || info.dateOfBirth),
@@ -145,16 +145,15 @@ export function startEmergency() {
     toast('Saved', 'ok');
   });
   onEvent((event, d) => {
+    // d is the alert (events.EmergencyAlert's data).
     if (event === 'emergency_alert') {
-      const a = d.alert || d;
-      if (a.id) open.set(a.id, { ...a, status: a.status || 'ACTIVE' });
+      if (d.id) open.set(d.id, { ...d, status: d.status || 'ACTIVE' });
       renderBanner();
       renderLists();
-      toast(`Emergency: ${a.title || 'an alert was raised'}`, 'error');
+      toast(`Emergency: ${d.title || 'an alert was raised'}`, 'error');
       refreshAll();
     } else if (event === 'emergency_acknowledged' || event === 'emergency_resolved') {
-      const a = d.alert || d;
-      if (a.id && open.has(a.id)) open.set(a.id, { ...open.get(a.id), ...a, status: event === 'emergency_resolved' ? 'RESOLVED' : 'ACKNOWLEDGED' });
+      if (d.id && open.has(d.id)) open.set(d.id, { ...open.get(d.id), ...d, status: event === 'emergency_resolved' ? 'RESOLVED' : 'ACKNOWLEDGED' });
       renderBanner();
       renderLists();
       refreshAll();

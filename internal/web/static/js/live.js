@@ -48,11 +48,12 @@ export function refreshLive() {
   return refreshing;
 }
 
-// What each event says in a toast; events not listed only refresh.
+// What each event says in a toast; events not listed only refresh. d is the
+// event's data: read only fields of the structs the event catalog
+// (internal/events/catalog.go) lists for that message, which a test checks.
 function describe(event, d) {
-  const who = d.givenBy?.fullName || d.actorName || d.caregiver?.fullName || 'Someone';
   switch (event) {
-    case 'medication_logged': return `${who} logged ${d.medicationName || 'a dose'}: ${String(d.status || '').toLowerCase()}`;
+    case 'medication_logged': return `${d.givenBy?.fullName || 'Someone'} logged ${d.medicationName || 'a dose'}: ${String(d.status || '').toLowerCase()}`;
     case 'medication_missed': return `A dose of ${d.medicationName || 'a medication'} was missed`;
     case 'medication_reminder': return `Time for ${d.medicationName || 'a dose'}`;
     case 'appointment_created': return `New appointment: ${d.title || ''}`;
