@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,28 +28,28 @@ type outcome struct {
 
 // reminderEvents are the domain events of sent reminders, by kind.
 var reminderEvents = map[string]string{
-	KindMedication:  events.MedicationReminder,
-	KindMissedDose:  events.MedicationMissed,
-	KindRefill:      events.MedicationRefillNeeded,
-	KindAppointment: events.AppointmentReminder,
-	KindShift:       events.ShiftReminder,
+	KindMedication:  "medication.reminder",
+	KindMissedDose:  "medication.missed",
+	KindRefill:      "medication.refill_needed",
+	KindAppointment: "appointment.reminder",
+	KindShift:       "shift.reminder",
 }
 
 func suppressed(reason string) outcome {
 	return outcome{status: store.LedgerSuppressed, reason: reason}
 }
 
-// deliverTx delivers entries inside tx: each entry still in state from moves
+// deliver delivers entries inside the transaction ctx carries: each entry still in state from moves
 // to SENT (with its notifications) or SUPPRESSED. The ledger update and the
 // notifications commit together, and notifications carry the ledger key as
 // their dedupe key, so a reminder reaches each recipient once whatever
 // crashes or retries happen.
-func (e *Engine) deliverTx(ctx context.Context, tx *sql.Tx, entries []store.LedgerEntry, from string) (int, error) {
+func (e *Engine) deliver(ctx context.Context, entries []store.LedgerEntry, from string) (int, error) {
 	outs, err := e.prepare(ctx, entries)
 	if err != nil {
 		return 0, err
 	}
-	return e.applyTx(ctx, tx, entries, outs, from)
+	return e.apply(ctx, entries, outs, from)
 }
 
 // prepare decides every entry's outcome, reading outside any write
@@ -72,10 +71,10 @@ func (e *Engine) prepare(ctx context.Context, entries []store.LedgerEntry) ([]ou
 	return outs, nil
 }
 
-// applyTx records the outcomes in tx: the ledger moves of the entries still
+// apply records the outcomes in the transaction ctx carries: the ledger moves of the entries still
 // in state from, then their notifications and domain events, each in one
 // statement per chunk. An entry someone else already moved writes nothing.
-func (e *Engine) applyTx(ctx context.Context, tx *sql.Tx, entries []store.LedgerEntry, outs []outcome, from string) (int, error) {
+func (e *Engine) apply(ctx context.Context, entries []store.LedgerEntry, outs []outcome, from string) (int, error) {
 	updates := make([]store.LedgerUpdate, len(entries))
 	for i, en := range entries {
 		o := outs[i]
@@ -84,7 +83,7 @@ func (e *Engine) applyTx(ctx context.Context, tx *sql.Tx, entries []store.Ledger
 			updates[i].Reason = &outs[i].reason
 		}
 	}
-	changed, err := e.store.MarkLedgerManyTx(ctx, tx, updates, from)
+	changed, err := e.store.MarkLedgerMany(ctx, updates, from)
 	if err != nil {
 		return 0, err
 	}
@@ -94,13 +93,13 @@ func (e *Engine) applyTx(ctx context.Context, tx *sql.Tx, entries []store.Ledger
 			continue // delivered or skipped by someone else already
 		}
 		if o := outs[i]; o.missedDose != nil {
-			if _, err := e.store.RecordMissedDoseTx(ctx, tx, en.EntityID, *o.missedDose); err != nil {
+			if _, err := e.store.RecordMissedDose(ctx, en.EntityID, *o.missedDose); err != nil {
 				return 0, err
 			}
 		}
 		ns = append(ns, outs[i].notifications...)
 	}
-	created, err := e.store.InsertNotificationsManyTx(ctx, tx, ns)
+	created, err := e.store.InsertNotifications(ctx, ns)
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +122,7 @@ func (e *Engine) applyTx(ctx context.Context, tx *sql.Tx, entries []store.Ledger
 		}
 		sent++
 	}
-	if err := e.store.AppendEventsTx(ctx, tx, evs); err != nil {
+	if err := e.store.AppendEvents(ctx, evs); err != nil {
 		return 0, err
 	}
 	return sent, nil
@@ -307,7 +306,7 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 		return outcome{}, err
 	}
 	data := map[string]any{
-		"medicationId": med.ID, "medicationName": med.Name, "careRecipientId": cr.ID, "scheduledTime": en.OccurrenceAt.UTC().Format(time.RFC3339),
+		"medicationId": med.ID, "careRecipientId": cr.ID, "scheduledTime": en.OccurrenceAt.UTC().Format(time.RFC3339),
 		"minutesBefore": max(en.OffsetMinutes, 0), "timezone": cr.Timezone,
 	}
 	members, err := p.familyMembers(ctx, cr.FamilyID)
@@ -391,7 +390,7 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 	if err != nil {
 		return outcome{}, err
 	}
-	data := map[string]any{"shiftId": sh.ID, "caregiverId": sh.CaregiverID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
+	data := map[string]any{"shiftId": sh.ID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID

@@ -131,8 +131,8 @@ const claimBatch = 500
 func (e *Engine) DispatchDue(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for {
-		n, err := e.store.ClaimDue(ctx, now, claimBatch, func(tx *sql.Tx, due []store.LedgerEntry) error {
-			return e.dispatchTx(ctx, tx, now, due)
+		n, err := e.store.ClaimDue(ctx, now, claimBatch, func(ctx context.Context, due []store.LedgerEntry) error {
+			return e.dispatch(ctx, now, due)
 		})
 		total += n
 		if err != nil || n < claimBatch {
@@ -141,7 +141,9 @@ func (e *Engine) DispatchDue(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-func (e *Engine) dispatchTx(ctx context.Context, tx *sql.Tx, now time.Time, due []store.LedgerEntry) error {
+// dispatch moves the claimed entries inside the claim's transaction, which
+// ctx carries.
+func (e *Engine) dispatch(ctx context.Context, now time.Time, due []store.LedgerEntry) error {
 	var late []store.LedgerUpdate
 	var ready []store.LedgerEntry
 	for _, en := range due {
@@ -152,11 +154,11 @@ func (e *Engine) dispatchTx(ctx context.Context, tx *sql.Tx, now time.Time, due 
 		}
 		ready = append(ready, en)
 	}
-	if _, err := e.store.MarkLedgerManyTx(ctx, tx, late, store.LedgerPlanned); err != nil {
+	if _, err := e.store.MarkLedgerMany(ctx, late, store.LedgerPlanned); err != nil {
 		return err
 	}
 	if !e.cfg.QueueEnabled {
-		_, err := e.deliverTx(ctx, tx, ready, store.LedgerPlanned)
+		_, err := e.deliver(ctx, ready, store.LedgerPlanned)
 		return err
 	}
 	var params []river.InsertManyParams
@@ -172,10 +174,10 @@ func (e *Engine) dispatchTx(ctx context.Context, tx *sql.Tx, now time.Time, due 
 	if len(params) == 0 {
 		return nil
 	}
-	if _, err := e.store.MarkLedgerManyTx(ctx, tx, enqueued, store.LedgerPlanned); err != nil {
+	if _, err := e.store.MarkLedgerMany(ctx, enqueued, store.LedgerPlanned); err != nil {
 		return err
 	}
-	if _, err := e.river.InsertManyTx(ctx, tx, params); err != nil {
+	if _, err := e.river.InsertManyTx(ctx, e.store.Tx(ctx), params); err != nil {
 		return fmt.Errorf("dispatch: enqueue: %w", err)
 	}
 	return nil

@@ -36,7 +36,8 @@ type ReminderWorker struct {
 
 // Work delivers every reminder of the batch still waiting for delivery and
 // completes the job in the same transaction as the delivery, so a crash
-// either redoes the whole batch or none of it.
+// either redoes the whole batch or none of it. Its reminder events wake the
+// outbox dispatcher once it has committed.
 func (w *ReminderWorker) Work(ctx context.Context, job *river.Job[ReminderBatchArgs]) error {
 	e := w.engine
 	if len(job.Args.Keys) == 0 {
@@ -56,23 +57,18 @@ func (w *ReminderWorker) Work(ctx context.Context, job *river.Job[ReminderBatchA
 	if err != nil {
 		return e.deadLetter(ctx, job.JobRow, err)
 	}
-	tx, err := e.store.DB().BeginTx(ctx, nil)
+	err = e.store.Atomically(ctx, func(ctx context.Context) error {
+		if _, err := e.apply(ctx, pending, outs, store.LedgerEnqueued); err != nil {
+			return err
+		}
+		if err := completeTx(ctx, e.store, e.store.Tx(ctx), job); err != nil {
+			return fmt.Errorf("complete job: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return e.deadLetter(ctx, job.JobRow, err)
 	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := e.applyTx(ctx, tx, pending, outs, store.LedgerEnqueued); err != nil {
-		return e.deadLetter(ctx, job.JobRow, err)
-	}
-	if err := completeTx(ctx, e.store, tx, job); err != nil {
-		return e.deadLetter(ctx, job.JobRow, fmt.Errorf("complete job: %w", err))
-	}
-	if err := tx.Commit(); err != nil {
-		return e.deadLetter(ctx, job.JobRow, err)
-	}
-	// The batch's reminder events go to the family's sockets now, not at
-	// the outbox dispatcher's next poll.
-	e.store.EventsCommitted()
 	return nil
 }
 

@@ -198,12 +198,14 @@ func (s *Store) NextFireAt(ctx context.Context) (*time.Time, error) {
 }
 
 // ClaimDue takes up to limit planned entries whose fire time has come, oldest
-// first, and passes them to handle inside one transaction; handle must move
-// each to another state (MarkLedgerTx). On PostgreSQL concurrent claimers
-// skip each other's rows.
-func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, handle func(tx *sql.Tx, due []LedgerEntry) error) (int, error) {
+// first, and passes them to handle inside one transaction (Atomically's,
+// which the context handle gets carries); handle must move each to another
+// state (MarkLedgerMany). On PostgreSQL concurrent claimers skip each
+// other's rows.
+func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, handle func(ctx context.Context, due []LedgerEntry) error) (int, error) {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.Atomically(ctx, func(ctx context.Context) error {
+		tx := s.txFrom(ctx)
 		q := `SELECT ` + ledgerColumns + ` FROM reminder_ledger WHERE status = $1 AND fire_at <= $2
 			ORDER BY fire_at LIMIT $3`
 		if s.dialect == Postgres {
@@ -218,7 +220,7 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, handle f
 			return err
 		}
 		n = len(due)
-		return handle(tx, due)
+		return handle(ctx, due)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: claim due reminders: %w", err)
@@ -232,37 +234,6 @@ type LedgerUpdate struct {
 	Status     string
 	Reason     *string
 	Recipients int
-}
-
-// MarkLedgerTx applies updates inside tx. Only entries still in one of the
-// from states change, so a late duplicate delivery cannot overwrite a
-// finished one; it reports how many changed.
-func (s *Store) MarkLedgerTx(ctx context.Context, tx *sql.Tx, updates []LedgerUpdate, from ...string) (int, error) {
-	now := ts(s.now())
-	changed := 0
-	for _, u := range updates {
-		q := `UPDATE reminder_ledger SET status = $2, reason = $3, recipients = $4,
-			enqueued_at = CASE WHEN $2 = 'ENQUEUED' THEN $5 ELSE enqueued_at END,
-			done_at = CASE WHEN $2 = 'ENQUEUED' THEN done_at ELSE $5 END
-			WHERE key = $1 AND status IN (` + placeholders(6, len(from)) + `)`
-		args := []any{u.Key, u.Status, u.Reason, u.Recipients, now}
-		for _, f := range from {
-			args = append(args, f)
-		}
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return changed, fmt.Errorf("store: mark reminder %s: %w", u.Key, mapErr(err))
-		}
-		n, _ := res.RowsAffected()
-		changed += int(n)
-	}
-	return changed, nil
-}
-
-// LedgerEntriesTx loads entries by key inside tx, in key order; missing
-// keys are left out.
-func (s *Store) LedgerEntriesTx(ctx context.Context, tx *sql.Tx, keys []string) ([]LedgerEntry, error) {
-	return s.ledgerEntries(ctx, tx, keys)
 }
 
 // LedgerCounts counts ledger entries by status.
@@ -298,7 +269,7 @@ func placeholders(first, n int) string {
 
 // LedgerEntries loads entries by key, in key order; missing keys are left out.
 func (s *Store) LedgerEntries(ctx context.Context, keys []string) ([]LedgerEntry, error) {
-	return s.ledgerEntries(ctx, s.r, keys)
+	return s.ledgerEntries(ctx, s.rq(ctx), keys)
 }
 
 func (s *Store) ledgerEntries(ctx context.Context, q querier, keys []string) ([]LedgerEntry, error) {
@@ -317,12 +288,12 @@ func (s *Store) ledgerEntries(ctx context.Context, q querier, keys []string) ([]
 	return collect(rows, scanLedger)
 }
 
-// RecordMissedDoseTx writes a MISSED log for a dose nobody logged, inside
-// tx; an existing log for that dose is left alone. It reports whether the
-// log was written.
-func (s *Store) RecordMissedDoseTx(ctx context.Context, tx *sql.Tx, medicationID string, scheduled time.Time) (bool, error) {
+// RecordMissedDose writes a MISSED log for a dose nobody logged; an
+// existing log for that dose is left alone. It reports whether the log was
+// written.
+func (s *Store) RecordMissedDose(ctx context.Context, medicationID string, scheduled time.Time) (bool, error) {
 	now := ts(s.now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO medication_logs (id, medication_id, scheduled_time, status,
+	res, err := s.wq(ctx).ExecContext(ctx, `INSERT INTO medication_logs (id, medication_id, scheduled_time, status,
 		created_at, updated_at) VALUES ($1, $2, $3, 'MISSED', $4, $4) ON CONFLICT (medication_id, scheduled_time) DO NOTHING`,
 		newID(), medicationID, ts(scheduled), now)
 	if err != nil {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 	"testing"
@@ -83,13 +82,13 @@ func TestLedgerClaimDueAndMark(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		n, err := s.ClaimDue(ctx, now, 10, func(tx *sql.Tx, due []store.LedgerEntry) error {
+		n, err := s.ClaimDue(ctx, now, 10, func(ctx context.Context, due []store.LedgerEntry) error {
 			var ups []store.LedgerUpdate
 			for _, e := range due {
 				got = append(got, e.Key)
 				ups = append(ups, store.LedgerUpdate{Key: e.Key, Status: store.LedgerSent, Recipients: 2})
 			}
-			_, err := s.MarkLedgerTx(ctx, tx, ups, store.LedgerPlanned)
+			_, err := s.MarkLedgerMany(ctx, ups, store.LedgerPlanned)
 			return err
 		})
 		if err != nil || n != 2 || len(got) != 2 || got[0] != "due1" {
@@ -101,7 +100,7 @@ func TestLedgerClaimDueAndMark(t *testing.T) {
 		}
 		clk.Advance(time.Minute)
 		boom := errors.New("boom")
-		if _, err := s.ClaimDue(ctx, clk.Now(), 10, func(*sql.Tx, []store.LedgerEntry) error { return boom }); !errors.Is(err, boom) {
+		if _, err := s.ClaimDue(ctx, clk.Now(), 10, func(context.Context, []store.LedgerEntry) error { return boom }); !errors.Is(err, boom) {
 			t.Fatalf("err = %v", err)
 		}
 		counts, _ := s.LedgerCounts(ctx)

@@ -41,43 +41,23 @@ func (s *Store) eventsCommitted() {
 	}
 }
 
-// AppendEvent writes a domain event to the outbox. Inside Atomically it
-// commits with the caller's change; events of one family are serialised so
-// their sequence order is their commit order.
+// AppendEvent writes a domain event to the outbox: AppendEvents for one.
 func (s *Store) AppendEvent(ctx context.Context, e OutboxEvent) error {
-	a := s.ambientFrom(ctx)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if s.dialect == Postgres && e.FamilyID != "" {
-			// A transaction-scoped lock per family: a later change of the same
-			// family waits for this one to commit before taking its number.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('outbox:' || $1, 0))`, e.FamilyID); err != nil {
-				return mapErr(err)
-			}
-		}
-		var family any
-		if e.FamilyID != "" {
-			family = e.FamilyID
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox_events (id, type, family_id, envelope, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, e.ID, e.Type, family, string(e.Envelope), ts(s.now()))
-		return mapErr(err)
-	})
-	if err != nil {
-		return fmt.Errorf("store: append event %s: %w", e.Type, err)
-	}
-	if a != nil {
-		a.appended = true
-	} else {
-		s.eventsCommitted()
-	}
-	return nil
+	return s.AppendEvents(ctx, []OutboxEvent{e})
 }
 
-// AppendEventTx is AppendEvent inside the caller's transaction tx (for
-// work that runs its own transaction); the dispatcher finds the event on its
-// next poll once tx commits.
-func (s *Store) AppendEventTx(ctx context.Context, tx *sql.Tx, e OutboxEvent) error {
-	return s.AppendEvent(context.WithValue(ctx, txKey{}, &ambient{store: s, tx: tx}), e)
+// eventsAppended wakes the dispatcher once the events just appended have
+// committed: after the transaction ctx carries, once per transaction.
+func (s *Store) eventsAppended(ctx context.Context) {
+	a := s.ambientFrom(ctx)
+	if a == nil {
+		s.eventsCommitted()
+		return
+	}
+	if !a.appended {
+		a.appended = true
+		s.OnCommit(ctx, s.eventsCommitted)
+	}
 }
 
 // PendingEvents returns up to limit undispatched events, oldest first.

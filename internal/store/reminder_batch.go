@@ -181,11 +181,22 @@ func (s *Store) MedicationLogsAt(ctx context.Context, doses []DoseRef) (map[Dose
 	return out, nil
 }
 
-// MarkLedgerManyTx is MarkLedgerTx in one statement per chunk of updates:
-// only entries still in one of the from states change. It returns the keys
-// that changed.
-func (s *Store) MarkLedgerManyTx(ctx context.Context, tx *sql.Tx, updates []LedgerUpdate, from ...string) (map[string]bool, error) {
+// MarkLedgerMany applies updates in one statement per chunk. Only entries
+// still in one of the from states change, so a late duplicate delivery
+// cannot overwrite a finished one. It returns the keys that changed.
+func (s *Store) MarkLedgerMany(ctx context.Context, updates []LedgerUpdate, from ...string) (map[string]bool, error) {
 	changed := make(map[string]bool, len(updates))
+	if len(updates) == 0 {
+		return changed, nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.markLedgerMany(ctx, tx, updates, from, changed) })
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
+}
+
+func (s *Store) markLedgerMany(ctx context.Context, tx *sql.Tx, updates []LedgerUpdate, from []string, changed map[string]bool) error {
 	now := ts(s.now())
 	size := s.batchRows()
 	for start := 0; start < len(updates); start += size {
@@ -211,30 +222,42 @@ func (s *Store) MarkLedgerManyTx(ctx context.Context, tx *sql.Tx, updates []Ledg
 			FROM v WHERE reminder_ledger.key = v.k AND reminder_ledger.status IN (`+placeholders(2, len(from))+`)
 			RETURNING key`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("store: mark reminders: %w", mapErr(err))
+			return fmt.Errorf("store: mark reminders: %w", mapErr(err))
 		}
 		for rows.Next() {
 			var k string
 			if err := rows.Scan(&k); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("store: mark reminders: %w", mapErr(err))
+				return fmt.Errorf("store: mark reminders: %w", mapErr(err))
 			}
 			changed[k] = true
 		}
 		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("store: mark reminders: %w", mapErr(err))
+			return fmt.Errorf("store: mark reminders: %w", mapErr(err))
 		}
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: mark reminders: %w", mapErr(err))
+			return fmt.Errorf("store: mark reminders: %w", mapErr(err))
 		}
 	}
-	return changed, nil
+	return nil
 }
 
-// InsertNotificationsManyTx is InsertNotificationsTx in one statement per
-// chunk: notifications whose dedupe key the user already has are skipped.
-// It returns the ones created, in the order given.
-func (s *Store) InsertNotificationsManyTx(ctx context.Context, tx *sql.Tx, ns []care.Notification) ([]care.Notification, error) {
+// InsertNotifications stores notifications in one statement per chunk,
+// skipping any whose dedupe key the user already has. It returns the ones
+// created, in the order given. Notifications are created by
+// notify.Notifier.Send, which applies preferences and announces them; call
+// this directly only to set up a test.
+func (s *Store) InsertNotifications(ctx context.Context, ns []care.Notification) ([]care.Notification, error) {
+	var out []care.Notification
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.insertNotifications(ctx, tx, ns)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) insertNotifications(ctx context.Context, tx *sql.Tx, ns []care.Notification) ([]care.Notification, error) {
 	now := s.now()
 	prepared := make([]care.Notification, len(ns))
 	for i, n := range ns {
@@ -321,16 +344,26 @@ func (s *Store) insertNotificationsPrepared(ctx context.Context, tx *sql.Tx, ns 
 	return nil
 }
 
-// AppendEventsTx is AppendEventTx for several events in one statement per
-// chunk, in the order given. On PostgreSQL it first takes every family's
-// outbox lock, in a fixed order so that two batches sharing families cannot
-// deadlock; a family's later change then waits for this commit, as with
-// AppendEvent. The dispatcher finds the events on its next poll once tx
-// commits (call EventsCommitted to wake it sooner).
-func (s *Store) AppendEventsTx(ctx context.Context, tx *sql.Tx, events []OutboxEvent) error {
+// AppendEvents writes domain events to the outbox, in the order given, in
+// one statement per chunk. Inside Atomically they commit with the caller's
+// change, and the dispatcher is woken once that commits (at once without a
+// transaction). Events of one family are serialised so their sequence order
+// is their commit order: on PostgreSQL it first takes every family's outbox
+// lock, in a fixed order so that two writers sharing families cannot
+// deadlock, and a family's later change waits for this commit.
+func (s *Store) AppendEvents(ctx context.Context, events []OutboxEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, events) })
+	if err != nil {
+		return err
+	}
+	s.eventsAppended(ctx)
+	return nil
+}
+
+func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []OutboxEvent) error {
 	if s.dialect == Postgres {
 		var families []string
 		for _, e := range events {
@@ -372,8 +405,3 @@ func (s *Store) AppendEventsTx(ctx context.Context, tx *sql.Tx, events []OutboxE
 	}
 	return nil
 }
-
-// EventsCommitted tells the outbox dispatcher that a transaction the caller
-// committed itself appended events, so it dispatches them now rather than
-// at its next poll.
-func (s *Store) EventsCommitted() { s.eventsCommitted() }

@@ -161,11 +161,13 @@ type querier interface {
 // txKey carries a Store's open write transaction in a context.
 type txKey struct{}
 
-// ambient is the transaction Atomically opened, with the store it belongs to
-// and whether outbox events were appended in it.
+// ambient is the transaction Atomically opened, with the store it belongs to,
+// what to run once it has committed, and whether outbox events were
+// appended in it.
 type ambient struct {
 	store    *Store
 	tx       *sql.Tx
+	hooks    []func()
 	appended bool
 }
 
@@ -205,7 +207,9 @@ func (s *Store) rq(ctx context.Context) querier {
 // Atomically runs fn so that every store call made with the context it is
 // given commits together, or not at all: a state change, the domain events
 // it appends to the outbox and the jobs it enqueues. Nested calls join the
-// outer transaction.
+// outer transaction. It is the one way to make several writes commit
+// together; once the transaction has committed it runs the hooks registered
+// with OnCommit, in order (none when it rolls back).
 func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
 	if s.txFrom(ctx) != nil {
 		return fn(ctx)
@@ -215,10 +219,27 @@ func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) err
 		a.tx = tx
 		return fn(context.WithValue(ctx, txKey{}, a))
 	})
-	if err == nil && a.appended {
-		s.eventsCommitted()
+	if err != nil {
+		return err
 	}
-	return err
+	for _, h := range a.hooks {
+		h()
+	}
+	return nil
+}
+
+// OnCommit runs fn once the transaction that ctx carries (Atomically's) has
+// committed, and never if it rolls back. Whatever writes something that
+// others must hear of after commit registers it here: appending an event
+// wakes the outbox dispatcher this way, and a change to cached data drops
+// the cache entry. Without a transaction in ctx the write it follows has
+// committed already, and fn runs at once. fn must not block.
+func (s *Store) OnCommit(ctx context.Context, fn func()) {
+	if a := s.ambientFrom(ctx); a != nil {
+		a.hooks = append(a.hooks, fn)
+		return
+	}
+	fn()
 }
 
 // inTx runs fn in a write transaction, committing when it returns nil. Inside
