@@ -28,11 +28,11 @@ type outcome struct {
 
 // reminderEvents are the domain events of sent reminders, by kind.
 var reminderEvents = map[string]string{
-	KindMedication:  "medication.reminder",
-	KindMissedDose:  "medication.missed",
-	KindRefill:      "medication.refill_needed",
-	KindAppointment: "appointment.reminder",
-	KindShift:       "shift.reminder",
+	KindMedication:  events.MedicationReminder,
+	KindMissedDose:  events.MedicationMissed,
+	KindRefill:      events.MedicationRefillNeeded,
+	KindAppointment: events.AppointmentReminder,
+	KindShift:       events.ShiftReminder,
 }
 
 func suppressed(reason string) outcome {
@@ -306,7 +306,7 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 		return outcome{}, err
 	}
 	data := map[string]any{
-		"medicationId": med.ID, "careRecipientId": cr.ID, "scheduledTime": en.OccurrenceAt.UTC().Format(time.RFC3339),
+		"medicationId": med.ID, "medicationName": med.Name, "careRecipientId": cr.ID, "scheduledTime": en.OccurrenceAt.UTC().Format(time.RFC3339),
 		"minutesBefore": max(en.OffsetMinutes, 0), "timezone": cr.Timezone,
 	}
 	members, err := p.familyMembers(ctx, cr.FamilyID)
@@ -390,7 +390,7 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 	if err != nil {
 		return outcome{}, err
 	}
-	data := map[string]any{"shiftId": sh.ID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
+	data := map[string]any{"shiftId": sh.ID, "caregiverId": sh.CaregiverID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
 	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID
