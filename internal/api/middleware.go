@@ -195,6 +195,13 @@ func rateTiers() []struct {
 	}
 }
 
+// CountedLocallyFirst reports whether a rate-limit key may be counted in a
+// node's memory before Redis (kv.LocalFirstLimiter): the per-client tiers,
+// checked on every request, may; the per-account limits of sensitive routes
+// (login, sign-up, codes, password, account deletion) are counted in Redis
+// on every attempt, so that no node adds attempts of its own.
+func CountedLocallyFirst(key string) bool { return strings.HasPrefix(key, "rl:") }
+
 // rateLimit applies the tiers to API requests per client: the signed-in user
 // when the request carries a valid access token, otherwise the address.
 func (s *Server) rateLimit(next http.Handler) http.Handler {

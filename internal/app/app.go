@@ -221,7 +221,10 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			cache = kv.NewMemoryCache(clk, 0)
 		}
 		if srv.shared != nil {
-			limiter, cache, codes, lockout = srv.shared.Limiter(), srv.shared.Cache(), srv.shared.Codes(), srv.shared.Lockout()
+			// The per-client tiers are counted in memory first and in Redis
+			// only near a limit (see kv.LocalFirstLimiter for the precision).
+			limiter = kv.NewLocalFirstLimiter(clk, srv.shared.Limiter(), api.CountedLocallyFirst)
+			cache, codes, lockout = srv.shared.Cache(), srv.shared.Codes(), srv.shared.Lockout()
 			sharedStatus = srv.shared
 		}
 		push, err := newPushSender(cfg, vapid, clk)

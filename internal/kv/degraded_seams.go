@@ -22,13 +22,22 @@ func (l resilientLimiter) Allow(ctx context.Context, key string, lim Limit) (boo
 }
 
 func (l resilientLimiter) AllowAll(ctx context.Context, rules ...Rule) (bool, time.Duration, error) {
+	ok, retry, _, err := l.settle(ctx, rules, nil)
+	return ok, retry, err
+}
+
+func (l resilientLimiter) settle(ctx context.Context, rules []Rule, owed []time.Duration) (bool, time.Duration, []time.Time, error) {
 	if l.r.useRedis() {
-		ok, retry, err := l.redis.AllowAll(ctx, rules...)
+		ok, retry, tats, err := l.redis.settle(ctx, rules, owed)
 		if !l.r.failed(ctx, err) {
-			return ok, retry, err
+			return ok, retry, tats, err
 		}
 	}
-	return l.fallback.AllowAll(ctx, rules...)
+	if s, isSettler := l.fallback.(settler); isSettler {
+		return s.settle(ctx, rules, owed)
+	}
+	ok, retry, err := l.fallback.AllowAll(ctx, rules...)
+	return ok, retry, make([]time.Time, len(rules)), err
 }
 
 type resilientCodes struct {

@@ -80,22 +80,34 @@ func (m *MemoryLimiter) Allow(ctx context.Context, key string, l Limit) (bool, t
 }
 
 // AllowAll implements MultiLimiter.
-func (m *MemoryLimiter) AllowAll(_ context.Context, rules ...Rule) (bool, time.Duration, error) {
+func (m *MemoryLimiter) AllowAll(ctx context.Context, rules ...Rule) (bool, time.Duration, error) {
+	ok, retry, _, err := m.settle(ctx, rules, nil)
+	return ok, retry, err
+}
+
+// settle implements settler: owed[i] (when given) is added to rule i's key
+// before the event is checked, whether or not the event fits.
+func (m *MemoryLimiter) settle(_ context.Context, rules []Rule, owed []time.Duration) (bool, time.Duration, []time.Time, error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(now)
 	// Steps are computed on a scratch copy so that a refusal by any rule
-	// leaves every key as it was.
+	// leaves every key as it was, but for what it owed.
+	base := make(map[string]time.Time, len(rules))
 	next := make(map[string]time.Time, len(rules))
 	var longest time.Duration
-	for _, r := range rules {
+	for i, r := range rules {
 		if r.Limit.unlimited() {
 			continue
 		}
 		tat, seen := next[r.Key]
 		if !seen {
-			tat = m.tat[r.Key]
+			tat = maxTime(m.tat[r.Key], now)
+			if i < len(owed) {
+				tat = tat.Add(owed[i])
+			}
+			base[r.Key] = tat
 		}
 		n, ok, retry := gcraStep(now, tat, r.Limit)
 		if !ok {
@@ -103,13 +115,27 @@ func (m *MemoryLimiter) AllowAll(_ context.Context, rules ...Rule) (bool, time.D
 		}
 		next[r.Key] = n
 	}
+	chosen := next
 	if longest > 0 {
-		return false, longest, nil
+		chosen = base
 	}
-	for k, t := range next {
-		m.tat[k] = t
+	for k, t := range chosen {
+		if t.After(now) {
+			m.tat[k] = t
+		}
 	}
-	return true, 0, nil
+	tats := make([]time.Time, len(rules))
+	for i, r := range rules {
+		tats[i] = chosen[r.Key]
+	}
+	return longest == 0, longest, tats, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // sweep drops keys whose state has fully drained, every 1,024 calls, so

@@ -12,30 +12,45 @@ import (
 )
 
 // gcraScript is MemoryLimiter's algorithm over any number of keys at once,
-// in microseconds. KEYS are the limited keys; ARGV[1] is now, then each key's
-// interval and period. Every rule is checked before any is recorded, so a
-// refusal changes nothing. A key's TTL is the time its state takes to drain.
+// in microseconds. KEYS are the limited keys; ARGV[1] is now, then each
+// key's interval, period and what it owes (the time in its bucket of events
+// admitted elsewhere and not counted yet, added once per key whether or not
+// the event fits). Every rule is checked before any is recorded, so a
+// refusal changes nothing but what was owed. A key's TTL is the time its
+// state takes to drain. The reply is {ok, retry, each rule's state after}.
 var gcraScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
-local nexts = {}
+local stored, base, nexts = {}, {}, {}
 local retry = 0
 for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i])
-  local period = tonumber(ARGV[2 * i + 1])
-  local tat = nexts[KEYS[i]] or tonumber(redis.call('GET', KEYS[i]) or '0')
-  if tat < now then tat = now end
-  local nx = tat + interval
+  local k = KEYS[i]
+  local interval = tonumber(ARGV[3 * i - 1])
+  local period = tonumber(ARGV[3 * i])
+  if not base[k] then
+    stored[k] = tonumber(redis.call('GET', k) or '0')
+    local tat = stored[k]
+    if tat < now then tat = now end
+    base[k] = tat + tonumber(ARGV[3 * i + 1])
+    nexts[k] = base[k]
+  end
+  local nx = nexts[k] + interval
   local allow_at = nx - period
   if now < allow_at then
     if allow_at - now > retry then retry = allow_at - now end
   end
-  nexts[KEYS[i]] = nx
+  nexts[k] = nx
 end
-if retry > 0 then return {0, retry} end
-for k, nx in pairs(nexts) do
-  redis.call('SET', k, string.format('%.0f', nx), 'PX', math.ceil((nx - now) / 1000))
+local chosen = nexts
+if retry > 0 then chosen = base end
+for k, t in pairs(chosen) do
+  if t > now and t ~= stored[k] then
+    redis.call('SET', k, string.format('%.0f', t), 'PX', math.ceil((t - now) / 1000))
+  end
 end
-return {1, 0}
+local out = {1, 0}
+if retry > 0 then out = {0, retry} end
+for i = 1, #KEYS do out[i + 2] = chosen[KEYS[i]] end
+return out
 `)
 
 // RedisLimiter is MemoryLimiter's GCRA shared by every node through Redis:
@@ -60,27 +75,45 @@ func (l *RedisLimiter) Allow(ctx context.Context, key string, lim Limit) (bool, 
 
 // AllowAll implements MultiLimiter.
 func (l *RedisLimiter) AllowAll(ctx context.Context, rules ...Rule) (bool, time.Duration, error) {
+	ok, retry, _, err := l.settle(ctx, rules, nil)
+	return ok, retry, err
+}
+
+// settle implements settler.
+func (l *RedisLimiter) settle(ctx context.Context, rules []Rule, owed []time.Duration) (bool, time.Duration, []time.Time, error) {
+	now := l.clock.Now()
 	keys := make([]string, 0, len(rules))
-	args := make([]any, 1, 1+2*len(rules))
-	args[0] = unixMicro(l.clock.Now())
-	for _, r := range rules {
+	index := make([]int, 0, len(rules)) // the rule of each key
+	args := make([]any, 1, 1+3*len(rules))
+	args[0] = unixMicro(now)
+	for i, r := range rules {
 		if r.Limit.unlimited() {
 			continue
 		}
+		var o time.Duration
+		if i < len(owed) {
+			o = owed[i]
+		}
 		keys = append(keys, l.prefix+r.Key)
+		index = append(index, i)
 		args = append(args,
 			strconv.FormatInt(max(r.Limit.interval().Microseconds(), 1), 10),
-			strconv.FormatInt(r.Limit.Period.Microseconds(), 10))
+			strconv.FormatInt(r.Limit.Period.Microseconds(), 10),
+			strconv.FormatInt(max(o.Microseconds(), 0), 10))
 	}
+	tats := make([]time.Time, len(rules))
 	if len(keys) == 0 {
-		return true, 0, nil
+		return true, 0, tats, nil
 	}
 	res, err := gcraScript.Run(ctx, l.rdb, keys, args...).Int64Slice()
 	if err != nil {
-		return false, 0, fmt.Errorf("kv: rate limit: %w", err)
+		return false, 0, nil, fmt.Errorf("kv: rate limit: %w", err)
 	}
-	if len(res) != 2 {
-		return false, 0, fmt.Errorf("kv: rate limit: unexpected reply %v", res)
+	if len(res) != 2+len(keys) {
+		return false, 0, nil, fmt.Errorf("kv: rate limit: unexpected reply %v", res)
 	}
-	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
+	for j, i := range index {
+		tats[i] = time.UnixMicro(res[2+j])
+	}
+	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, tats, nil
 }

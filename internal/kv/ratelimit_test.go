@@ -16,8 +16,19 @@ func limiterBackends() []backend[MultiLimiter] {
 			return NewRedisLimiter(newRedisClient(t), newPrefix(t), clk)
 		}},
 		{"resilient", func(t *testing.T, clk clock.Clock) MultiLimiter { return newTestResilient(t, clk).Limiter() }},
+		{"local first over memory", func(_ *testing.T, clk clock.Clock) MultiLimiter {
+			return NewLocalFirstLimiter(clk, NewMemoryLimiter(clk), everyKey)
+		}},
+		{"local first over resilient", func(t *testing.T, clk clock.Clock) MultiLimiter {
+			return NewLocalFirstLimiter(clk, newTestResilient(t, clk).Limiter(), everyKey)
+		}},
+		{"shared first over resilient", func(t *testing.T, clk clock.Clock) MultiLimiter {
+			return NewLocalFirstLimiter(clk, newTestResilient(t, clk).Limiter(), nil)
+		}},
 	}
 }
+
+func everyKey(string) bool { return true }
 
 func TestLimiterBurstAndRetryAfter(t *testing.T) {
 	t.Parallel()
