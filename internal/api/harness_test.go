@@ -93,6 +93,8 @@ type harnessOptions struct {
 	// mail, when set, builds the server's mail sender over the store, the
 	// fake clock and the harness's mailbox (the final transport).
 	mail func(st *store.Store, clk *clock.Fake, box *mailbox) mail.Sender
+	// jobs, when set, builds the server's job queue client over the store.
+	jobs func(t *testing.T, st *store.Store) JobRetrier
 }
 
 // testLogger sends logs to t.Log.
@@ -116,6 +118,10 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 	if opts.mail != nil {
 		sender = opts.mail(st, clk, box)
 	}
+	var jobQueue JobRetrier
+	if opts.jobs != nil {
+		jobQueue = opts.jobs(t, st)
+	}
 	api := New(Config{
 		Prefix:       testPrefix,
 		PublicURL:    "http://carecircle.test",
@@ -136,6 +142,7 @@ func newHarness(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, o
 		SMS:            opts.sms,
 		Push:           opts.push,
 		Realtime:       opts.realtime,
+		Jobs:           jobQueue,
 	})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -237,6 +244,7 @@ func (h *harness) request(method, path, token string, body any, header ...string
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	checkOpenAPI(h.t, req, res.StatusCode, res.Header, b)
 	return &response{t: h.t, Status: res.StatusCode, Header: res.Header, Body: b}
 }
 

@@ -10,11 +10,11 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
-	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify/sms"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
+	"github.com/carecircle/carecircle/internal/operator"
 	"github.com/carecircle/carecircle/internal/storage"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -72,19 +72,17 @@ type Deps struct {
 	// Realtime closes the live connections of ended sessions; nil where
 	// there are none to close.
 	Realtime SessionDisconnector
+	// Operator reads the operator's view for the /admin routes and /health's
+	// detail; nil builds one from Store, Clock, Shared, Health and Jobs.
+	Operator *operator.Service
 }
 
 // HealthReporter describes one more component of GET /health.
-type HealthReporter interface {
-	Name() string
-	Health(ctx context.Context) any
-}
+type HealthReporter = operator.HealthReporter
 
 // SharedState is the shared-state backend as /health reports it: "up", or
 // "degraded" while Redis is away and node-local fallbacks serve.
-type SharedState interface {
-	Status() (state string, since time.Time)
-}
+type SharedState = operator.SharedState
 
 // Server is the HTTP API.
 type Server struct {
@@ -99,14 +97,14 @@ type Server struct {
 	clock   clock.Clock
 	logger  *slog.Logger
 	jobs    JobRetrier
-	shared  SharedState
-	healthx []HealthReporter
 	vapid   string
 	push    *webpush.Sender
 	sms     sms.Sender
 	metrics *metrics
 	// realtime closes the live connections of revoked sessions.
 	realtime SessionDisconnector
+	// ops reads the operator's view (the /admin routes, /health's detail).
+	ops *operator.Service
 	// checkPassword checks a password against its argon2id hash; a sign-in
 	// runs it exactly once, whether or not the account exists.
 	checkPassword func(hash, password string) bool
@@ -120,11 +118,16 @@ type Server struct {
 func New(cfg Config, d Deps) *Server {
 	s := &Server{
 		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
-		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, shared: d.Shared, healthx: d.Health, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
+		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
 	s.push, s.sms = d.Push, d.SMS
 	s.realtime = d.Realtime
+	s.ops = d.Operator
+	if s.ops == nil {
+		lister, _ := d.Jobs.(operator.JobLister)
+		s.ops = operator.New(operator.Deps{Store: d.Store, Clock: d.Clock, Shared: d.Shared, Health: d.Health, Jobs: lister})
+	}
 	s.docs = newDocumentService(d)
 	s.checkPassword = auth.CheckPassword
 	s.started = d.Clock.Now()
@@ -222,6 +225,7 @@ func (s *Server) routes() {
 	s.shiftRoutes()
 	s.notificationRoutes()
 	s.adminJobRoutes()
+	s.adminRoutes()
 	s.auditRoutes()
 	s.preferenceRoutes()
 	s.pushSubscriptionRoutes()
@@ -259,23 +263,8 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	db["latencyMs"] = time.Since(start).Milliseconds()
-	components := map[string]any{"database": db}
-	if s.shared != nil {
-		state, since := s.shared.Status()
-		components["redis"] = map[string]any{"status": state, "since": since.UTC().Format(time.RFC3339)}
-	} else {
-		components["redis"] = map[string]any{"status": "disabled"}
-	}
-	if q, err := jobs.ReadStatus(ctx, s.store, s.clock.Now()); err == nil {
-		components["queue"] = q.Queues
-		components["scheduler"] = map[string]any{"lastRuns": q.LastRuns, "reminders": q.Reminders}
-		components["deadLetters"] = q.DeadLetters
-	} else {
-		components["queue"] = map[string]string{"status": "unavailable"}
-	}
-	for _, h := range s.healthx {
-		components[h.Name()] = h.Health(ctx)
-	}
+	components := s.ops.Components(ctx)
+	components["database"] = db
 	writeJSON(w, code, map[string]any{
 		"status":     status,
 		"timestamp":  s.clock.Now().Format(time.RFC3339),
