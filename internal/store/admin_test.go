@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -17,8 +16,8 @@ import (
 // sendNext marks the oldest due planned entry as status at the clock's time.
 func sendNext(t *testing.T, s *store.Store, now time.Time, status string) {
 	t.Helper()
-	n, err := s.ClaimDue(context.Background(), now, 1, func(tx *sql.Tx, due []store.LedgerEntry) error {
-		_, err := s.MarkLedgerTx(context.Background(), tx, []store.LedgerUpdate{{Key: due[0].Key, Status: status}}, store.LedgerPlanned)
+	n, err := s.ClaimDue(context.Background(), now, 1, func(ctx context.Context, due []store.LedgerEntry) error {
+		_, err := s.MarkLedgerMany(ctx, []store.LedgerUpdate{{Key: due[0].Key, Status: status}}, store.LedgerPlanned)
 		return err
 	})
 	if err != nil || n != 1 {
