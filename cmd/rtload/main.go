@@ -442,7 +442,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 			// process that stalls while the publisher waits (for Redis,
 			// say) publishes late, and only the second figure shows that.
 			dueAt := start.Add(time.Duration(sent) * time.Second / time.Duration(*rate))
-			e, err := events.NewEvent(clock.Real{}, "timeline.entry.created", map[string]string{
+			e, err := events.NewEvent(clock.Real{}, events.TimelineEntryCreated, map[string]string{
 				"sentAt": time.Now().UTC().Format(time.RFC3339Nano),
 				"dueAt":  dueAt.UTC().Format(time.RFC3339Nano),
 			})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -48,7 +49,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Princi
 			return err
 		}
 		for _, m := range d.Left {
-			if err := s.emit(ctx, domainEvent{Type: "family.member.left", FamilyID: m.FamilyID, ActorID: p.User.ID, Data: m}); err != nil {
+			if err := s.emit(ctx, domainEvent{Type: events.MemberLeft, FamilyID: m.FamilyID, ActorID: p.User.ID, Data: m}); err != nil {
 				return err
 			}
 			if err := s.releaseCommitments(ctx, p, m.FamilyID, p.User.ID, p.User.FullName+" deleted their account"); err != nil {
@@ -56,11 +57,8 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Princi
 			}
 		}
 		for _, f := range d.DeletedFamilies {
-			err := s.emit(ctx, domainEvent{Type: "family.deleted", FamilyID: f.ID, ActorID: p.User.ID,
-				Data: struct {
-					*care.Family
-					UserIDs []string `json:"userIds"`
-				}{&f, []string{p.User.ID}}})
+			err := s.emit(ctx, domainEvent{Type: events.FamilyDeleted, FamilyID: f.ID, ActorID: p.User.ID,
+				Data: events.FamilyDeletedData{Family: &f, UserIDs: []string{p.User.ID}}})
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -46,11 +47,11 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 		if err != nil {
 			return err
 		}
-		typ := "appointment.updated"
+		typ := events.AppointmentUpdated
 		if out.Status == care.AppointmentCancelled && was != care.AppointmentCancelled {
-			typ = "appointment.cancelled"
+			typ = events.AppointmentCancelled
 		}
-		return s.emitAppointment(ctx, p, cr, typ, out)
+		return s.emitAppointment(ctx, p, cr, typ, events.AppointmentChangeData{Appointment: out})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
@@ -71,7 +72,7 @@ func (s *Server) deleteAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 		if err := s.store.DeleteAppointment(ctx, a.ID); err != nil {
 			return err
 		}
-		return s.emitAppointment(ctx, p, cr, "appointment.deleted", a)
+		return s.emitAppointment(ctx, p, cr, events.AppointmentDeleted, a)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
@@ -111,7 +112,7 @@ func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 		if err != nil {
 			return err
 		}
-		return s.emitAppointment(ctx, p, cr, "appointment.cancelled", out)
+		return s.emitAppointment(ctx, p, cr, events.AppointmentCancelled, events.AppointmentChangeData{Appointment: out})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Appointment")
@@ -140,7 +141,7 @@ func (s *Server) assignTransport(w http.ResponseWriter, r *http.Request, p *Prin
 		if out, err = s.store.AssignTransport(ctx, a.ID, b.AssignedToID, b.Notes); err != nil {
 			return err
 		}
-		if err := s.emitAppointment(ctx, p, cr, "appointment.transport_assigned", transportAssigned(*out)); err != nil {
+		if err := s.emitAppointment(ctx, p, cr, events.AppointmentTransport, transportAssigned(*out)); err != nil {
 			return err
 		}
 		return s.notifyTransport(ctx, p, cr, *out, care.AppointmentWhat(cr, out, 1))
@@ -168,7 +169,7 @@ func (s *Server) confirmTransport(w http.ResponseWriter, r *http.Request, p *Pri
 		if out, err = s.store.ConfirmTransport(ctx, a.ID, p.User.ID); err != nil {
 			return err
 		}
-		return s.emitAppointment(ctx, p, cr, "appointment.updated", out)
+		return s.emitAppointment(ctx, p, cr, events.AppointmentUpdated, events.AppointmentChangeData{Appointment: out})
 	})
 	switch {
 	case errors.Is(err, store.ErrTransportNotAssignee):
@@ -236,7 +237,7 @@ func (s *Server) updateAppointmentSeries(w http.ResponseWriter, r *http.Request,
 		}); err != nil || len(out) == 0 {
 			return err
 		}
-		return s.emitAppointment(ctx, p, cr, "appointment.updated", seriesChanged(seriesID, from, out))
+		return s.emitAppointment(ctx, p, cr, events.AppointmentUpdated, seriesChanged(seriesID, from, out))
 	})
 	if err != nil {
 		return appointmentWriteError(err, "transportAssignedToId")
@@ -247,12 +248,12 @@ func (s *Server) updateAppointmentSeries(w http.ResponseWriter, r *http.Request,
 
 // seriesChanged is the data of the event of a change to a series from a
 // date on: the series, how many occurrences changed and which.
-func seriesChanged(seriesID string, from time.Time, list []care.Appointment) map[string]any {
+func seriesChanged(seriesID string, from time.Time, list []care.Appointment) events.AppointmentChangeData {
 	ids := make([]string, len(list))
 	for i, a := range list {
 		ids[i] = a.ID
 	}
-	return map[string]any{"seriesId": seriesID, "fromDate": from.UTC(), "count": len(list), "appointmentIds": ids}
+	return events.AppointmentChangeData{SeriesChange: &events.SeriesChange{SeriesID: seriesID, FromDate: from.UTC(), Count: len(list), AppointmentIDs: ids}}
 }
 
 // moveOccurrence applies the series patch to one occurrence a. A new start
@@ -309,8 +310,8 @@ func (s *Server) cancelAppointmentSeries(w http.ResponseWriter, r *http.Request,
 		if n, err = s.store.CancelSeries(ctx, seriesID, from); err != nil || n == 0 {
 			return err
 		}
-		return s.emitAppointment(ctx, p, cr, "appointment.cancelled", map[string]any{
-			"seriesId": seriesID, "fromDate": from.UTC(), "count": n})
+		return s.emitAppointment(ctx, p, cr, events.AppointmentCancelled, events.AppointmentChangeData{
+			SeriesChange: &events.SeriesChange{SeriesID: seriesID, FromDate: from.UTC(), Count: n}})
 	})
 	if err != nil {
 		return err
@@ -340,7 +341,7 @@ func (s *Server) releaseTransport(ctx context.Context, p *Principal, familyID, u
 			}
 			crs[cr.ID] = cr
 		}
-		if err := s.emitAppointment(ctx, p, cr, "appointment.updated", &as[i]); err != nil {
+		if err := s.emitAppointment(ctx, p, cr, events.AppointmentUpdated, events.AppointmentChangeData{Appointment: &as[i]}); err != nil {
 			return err
 		}
 		ids[i] = as[i].ID

@@ -192,7 +192,7 @@ func (s *Server) announceAppointments(ctx context.Context, p *Principal, cr *car
 	if first.TransportAssignment == nil {
 		return nil
 	}
-	if err := s.emitAppointment(ctx, p, cr, "appointment.transport_assigned", transportAssigned(first)); err != nil {
+	if err := s.emitAppointment(ctx, p, cr, events.AppointmentTransport, transportAssigned(first)); err != nil {
 		return err
 	}
 	return s.notifyTransport(ctx, p, cr, first, what)
@@ -200,11 +200,8 @@ func (s *Server) announceAppointments(ctx context.Context, p *Principal, cr *car
 
 // transportAssigned is the data of an appointment.transport_assigned event:
 // the assignment as the API answers it, with the appointment's series.
-func transportAssigned(a care.Appointment) any {
-	return struct {
-		*care.TransportAssignment
-		RecurringSeriesID *string `json:"recurringSeriesId"`
-	}{a.TransportAssignment, a.RecurringSeriesID}
+func transportAssigned(a care.Appointment) events.TransportData {
+	return events.TransportData{TransportAssignment: a.TransportAssignment, RecurringSeriesID: a.RecurringSeriesID}
 }
 
 // notifyTransport tells the driver of an appointment about the assignment,

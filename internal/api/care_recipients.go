@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -101,7 +102,7 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 		if err != nil {
 			return err
 		}
-		return s.emitCareRecipient(ctx, p, "care_recipient.created", cr)
+		return s.emitCareRecipient(ctx, p, events.CareRecipientCreated, cr)
 	})
 	if errors.Is(err, store.ErrReference) {
 		return notFound("Family")
@@ -221,7 +222,7 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 		if err != nil {
 			return err
 		}
-		return s.emitCareRecipient(ctx, p, "care_recipient.updated", out)
+		return s.emitCareRecipient(ctx, p, events.CareRecipientUpdated, out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Care recipient")
@@ -243,7 +244,7 @@ func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *
 		if err := s.store.DeleteCareRecipient(ctx, cr.ID); err != nil {
 			return err
 		}
-		return s.emitCareRecipient(ctx, p, "care_recipient.deleted", cr)
+		return s.emitCareRecipient(ctx, p, events.CareRecipientDeleted, cr)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Care recipient")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 		if err != nil {
 			return err
 		}
-		return s.emitDoctor(ctx, p, cr, "doctor.created", d)
+		return s.emitDoctor(ctx, p, cr, events.DoctorCreated, d)
 	})
 	if errors.Is(err, store.ErrReference) {
 		return notFound("Care recipient")
@@ -162,7 +163,7 @@ func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 		if err != nil {
 			return err
 		}
-		return s.emitDoctor(ctx, p, cr, "doctor.updated", out)
+		return s.emitDoctor(ctx, p, cr, events.DoctorUpdated, out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Doctor")
@@ -183,7 +184,7 @@ func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 		if err := s.store.DeleteDoctor(ctx, d.ID); err != nil {
 			return err
 		}
-		return s.emitDoctor(ctx, p, cr, "doctor.deleted", d)
+		return s.emitDoctor(ctx, p, cr, events.DoctorDeleted, d)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Doctor")

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/storage"
 	"github.com/carecircle/carecircle/internal/store"
@@ -304,7 +305,7 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request, p *Princ
 		if gone, err = s.store.DeleteDocument(ctx, d.ID); err != nil {
 			return err
 		}
-		return s.emit(ctx, domainEvent{Type: "document.deleted", FamilyID: gone.FamilyID, ActorID: p.User.ID, Data: viewDocument(gone)})
+		return s.emit(ctx, domainEvent{Type: events.DocumentDeleted, FamilyID: gone.FamilyID, ActorID: p.User.ID, Data: documentData(gone)})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Document")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/storage"
 	"github.com/carecircle/carecircle/internal/storage/inspect"
@@ -94,7 +95,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request, p *Princ
 		if created, err = s.store.CreateDocument(ctx, doc); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, domainEvent{Type: "document.uploaded", FamilyID: familyID, ActorID: p.User.ID, Data: viewDocument(created)}); err != nil {
+		if err := s.emit(ctx, domainEvent{Type: events.DocumentUploaded, FamilyID: familyID, ActorID: p.User.ID, Data: documentData(created)}); err != nil {
 			return err
 		}
 		if s.docs.queue == nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -86,7 +87,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, p *Principa
 		if err != nil {
 			return err
 		}
-		if err := s.emit(ctx, domainEvent{Type: "emergency.alert.created", FamilyID: m.FamilyID, CareRecipientID: cr.ID,
+		if err := s.emit(ctx, domainEvent{Type: events.EmergencyAlertCreated, FamilyID: m.FamilyID, CareRecipientID: cr.ID,
 			ActorID: p.User.ID, Data: a}); err != nil {
 			return err
 		}
@@ -257,7 +258,7 @@ func (s *Server) acknowledgeAlert(w http.ResponseWriter, r *http.Request, p *Pri
 	return s.transitionAlert(w, r, p, alertStep{
 		action: care.AlertAcknowledge, need: anyMember, body: &alertEmptyBody{},
 		notes: func() *string { return nil },
-		event: "emergency.alert.acknowledged", notify: care.NotifyEmergencyAcknowledged,
+		event: events.EmergencyAlertAcked, notify: care.NotifyEmergencyAcknowledged,
 		text: care.EmergencyAcknowledgedText,
 	})
 }
@@ -269,7 +270,7 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, p *Princip
 	return s.transitionAlert(w, r, p, alertStep{
 		action: care.AlertResolve, need: writer, body: &b,
 		notes: func() *string { return b.ResolutionNotes },
-		event: "emergency.alert.resolved", notify: care.NotifyEmergencyResolved,
+		event: events.EmergencyAlertResolved, notify: care.NotifyEmergencyResolved,
 		text: care.EmergencyResolvedText,
 	})
 }

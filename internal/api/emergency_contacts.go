@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -83,7 +84,7 @@ func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, 
 		if err != nil {
 			return err
 		}
-		return s.emitEmergencyContact(ctx, p, cr, "emergency_contact.created", c)
+		return s.emitEmergencyContact(ctx, p, cr, events.EmergencyContactCreated, c)
 	})
 	if errors.Is(err, store.ErrReference) || errors.Is(err, store.ErrNotFound) {
 		return notFound("Care recipient")
@@ -160,7 +161,7 @@ func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, 
 		if err != nil {
 			return err
 		}
-		return s.emitEmergencyContact(ctx, p, cr, "emergency_contact.updated", out)
+		return s.emitEmergencyContact(ctx, p, cr, events.EmergencyContactUpdated, out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Emergency contact")
@@ -181,7 +182,7 @@ func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, 
 		if err := s.store.DeleteEmergencyContact(ctx, c.ID); err != nil {
 			return err
 		}
-		return s.emitEmergencyContact(ctx, p, cr, "emergency_contact.deleted", c)
+		return s.emitEmergencyContact(ctx, p, cr, events.EmergencyContactDeleted, c)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Emergency contact")

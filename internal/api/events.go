@@ -7,10 +7,10 @@ import (
 	"github.com/carecircle/carecircle/internal/store"
 )
 
-// domainEvent is a state change to announce: its type from the contract's
-// event list (such as "medication.logged"), the family and care recipient it
-// concerns, who caused it and its data (the changed resource as the API
-// answers it; the family and care recipient ids are added to it).
+// domainEvent is a state change to announce: its type from the event
+// catalog (such as events.MedicationLogged), the family and care recipient
+// it concerns, who caused it and its data, of the struct the catalog gives
+// that type (the family and care recipient ids are added to it).
 type domainEvent struct {
 	Type            string
 	FamilyID        string
@@ -28,4 +28,16 @@ func (s *Server) emit(ctx context.Context, ev domainEvent) error {
 		return err
 	}
 	return s.store.AppendEvent(ctx, store.OutboxEvent{ID: id, Type: ev.Type, FamilyID: ev.FamilyID, Envelope: env})
+}
+
+// documentData is a document as the API answers it, as the data of its
+// events.
+func documentData(d *store.Document) events.DocumentData {
+	return events.DocumentData{
+		ID: d.ID, FamilyID: d.FamilyID, UploadedByID: d.UploadedByID, Name: d.Name, Type: string(d.Type),
+		Status: string(d.Status), MimeType: d.MimeType, SizeBytes: d.SizeBytes, Filename: d.Filename,
+		ExpiresAt: d.ExpiresAt, Notes: d.Notes, SHA256: d.SHA256, PageCount: d.PageCount,
+		FailureReason: d.FailureReason, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		HasThumbnail: d.ThumbnailKey != nil,
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -104,7 +105,7 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 		if d, err = s.familyDetails(ctx, f.ID); err != nil {
 			return err
 		}
-		return s.emit(ctx, domainEvent{Type: "family.created", FamilyID: f.ID, ActorID: p.User.ID, Data: d})
+		return s.emit(ctx, domainEvent{Type: events.FamilyCreated, FamilyID: f.ID, ActorID: p.User.ID, Data: d})
 	})
 	if err != nil {
 		return err
@@ -161,7 +162,7 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 			if f, err = s.store.RenameFamily(ctx, id, b.Name.Value); err != nil {
 				return err
 			}
-			return s.emit(ctx, domainEvent{Type: "family.updated", FamilyID: id, ActorID: p.User.ID, Data: f})
+			return s.emit(ctx, domainEvent{Type: events.FamilyUpdated, FamilyID: id, ActorID: p.User.ID, Data: f})
 		})
 	} else {
 		f, err = s.store.Family(r.Context(), id)
@@ -196,11 +197,8 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 		for i, m := range members {
 			users[i] = m.UserID
 		}
-		return s.emit(ctx, domainEvent{Type: "family.deleted", FamilyID: id, ActorID: p.User.ID,
-			Data: struct {
-				*care.Family
-				UserIDs []string `json:"userIds"`
-			}{f, users}})
+		return s.emit(ctx, domainEvent{Type: events.FamilyDeleted, FamilyID: id, ActorID: p.User.ID,
+			Data: events.FamilyDeletedData{Family: f, UserIDs: users}})
 	})
 	if err != nil {
 		return err
@@ -229,13 +227,6 @@ type memberRoleBody struct {
 
 func (b *memberRoleBody) Validate(p Problems) {
 	p.oneOf("role", string(b.Role), care.Roles()...)
-}
-
-// memberChange is the data of a family.member.role_updated event: the
-// member (with their userId and new role) and the role they had.
-type memberChange struct {
-	*care.Member
-	PreviousRole care.Role `json:"previousRole"`
 }
 
 // memberError explains the member rules to the client.
@@ -271,8 +262,8 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 		if m, err = s.store.ChangeMemberRole(ctx, familyID, memberID, b.Role); err != nil || was.Role == m.Role {
 			return err
 		}
-		return s.emit(ctx, domainEvent{Type: "family.member.role_updated", FamilyID: familyID, ActorID: p.User.ID,
-			Data: memberChange{Member: m, PreviousRole: was.Role}})
+		return s.emit(ctx, domainEvent{Type: events.MemberRoleUpdated, FamilyID: familyID, ActorID: p.User.ID,
+			Data: events.MemberRoleData{Member: m, PreviousRole: was.Role}})
 	})
 	if err != nil {
 		return memberError(err)
@@ -301,9 +292,9 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 		if err := s.store.RemoveMember(ctx, familyID, memberID); err != nil {
 			return err
 		}
-		typ, why := "family.member.removed", memberName(m)+" was removed from the family"
+		typ, why := events.MemberRemoved, memberName(m)+" was removed from the family"
 		if m.UserID == p.User.ID {
-			typ, why = "family.member.left", memberName(m)+" left the family"
+			typ, why = events.MemberLeft, memberName(m)+" left the family"
 		}
 		if err := s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, ActorID: p.User.ID, Data: m}); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -108,7 +109,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *Principal) er
 		return err
 	}
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
-		return s.emitInvitation(ctx, p, "family.member.invited", inv)
+		return s.emitInvitation(ctx, p, events.MemberInvited, inv)
 	})
 	if err != nil {
 		return err
@@ -186,7 +187,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 		if err != nil {
 			return err
 		}
-		return s.emit(ctx, domainEvent{Type: "family.member.joined", FamilyID: familyID, ActorID: p.User.ID, Data: m})
+		return s.emit(ctx, domainEvent{Type: events.MemberJoined, FamilyID: familyID, ActorID: p.User.ID, Data: m})
 	})
 	if err != nil {
 		return invitationError(err)
@@ -214,7 +215,7 @@ func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		d.Status = care.InvitationDeclined
-		return s.emit(ctx, domainEvent{Type: "family.invitation.declined", FamilyID: d.FamilyID, Data: d})
+		return s.emit(ctx, domainEvent{Type: events.InvitationDeclined, FamilyID: d.FamilyID, Data: d})
 	})
 	if err != nil {
 		return invitationError(err)
@@ -250,7 +251,7 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 			return err
 		}
 		inv.Status = care.InvitationCancelled
-		return s.emitInvitation(ctx, p, "family.invitation.cancelled", inv)
+		return s.emitInvitation(ctx, p, events.InvitationCancelled, inv)
 	})
 	if err != nil {
 		return invitationError(err)
@@ -279,7 +280,7 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 		if inv, err = s.store.RenewInvitation(ctx, inv.ID, auth.HashToken(token), care.InvitationTTL); err != nil {
 			return err
 		}
-		return s.emitInvitation(ctx, p, "family.invitation.resent", inv)
+		return s.emitInvitation(ctx, p, events.InvitationResent, inv)
 	})
 	if err != nil {
 		return invitationError(err)

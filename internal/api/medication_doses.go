@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -110,8 +111,8 @@ func (s *Server) logDose(w http.ResponseWriter, r *http.Request, p *Principal) e
 		if err != nil {
 			return err
 		}
-		err = s.emit(ctx, domainEvent{Type: "medication.logged", FamilyID: cr.FamilyID, CareRecipientID: cr.ID,
-			ActorID: p.User.ID, Data: doseLogged{MedicationLog: log, MedicationName: m.Name, Dosage: m.Dosage}})
+		err = s.emit(ctx, domainEvent{Type: events.MedicationLogged, FamilyID: cr.FamilyID, CareRecipientID: cr.ID,
+			ActorID: p.User.ID, Data: events.MedicationLoggedData{MedicationLog: log, MedicationName: m.Name, Dosage: m.Dosage}})
 		if err != nil {
 			return err
 		}
@@ -149,14 +150,6 @@ func medicationSchedule(m *care.Medication, cr *care.CareRecipient) (care.Medica
 		MedicationID: m.ID, CareRecipientID: cr.ID, FamilyID: cr.FamilyID, Name: m.Name,
 		Dosage: m.Dosage, Timezone: cr.Timezone, Times: times, StartDate: m.StartDate, EndDate: m.EndDate,
 	}, nil
-}
-
-// doseLogged is the data of a medication.logged event: the log as the API
-// answers it, with what was logged.
-type doseLogged struct {
-	*care.MedicationLog
-	MedicationName string `json:"medicationName"`
-	Dosage         string `json:"dosage"`
 }
 
 // notifyDoseLogged tells the other active members what was logged, in the

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -64,7 +65,7 @@ func (s *Server) createMedication(w http.ResponseWriter, r *http.Request, p *Pri
 		if m, err = s.store.CreateMedication(ctx, in); err != nil {
 			return err
 		}
-		return s.emitMedication(ctx, p, cr, "medication.created", m)
+		return s.emitMedication(ctx, p, cr, events.MedicationCreated, m)
 	})
 	if errors.Is(err, store.ErrReference) {
 		return notFound("Care recipient")
@@ -128,7 +129,7 @@ func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Pri
 		if err != nil {
 			return err
 		}
-		return s.emitMedication(ctx, p, cr, "medication.updated", out)
+		return s.emitMedication(ctx, p, cr, events.MedicationUpdated, out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Medication")
@@ -159,7 +160,7 @@ func (s *Server) deactivateMedication(w http.ResponseWriter, r *http.Request, p 
 		if err != nil || !wasActive {
 			return err
 		}
-		return s.emitMedication(ctx, p, cr, "medication.updated", out)
+		return s.emitMedication(ctx, p, cr, events.MedicationUpdated, out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Medication")
@@ -181,7 +182,7 @@ func (s *Server) deleteMedication(w http.ResponseWriter, r *http.Request, p *Pri
 		if err := s.store.DeleteMedication(ctx, m.ID); err != nil {
 			return err
 		}
-		return s.emitMedication(ctx, p, cr, "medication.deleted", m)
+		return s.emitMedication(ctx, p, cr, events.MedicationDeleted, m)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Medication")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -126,7 +127,7 @@ func (s *Server) transitionShift(w http.ResponseWriter, r *http.Request, p *Prin
 func (s *Server) checkInShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var b shiftCheckinBody
 	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftCheckIn, may: shiftAssigneeOnly("check in to"),
-		body: &b, event: "shift.checked_in",
+		body: &b, event: events.ShiftCheckedIn,
 		edit: func(sh *care.Shift) { sh.CheckInNotes, sh.CheckInLocation = b.Notes, b.Location }})
 	if err != nil {
 		return err
@@ -138,7 +139,7 @@ func (s *Server) checkInShift(w http.ResponseWriter, r *http.Request, p *Princip
 // confirmShift lets the assigned caregiver confirm they will come.
 func (s *Server) confirmShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftConfirm, may: shiftAssigneeOnly("confirm"),
-		body: &shiftEmptyBody{}, event: "shift.confirmed"})
+		body: &shiftEmptyBody{}, event: events.ShiftConfirmed})
 	if err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func (s *Server) confirmShift(w http.ResponseWriter, r *http.Request, p *Princip
 func (s *Server) checkOutShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var b shiftCheckoutBody
 	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftCheckOut, may: shiftAssigneeOnly("check out of"),
-		body: &b, event: "shift.checked_out",
+		body: &b, event: events.ShiftCheckedOut,
 		edit: func(sh *care.Shift) {
 			sh.CheckoutNotes, sh.CheckoutLocation, sh.HandoffNotes = b.Notes, b.Location, b.HandoffNotes
 		},
@@ -179,14 +180,10 @@ func (s *Server) handOff(ctx context.Context, p *Principal, sh *care.Shift) erro
 	if next.CaregiverID == sh.CaregiverID {
 		return nil // no one to hand off to
 	}
-	var notes any
-	if sh.HandoffNotes != nil {
-		notes = *sh.HandoffNotes
-	}
-	err = s.emit(ctx, domainEvent{Type: "shift.handoff", FamilyID: sh.CareRecipient.FamilyID, CareRecipientID: sh.CareRecipientID,
-		ActorID: p.User.ID, Data: map[string]any{
-			"shiftId": next.ID, "previousShiftId": sh.ID, "fromCaregiverId": sh.CaregiverID,
-			"toCaregiverId": next.CaregiverID, "handoffNotes": notes, "startTime": next.StartTime.Format(time.RFC3339),
+	err = s.emit(ctx, domainEvent{Type: events.ShiftHandoff, FamilyID: sh.CareRecipient.FamilyID, CareRecipientID: sh.CareRecipientID,
+		ActorID: p.User.ID, Data: events.ShiftHandoffData{
+			ShiftID: next.ID, PreviousShiftID: sh.ID, FromCaregiverID: sh.CaregiverID,
+			ToCaregiverID: next.CaregiverID, HandoffNotes: sh.HandoffNotes, StartTime: next.StartTime,
 		}})
 	if err != nil {
 		return err
@@ -198,7 +195,7 @@ func (s *Server) handOff(ctx context.Context, p *Principal, sh *care.Shift) erro
 		Body:  text.Body,
 		Data: map[string]any{
 			"shiftId": next.ID, "previousShiftId": sh.ID, "careRecipientId": sh.CareRecipientID,
-			"fromCaregiverId": sh.CaregiverID, "handoffNotes": notes,
+			"fromCaregiverId": sh.CaregiverID, "handoffNotes": sh.HandoffNotes,
 			"startTime": next.StartTime.Format(time.RFC3339),
 		},
 		DedupeKey: "shift-handoff:" + sh.ID,
@@ -231,7 +228,7 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 		})
 	}
 	sh, err := s.transitionShift(w, r, p, shiftTransition{action: care.ShiftCancel, may: may,
-		body: &shiftEmptyBody{}, event: "shift.cancelled", then: notify})
+		body: &shiftEmptyBody{}, event: events.ShiftCancelled, then: notify})
 	if err != nil {
 		return err
 	}
@@ -253,7 +250,7 @@ func (s *Server) releaseShifts(ctx context.Context, p *Principal, familyID, user
 	for _, list := range []struct {
 		shifts []care.Shift
 		event  string
-	}{{rel.Ended, "shift.checked_out"}, {rel.Cancelled, "shift.cancelled"}} {
+	}{{rel.Ended, events.ShiftCheckedOut}, {rel.Cancelled, events.ShiftCancelled}} {
 		for i := range list.shifts {
 			if err := s.emitShift(ctx, p, familyID, list.event, &list.shifts[i]); err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -75,7 +76,7 @@ func (s *Server) createShift(w http.ResponseWriter, r *http.Request, p *Principa
 		if err != nil {
 			return err
 		}
-		if err := s.emitShift(ctx, p, cr.FamilyID, "shift.assigned", sh); err != nil {
+		if err := s.emitShift(ctx, p, cr.FamilyID, events.ShiftAssigned, sh); err != nil {
 			return err
 		}
 		if sh.CaregiverID == p.User.ID {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -85,7 +86,7 @@ func (s *Server) createTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 		if e, err = s.store.CreateTimelineEntry(ctx, b.entry(cr.ID, p.User.ID)); err != nil {
 			return err
 		}
-		if err := s.emitTimeline(ctx, p, cr, "timeline.entry.created", e); err != nil {
+		if err := s.emitTimeline(ctx, p, cr, events.TimelineEntryCreated, e); err != nil {
 			return err
 		}
 		if !e.IsUrgent() {
@@ -271,7 +272,7 @@ func (s *Server) updateTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 		if err != nil {
 			return err
 		}
-		if err := s.emitTimeline(ctx, p, cr, "timeline.entry.updated", up); err != nil {
+		if err := s.emitTimeline(ctx, p, cr, events.TimelineEntryUpdated, up); err != nil {
 			return err
 		}
 		if wasUrgent || !up.IsUrgent() {
@@ -301,7 +302,7 @@ func (s *Server) deleteTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 		if err := s.store.DeleteTimelineEntry(ctx, e.ID); err != nil {
 			return err
 		}
-		return s.emitTimeline(ctx, p, cr, "timeline.entry.deleted", e)
+		return s.emitTimeline(ctx, p, cr, events.TimelineEntryDeleted, e)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("Timeline entry")
