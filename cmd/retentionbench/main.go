@@ -28,6 +28,7 @@ import (
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/config"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/retention"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -312,7 +313,7 @@ func writeDay(ctx context.Context, db *sql.DB, fams []family, day time.Time, loa
 						return err
 					}
 				}
-				if err := event(f, "medication.reminder", data, fire); err != nil {
+				if err := event(f, events.MedicationReminder, data, fire); err != nil {
 					return err
 				}
 			}
@@ -323,7 +324,7 @@ func writeDay(ctx context.Context, db *sql.DB, fams []family, day time.Time, loa
 				return err
 			}
 			data := fmt.Sprintf(`{"logId":%q,"medicationId":%q,"status":"GIVEN","scheduledTime":%q}`, logID, med, ts(due))
-			if err := event(f, "medication.logged", data, given); err != nil {
+			if err := event(f, events.MedicationLogged, data, given); err != nil {
 				return err
 			}
 			for _, user := range f.members {
@@ -352,7 +353,7 @@ func writeDay(ctx context.Context, db *sql.DB, fams []family, day time.Time, loa
 			if err := notify(f, newID(), f.members[2], "SHIFT_REMINDER", "Your shift starts soon", "Your shift with Grandma starts at 08:00.", data, fire, key); err != nil {
 				return err
 			}
-			if err := event(f, []string{"shift.checked_in", "shift.checked_out"}[s%2], data, fire.Add(time.Hour)); err != nil {
+			if err := event(f, []string{events.ShiftCheckedIn, events.ShiftCheckedOut}[s%2], data, fire.Add(time.Hour)); err != nil {
 				return err
 			}
 			if err := audit(f, f.members[2], "POST /shifts/{id}/check-in", "shift", shift, 200, fire.Add(time.Hour)); err != nil {
@@ -368,7 +369,7 @@ func writeDay(ctx context.Context, db *sql.DB, fams []family, day time.Time, loa
 				return err
 			}
 			data := fmt.Sprintf(`{"entryId":%q,"type":"NOTE","title":"Afternoon walk"}`, id)
-			if err := event(f, "timeline.entry.created", data, at); err != nil {
+			if err := event(f, events.TimelineEntryCreated, data, at); err != nil {
 				return err
 			}
 			for _, user := range f.members[1:] {

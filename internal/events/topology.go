@@ -35,7 +35,9 @@ func (t Topology) prefix() string {
 }
 
 // DomainExchange is the topic exchange every domain event is published to,
-// routed by its type.
+// routed by its type: one of the catalog's (catalog.go), which Build checks.
+// Queues bind with "#", so every type, whatever its number of words,
+// reaches every consumer.
 func (t Topology) DomainExchange() string { return t.prefix() + ".domain.events" }
 
 // NotificationsExchange is the direct exchange for channel deliveries.
