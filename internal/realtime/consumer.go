@@ -67,7 +67,7 @@ func (c *Consumer) Handle(ctx context.Context, e events.Event) error {
 	}
 	switch r.To {
 	case events.ToRemovedMember, events.ToLeavingMember, events.ToRoleChangedMember:
-		uid := memberUserID(e.Data)
+		uid := memberUserID(e)
 		if uid == "" {
 			c.n.logger.Warn("realtime: member event names no user", slog.String("type", e.Type), slog.String("id", e.ID))
 			return nil
@@ -132,7 +132,7 @@ func (c *Consumer) cutOff(ctx context.Context, userID string, e events.Event) er
 		return nil
 	}
 	channels := []string{familyChannel(e.FamilyID)}
-	for _, id := range careRecipientIDs(e.Data) {
+	for _, id := range careRecipientIDs(e) {
 		channels = append(channels, careRecipientChannel(id))
 	}
 	crs, err := c.n.store.CareRecipients(ctx, e.FamilyID)
@@ -169,12 +169,13 @@ func withFamily(e events.Event) events.Event {
 	return e
 }
 
-// careRecipientIDs reads a deleted family's careRecipientIds, when its data
-// lists them (the rows are gone by the time the event is dispatched).
-func careRecipientIDs(data json.RawMessage) []string {
-	var d struct {
-		CareRecipientIDs []string `json:"careRecipientIds"`
+// careRecipientIDs reads a deleted family's careRecipientIds
+// (events.FamilyDeletedData), when its data lists them (the rows are gone by
+// the time the event is dispatched).
+func careRecipientIDs(e events.Event) []string {
+	v, err := events.DecodeData(e)
+	if d, ok := v.(*events.FamilyDeletedData); ok && err == nil {
+		return d.CareRecipientIDs
 	}
-	_ = json.Unmarshal(data, &d)
-	return d.CareRecipientIDs
+	return nil
 }

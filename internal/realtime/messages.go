@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/outbox"
 )
@@ -77,31 +78,20 @@ func encode(name string, e events.Event, extra map[string]string) ([]byte, error
 	})
 }
 
-// memberUserID finds the affected member's user id in a member event's data:
-// userId, memberUserId, or member.userId / user.id.
-func memberUserID(data json.RawMessage) string {
-	var d struct {
-		UserID       string `json:"userId"`
-		MemberUserID string `json:"memberUserId"`
-		Member       *struct {
-			UserID string `json:"userId"`
-		} `json:"member"`
-		User *struct {
-			ID string `json:"id"`
-		} `json:"user"`
-	}
-	if json.Unmarshal(data, &d) != nil {
+// memberUserID is the user id of the member a member event concerns, from
+// its catalog data (care.Member, or events.MemberRoleData for a new role).
+func memberUserID(e events.Event) string {
+	v, err := events.DecodeData(e)
+	if err != nil {
 		return ""
 	}
-	switch {
-	case d.UserID != "":
+	switch d := v.(type) {
+	case *care.Member:
 		return d.UserID
-	case d.MemberUserID != "":
-		return d.MemberUserID
-	case d.Member != nil && d.Member.UserID != "":
-		return d.Member.UserID
-	case d.User != nil:
-		return d.User.ID
+	case *events.MemberRoleData:
+		if d.Member != nil {
+			return d.UserID
+		}
 	}
 	return ""
 }
