@@ -26,6 +26,7 @@ import (
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/notify"
+	"github.com/carecircle/carecircle/internal/operator"
 	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/realtime"
 	"github.com/carecircle/carecircle/internal/retention"
@@ -165,13 +166,17 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 	}
 	var retrier api.JobRetrier
 	var docJobs api.JobInserter
-	if srv.river != nil {
-		retrier, docJobs = srv.river, srv.river
-	} else if role == RoleAPI {
-		// An API node only enqueues uploads; a worker processes them.
-		if docJobs, err = jobs.NewClient(st, river.NewWorkers(), jobs.ClientConfig{Logger: logger, Documents: docs}); err != nil {
+	var jobLister operator.JobLister
+	jobClient := srv.river
+	if jobClient == nil && role == RoleAPI {
+		// An API node only enqueues uploads and acts on jobs for operators
+		// (lists, retries, discards); a worker processes them.
+		if jobClient, err = jobs.NewClient(st, river.NewWorkers(), jobs.ClientConfig{Logger: logger, Documents: docs}); err != nil {
 			return nil, err
 		}
+	}
+	if jobClient != nil {
+		retrier, docJobs, jobLister = jobClient, jobClient, jobClient
 	}
 	var tokens *auth.Tokens
 	var secret []byte
@@ -231,6 +236,8 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		if err != nil {
 			return nil, err
 		}
+		// The operator's figures, read alike by the admin API and /admin.
+		ops := operator.New(operator.Deps{Store: st, Clock: clk, Shared: sharedStatus, Health: apiHealth, Jobs: jobLister, Mail: chain})
 		a := api.New(api.Config{
 			Prefix:       cfg.APIPrefix,
 			PublicURL:    cfg.PublicURL,
@@ -260,8 +267,23 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			DocumentJobs:   docJobs,
 			LinkSecret:     secret,
 			Realtime:       srv.rt,
+			Operator:       ops,
 		})
-		pages, err := web.New(web.Config{APIPrefix: cfg.APIPrefix}, web.Deps{Store: st, Tokens: tokens, Clock: clk, Logger: logger})
+		webDeps := web.Deps{Store: st, Tokens: tokens, Clock: clk, Logger: logger, Operator: ops}
+		if jobClient != nil {
+			dash, err := jobs.NewDashboard(jobClient, logger)
+			if err != nil {
+				return nil, err
+			}
+			webDeps.JobsUI = dash
+			srv.background = append(srv.background, func(ctx context.Context) {
+				if err := dash.Start(ctx); err != nil {
+					logger.Error("river ui", slog.Any("error", err))
+				}
+				<-ctx.Done()
+			})
+		}
+		pages, err := web.New(web.Config{APIPrefix: cfg.APIPrefix}, webDeps)
 		if err != nil {
 			return nil, err
 		}

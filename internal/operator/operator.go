@@ -7,9 +7,11 @@ package operator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -395,4 +397,85 @@ func (s *Service) SearchUsers(ctx context.Context, q string, limit, offset int) 
 		out.Items = append(out.Items, UserOf(&users[i]))
 	}
 	return out, nil
+}
+
+// ComponentSummary is one line of the system's state for a page: the
+// component, its status ("up", "down", "degraded", "disabled"; empty when
+// it has none) and the rest of what it reports, compacted.
+type ComponentSummary struct {
+	Name   string
+	Status string
+	Detail string
+}
+
+// componentOrder puts the components an operator looks at first first.
+var componentOrder = []string{"database", "redis", "rabbitmq", "realtime", "outbox", "queue", "deadLetters", "scheduler", "emailQuota"}
+
+// Summarise lists the system's components for a page, the database first.
+func Summarise(sys System) []ComponentSummary {
+	all := map[string]any{"database": sys.Database}
+	for k, v := range sys.Components {
+		all[k] = v
+	}
+	names := make([]string, 0, len(all))
+	for k := range all {
+		names = append(names, k)
+	}
+	rank := func(n string) int {
+		if i := slices.Index(componentOrder, n); i >= 0 {
+			return i
+		}
+		return len(componentOrder)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a, b)
+	})
+	out := make([]ComponentSummary, 0, len(names))
+	for _, n := range names {
+		if n == "scheduler" {
+			out = append(out, schedulerSummary(all[n]))
+			continue
+		}
+		b, err := json.Marshal(all[n])
+		if err != nil {
+			continue
+		}
+		c := ComponentSummary{Name: n}
+		var m map[string]any
+		if json.Unmarshal(b, &m) == nil {
+			if st, ok := m["status"].(string); ok {
+				c.Status = st
+				delete(m, "status")
+				b, _ = json.Marshal(m)
+			}
+		}
+		c.Detail = string(b)
+		if c.Detail == "{}" || c.Detail == "null" {
+			c.Detail = ""
+		}
+		if len(c.Detail) > 300 {
+			c.Detail = strings.ToValidUTF8(c.Detail[:297], "") + "..."
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// schedulerSummary says when each periodic job last ran and how it went.
+func schedulerSummary(v any) ComponentSummary {
+	c := ComponentSummary{Name: "scheduler"}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return c
+	}
+	runs, _ := m["lastRuns"].([]store.JobRun)
+	parts := make([]string, 0, len(runs))
+	for _, r := range runs {
+		parts = append(parts, fmt.Sprintf("%s %s at %s", r.Job, r.Status, r.StartedAt.UTC().Format("15:04:05Z")))
+	}
+	c.Detail = strings.Join(parts, "; ")
+	return c
 }

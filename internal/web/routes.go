@@ -37,6 +37,11 @@ func (s *Server) routes() {
 	s.app("/family", "family", s.family)
 	s.app("/notifications", "notifications", s.notifications)
 	s.app("/settings", "settings", s.settings)
+	// The operator's page and River UI, for system administrators.
+	s.app("/admin", "admin", s.adminPage)
+	if s.jobsUI != nil {
+		s.mux.HandleFunc("/admin/jobs/", s.serveJobsUI)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		v, _ := s.signedIn(r)
 		s.notFound(w, r, v)

@@ -18,6 +18,7 @@ import (
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/operator"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -37,6 +38,12 @@ type Deps struct {
 	Tokens *auth.Tokens
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Operator reads the /admin page's figures, as the admin API does; nil
+	// leaves the page out.
+	Operator *operator.Service
+	// JobsUI, when set, is River UI, served under /admin/jobs/ to system
+	// administrators.
+	JobsUI http.Handler
 }
 
 // Server renders the web app.
@@ -46,6 +53,8 @@ type Server struct {
 	tokens *auth.Tokens
 	clock  clock.Clock
 	logger *slog.Logger
+	ops    *operator.Service
+	jobsUI http.Handler
 	pages  map[string]*pageTemplate
 	static fs.FS
 	mux    *http.ServeMux
@@ -57,6 +66,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg.APIPrefix = "/api/v1"
 	}
 	s := &Server{cfg: cfg, store: d.Store, tokens: d.Tokens, clock: d.Clock, logger: d.Logger, mux: http.NewServeMux()}
+	s.ops, s.jobsUI = d.Operator, d.JobsUI
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
