@@ -14,8 +14,9 @@ import (
 // What the API caches, and what drops it. Reads go through the cache
 // (cache-aside: a miss loads from the database and fills the cache); every
 // write that changes a cached read invalidates it after the write has
-// committed, on every node at once when the cache is Redis, so the next
-// read anywhere sees the write.
+// committed, on this node at once and on every other node as soon as the
+// invalidation broadcast on the realtime bus arrives (kv.NodeCache), so the
+// next read anywhere sees the write.
 //
 //   - A family's view (its name and care recipients) is cached per family
 //     for careRecipientsTTL. GET /families/{id}/care-recipients answers from
@@ -35,9 +36,10 @@ import (
 // password change shows on the next read without any invalidation, and a
 // revoked session or barred account is refused at once.
 //
-// Without Redis the cache is in this process's memory, and only on SQLite
-// (one node by construction); while Redis is away it is bypassed, and the
-// invalidations it missed are replayed before it is used again.
+// The cache is in each node's memory. Without Redis there is a cache only
+// on SQLite (one node by construction); with Redis, while a node does not
+// receive the bus it is bypassed, and when it does again the node drops
+// everything it cached, since it may have missed invalidations.
 const (
 	meTTL             = 5 * time.Minute
 	careRecipientsTTL = 5 * time.Minute
@@ -70,7 +72,8 @@ func familyNamespace(familyID string) string { return "family:" + familyID }
 // membershipsCacheKey holds a user's memberships.
 func membershipsCacheKey(userID string) string { return "memberships:" + userID }
 
-// familyChanged drops every cached read of the family, on every node. Call
+// familyChanged drops every cached read of the family, on every node (one
+// PUBLISH on the bus). Call
 // it after the write has committed: a read between an earlier invalidation
 // and the commit would cache the old state again.
 func (s *Server) familyChanged(ctx context.Context, familyID string) {

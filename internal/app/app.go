@@ -76,6 +76,7 @@ type Server struct {
 	river  *river.Client[*sql.Tx]
 	redis  *redis.Client
 	shared *kv.Resilient
+	cache  *kv.NodeCache // the API's read cache, with Redis
 	rt     *realtime.Node
 	bus    eventBus
 	// background runs beside the HTTP server until shutdown: the outbox
@@ -229,7 +230,7 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			// The per-client tiers are counted in memory first and in Redis
 			// only near a limit (see kv.LocalFirstLimiter for the precision).
 			limiter = kv.NewLocalFirstLimiter(clk, srv.shared.Limiter(), api.CountedLocallyFirst)
-			cache, codes, lockout = srv.shared.Cache(), srv.shared.Codes(), srv.shared.Lockout()
+			cache, codes, lockout = srv.readCache(clk, logger), srv.shared.Codes(), srv.shared.Lockout()
 			sharedStatus = srv.shared
 		}
 		push, err := newPushSender(cfg, vapid, clk)
@@ -415,6 +416,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve: %w", serveErr))
+	}
+	if s.cache != nil {
+		s.cache.Close()
 	}
 	if s.shared != nil {
 		s.shared.Close()

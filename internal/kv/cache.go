@@ -76,6 +76,9 @@ func clampTTL(ttl time.Duration) time.Duration {
 type cacheVersion struct {
 	gen  string
 	seen string
+	// epoch counts a MemoryCache's flushes, so that a value loaded before
+	// a flush is not stored after it.
+	epoch uint64
 }
 
 // versionedCache lets GetOrLoad store a loaded value only if the key has not

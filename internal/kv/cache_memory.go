@@ -21,6 +21,7 @@ type MemoryCache struct {
 	entries map[string]memEntry
 	gens    map[string]memGen
 	stamp   uint64 // increases with every write, so states never repeat
+	epoch   uint64 // increases with every Flush
 	ops     int
 }
 
@@ -88,13 +89,23 @@ func (c *MemoryCache) Bump(_ context.Context, ns string) error {
 	return nil
 }
 
+// Flush drops every entry and namespace generation. A read that loaded
+// before the flush does not store its value after it.
+func (c *MemoryCache) Flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	c.entries = map[string]memEntry{}
+	c.gens = map[string]memGen{}
+}
+
 func (c *MemoryCache) getVersioned(_ context.Context, key string) ([]byte, bool, cacheVersion, error) {
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	gen := c.generation(now, key)
 	e, ok := c.entries[physicalKey(key, gen)]
-	ver := cacheVersion{gen: gen}
+	ver := cacheVersion{gen: gen, epoch: c.epoch}
 	if ok {
 		ver.seen = strconv.FormatUint(e.stamp, 10)
 	}
@@ -108,7 +119,7 @@ func (c *MemoryCache) setIfVersion(_ context.Context, key string, v cacheVersion
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.generation(now, key) != v.gen {
+	if v.epoch != c.epoch || c.generation(now, key) != v.gen {
 		return false, nil
 	}
 	phys := physicalKey(key, v.gen)

@@ -17,6 +17,10 @@ func cacheBackends() []backend[Cache] {
 			return NewRedisCache(newRedisClient(t), newPrefix(t), clk)
 		}},
 		{"resilient", func(t *testing.T, clk clock.Clock) Cache { return newTestResilient(t, clk).Cache() }},
+		{"node", func(t *testing.T, clk clock.Clock) Cache {
+			caches, _ := newNodeCaches(t, clk, 2, nil)
+			return caches[0]
+		}},
 	}
 }
 

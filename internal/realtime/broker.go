@@ -67,8 +67,9 @@ type redisBroker struct {
 	mu       sync.Mutex
 	channels map[string]*channelState // channels with local subscribers
 
-	handler centrifuge.BrokerEventHandler
-	control centrifuge.ControlEventHandler
+	handler  centrifuge.BrokerEventHandler
+	control  centrifuge.ControlEventHandler
+	listener BusListener
 
 	localPresence *centrifuge.MemoryPresenceManager
 	queries       sync.Map // presence question id → chan presenceReply
@@ -344,9 +345,12 @@ func (b *redisBroker) read(ctx context.Context, ps *redis.PubSub) {
 			}
 			if !lost {
 				b.logger.Warn("realtime: redis bus lost", slog.Any("error", err))
+				b.connected.Store(false)
+				if l := b.busListener(); l != nil {
+					l.BusLost()
+				}
 			}
 			lost = true
-			b.connected.Store(false)
 			select {
 			case <-ctx.Done():
 				return
@@ -359,6 +363,11 @@ func (b *redisBroker) read(ctx context.Context, ps *redis.PubSub) {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			b.connected.Store(true)
+			if l := b.busListener(); l != nil {
+				// Whatever was broadcast before this subscription is lost
+				// to the node; the listener hears of it before any message.
+				l.BusBack()
+			}
 			readyOnce.Do(func() { close(b.ready) })
 			if lost {
 				lost = false
@@ -419,11 +428,33 @@ func (b *redisBroker) receive(ctx context.Context, payload string) {
 		} else {
 			_ = h.HandleLeave(e.Channel, e.Info.centrifuge())
 		}
+	case 'x':
+		sender, msg, ok := strings.Cut(body, ":")
+		if !ok || sender == b.node.ID() {
+			return
+		}
+		if l := b.busListener(); l != nil {
+			l.BusMessage(msg)
+		}
 	case 'q':
 		b.answerPresence(body)
 	case 'r':
 		b.presenceAnswered(body)
 	}
+}
+
+func (b *redisBroker) busListener() BusListener {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.listener
+}
+
+// broadcast sends a listener's message to every other node: one PUBLISH.
+func (b *redisBroker) broadcast(ctx context.Context, body string) error {
+	if err := b.rdb.Publish(ctx, b.bus, "x"+b.node.ID()+":"+body).Err(); err != nil {
+		return fmt.Errorf("realtime: broadcast on the bus: %w", err)
+	}
+	return nil
 }
 
 func (b *redisBroker) subscribed(ch string) bool {

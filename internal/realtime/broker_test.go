@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -165,4 +167,127 @@ func TestNodeAnnouncementsAreNotSent(t *testing.T) {
 	if isNodeAnnouncement(disconnect) {
 		t.Error("a disconnect was taken for a node announcement")
 	}
+}
+
+// busEvents records what a BusListener hears.
+type busEvents struct {
+	events chan string
+}
+
+func (l busEvents) BusMessage(body string) { l.events <- "message " + body }
+func (l busEvents) BusLost()               { l.events <- "lost" }
+func (l busEvents) BusBack()               { l.events <- "back" }
+
+func (l busEvents) want(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case got := <-l.events:
+		if got != want {
+			t.Fatalf("the listener heard %q, want %q", got, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the listener heard nothing, want %q", want)
+	}
+}
+
+// listeningBroker starts a broker on opts whose listener records what it
+// hears.
+func listeningBroker(t *testing.T, opts *redis.Options, prefix string) (*redisBroker, busEvents) {
+	t.Helper()
+	node, err := centrifuge.New(centrifuge.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newRedisBroker(node, opts, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+	l := busEvents{events: make(chan string, 16)}
+	b.listener = l
+	if err := b.RegisterBrokerEventHandler(&recorder{got: make(chan struct{}, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	return b, l
+}
+
+// startRedisServer runs a redis-server of the test's own on port (a free
+// one when 0), stopped at cleanup or by the returned function.
+func startRedisServer(t *testing.T, port int) (*redis.Options, int, func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CARECIRCLE_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("redis-server is not installed but CARECIRCLE_TEST_REQUIRE_SERVICES=1")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	if port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_, _ = cmd.Process.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	opts := &redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), DialTimeout: time.Second}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for rdb.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return opts, port, stop
+}
+
+// A broadcast reaches every other node's listener, not the sender's, with
+// one PUBLISH; a listener hears when its node starts receiving the bus,
+// loses it (Redis restarts) and receives it again.
+func TestBusBroadcastsAndReportsItsState(t *testing.T) {
+	t.Parallel()
+	opts, port, stop := startRedisServer(t, 0)
+	a, aHears := listeningBroker(t, opts, "rt")
+	b, bHears := listeningBroker(t, opts, "rt")
+	aHears.want(t, "back")
+	bHears.want(t, "back")
+
+	if err := a.broadcast(context.Background(), "k1"); err != nil {
+		t.Fatal(err)
+	}
+	bHears.want(t, "message k1")
+	if err := b.broadcast(context.Background(), "k2"); err != nil {
+		t.Fatal(err)
+	}
+	aHears.want(t, "message k2")
+	select {
+	case got := <-bHears.events:
+		t.Fatalf("the sender heard its own broadcast: %q", got)
+	default:
+	}
+
+	stop()
+	aHears.want(t, "lost")
+	bHears.want(t, "lost")
+	if err := a.broadcast(context.Background(), "k3"); err == nil {
+		t.Fatal("a broadcast without Redis succeeded")
+	}
+	startRedisServer(t, port)
+	aHears.want(t, "back")
+	bHears.want(t, "back")
+	if err := a.broadcast(context.Background(), "k4"); err != nil {
+		t.Fatal(err)
+	}
+	bHears.want(t, "message k4")
 }
