@@ -112,6 +112,10 @@ type Server struct {
 	docs          documentService
 	// started is when the server was built, for /health/live's uptime.
 	started time.Time
+	// patterns are the mux patterns registered, for Routes.
+	patterns []string
+	// openAPI is the OpenAPI document served at {prefix}/openapi.json.
+	openAPI []byte
 }
 
 // New builds the API server.
@@ -156,7 +160,10 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Mount registers an extra handler (web pages, realtime) on the same mux.
-func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Mount(pattern string, h http.Handler) {
+	s.patterns = append(s.patterns, pattern)
+	s.mux.Handle(pattern, h)
+}
 
 // dispatch routes a request, rendering unmatched paths and methods in the
 // error envelope rather than ServeMux's plain text.
@@ -208,15 +215,22 @@ func (s *Server) handle(fn handlerFunc) http.HandlerFunc {
 
 // route registers a handler for "METHOD /path" under the API prefix.
 func (s *Server) route(method, path string, fn handlerFunc) {
-	s.mux.HandleFunc(method+" "+s.cfg.Prefix+path, s.handle(fn))
+	s.rootRoute(method, s.cfg.Prefix+path, fn)
+}
+
+// rootRoute registers a handler for "METHOD /path" outside the API prefix.
+func (s *Server) rootRoute(method, path string, fn handlerFunc) {
+	s.patterns = append(s.patterns, method+" "+path)
+	s.mux.HandleFunc(method+" "+path, s.handle(fn))
 }
 
 // routes registers every API route. Each resource adds its own in its file.
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /health", s.handle(s.health))
-	s.mux.HandleFunc("GET /health/ready", s.handle(s.ready))
-	s.mux.HandleFunc("GET /health/live", s.handle(s.live))
-	s.mux.HandleFunc("GET /metrics", s.handle(s.serveMetrics))
+	s.rootRoute("GET", "/health", s.health)
+	s.rootRoute("GET", "/health/ready", s.ready)
+	s.rootRoute("GET", "/health/live", s.live)
+	s.rootRoute("GET", "/metrics", s.serveMetrics)
+	s.openAPIRoutes()
 	s.authRoutes()
 	s.familyRoutes()
 	s.careRecipientRoutes()

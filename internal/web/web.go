@@ -88,13 +88,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 // response carries.
 func (s *Server) Handler() http.Handler { return securityHeaders(s.mux) }
 
-// Split sends the API's paths (the prefix, the health probes and metrics)
-// to api and every other path to web. The realtime endpoints are mounted
-// beside both.
+// Split sends the API's paths (the prefix, the health probes, metrics and
+// the API's readable document at /api/docs) to api and every other path to
+// web. The realtime endpoints are mounted beside both.
 func Split(prefix string, api, web http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if p == prefix || strings.HasPrefix(p, prefix+"/") || p == "/health" || strings.HasPrefix(p, "/health/") || p == "/metrics" {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") || p == "/health" || strings.HasPrefix(p, "/health/") || p == "/metrics" ||
+			p == "/api/docs" || strings.HasPrefix(p, "/api/docs/") {
 			api.ServeHTTP(w, r)
 			return
 		}
