@@ -75,6 +75,10 @@ func withScope(s Spec, data any, familyID, careRecipientID string) (json.RawMess
 		if err := s.checkFields(obj); err != nil {
 			return nil, err
 		}
+		// Every consumer decodes the data into the struct: so must this.
+		if err := json.Unmarshal(raw, reflect.New(s.Data).Interface()); err != nil {
+			return nil, invalid("%s data does not decode into its catalog struct %s: %v", s.Type, s.Data, err)
+		}
 	}
 	changed := false
 	for key, id := range map[string]string{"familyId": familyID, "careRecipientId": careRecipientID} {

@@ -92,6 +92,11 @@ func TestBuildRefusesWhatTheCatalogDoesNotKnow(t *testing.T) {
 	if !errors.Is(err, ErrInvalidEvent) {
 		t.Fatalf("unknown field: err %v", err)
 	}
+	// Nor would a field of the wrong type decode.
+	_, _, err = Build(clk, ShiftReminder, "fam-1", "cr-1", "", "", map[string]any{"shiftId": "s1", "minutesBefore": "soon"})
+	if !errors.Is(err, ErrInvalidEvent) {
+		t.Fatalf("mistyped field: err %v", err)
+	}
 	env, _, err := Build(clk, ShiftReminder, "fam-1", "cr-1", "", "", map[string]any{"shiftId": "s1", "caregiverId": "u1"})
 	if err != nil {
 		t.Fatal(err)
