@@ -122,6 +122,10 @@ func tally(cmds []command, keyPrefix string) cost {
 			c.rtLua++
 		case cmd.src == srcRealtime:
 			c.realtime[cmd.name]++
+			// A cache invalidation broadcast on the realtime bus.
+			if cmd.name == "PUBLISH" && len(cmd.args) >= 2 && strings.HasPrefix(cmd.args[1], "x") {
+				c.inval++
+			}
 		case cmd.lua:
 			c.lua++
 		default:
