@@ -119,7 +119,9 @@ func TestAdminRoutesPermissionMatrix(t *testing.T) {
 		{"system", "GET", func() string { return "/admin/system" }, 200},
 		{"jobs", "GET", func() string { return "/admin/jobs?queue=notifications&state=available" }, 200},
 		{"failed jobs", "GET", func() string { return "/admin/jobs/failed" }, 200},
-		{"retry failed job", "POST", func() string { return "/admin/jobs/failed/" + h.addDeadLetter(h.enqueue(jobs.QueueNotifications, 1)) + "/retry" }, 200},
+		{"retry failed job", "POST", func() string {
+			return "/admin/jobs/failed/" + h.addDeadLetter(h.enqueue(jobs.QueueNotifications, 1)) + "/retry"
+		}, 200},
 		{"discard failed job", "POST", func() string { return "/admin/jobs/failed/" + h.addDeadLetter(0) + "/discard" }, 200},
 		{"reminders last hour", "GET", func() string { return "/admin/reminders/last-hour" }, 200},
 		{"email quota", "GET", func() string { return "/admin/email/quota" }, 200},
