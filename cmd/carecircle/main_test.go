@@ -224,24 +224,25 @@ func TestServeWithRedis(t *testing.T) {
 	}
 	// A burst of requests at once passes half of the per-second tier, so
 	// its rate-limit state is kept in Redis under the prefix.
-	var burst sync.WaitGroup
-	for range 8 {
-		burst.Go(func() {
-			if res, err := http.Get(base + "/api/v1/nope"); err == nil {
-				res.Body.Close()
-			}
-		})
-	}
-	burst.Wait()
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rdb := redis.NewClient(opts)
-	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("no rate-limit state in Redis under %s: %v %v", prefix, keys, err)
-	}
+	var keys []string
+	waitFor(t, time.Now().Add(30*time.Second), "rate-limit state in Redis under "+prefix, func() bool {
+		var burst sync.WaitGroup
+		for range 8 {
+			burst.Go(func() {
+				if res, err := http.Get(base + "/api/v1/nope"); err == nil {
+					res.Body.Close()
+				}
+			})
+		}
+		burst.Wait()
+		keys, err = rdb.Keys(context.Background(), prefix+"*").Result()
+		return err == nil && len(keys) > 0
+	})
 	t.Cleanup(func() {
 		rdb.Del(context.Background(), keys...)
 		rdb.Close()

@@ -19,6 +19,9 @@ type Broadcaster interface {
 	Broadcast(ctx context.Context, body string) error
 }
 
+// broadcastTimeout bounds one broadcast.
+const broadcastTimeout = time.Second
+
 // Invalidation messages: "k" and keys joined by "\n", "n" and a namespace,
 // or "*" for everything.
 const (
@@ -210,7 +213,12 @@ func (c *NodeCache) broadcast(ctx context.Context, msg string) {
 		return
 	}
 	c.mu.Unlock()
-	err := c.bus.Broadcast(context.WithoutCancel(ctx), msg)
+	// The write has committed: a caller that gives up does not stop its
+	// invalidation, and a Redis that does not answer sends it to the
+	// retries within a second.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), broadcastTimeout)
+	err := c.bus.Broadcast(bctx, msg)
+	cancel()
 	if err == nil {
 		return
 	}
@@ -256,7 +264,10 @@ func (c *NodeCache) retry() {
 		}
 		sent := 0
 		for _, m := range msgs {
-			if c.bus.Broadcast(c.stop, m) != nil {
+			bctx, cancel := context.WithTimeout(c.stop, broadcastTimeout)
+			err := c.bus.Broadcast(bctx, m)
+			cancel()
+			if err != nil {
 				break
 			}
 			sent++
