@@ -49,7 +49,7 @@ func buildMailChain(cfg config.Config, st *store.Store, clk clock.Clock, logger 
 		}
 		providers = append(providers, mail.Provider{Name: "outbox", Sender: ob, Unmetered: true})
 	}
-	quota := mail.NewQuota(mail.QuotaConfig{Limit: cfg.EmailDailyLimit, OnWarning: notify.QuotaWarner(st, logger)},
+	quota := mail.NewQuota(mail.QuotaConfig{Limit: cfg.EmailDailyLimit, OnWarning: notify.QuotaWarner(&notify.Notifier{Store: st, Clock: clk}, logger)},
 		notify.StoreCounter{Store: st}, clk)
 	return &mail.Chain{Providers: providers, Quota: quota, Recorder: notify.StoreRecorder{Store: st}, Clock: clk, Logger: logger}, nil
 }

@@ -2,28 +2,27 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/events"
+	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
 // outcome is what delivering one reminder amounts to, decided from the
 // world as it is at delivery time.
 type outcome struct {
-	status        string // store.LedgerSent or store.LedgerSuppressed
-	reason        string
-	notifications []care.Notification
+	status string // store.LedgerSent or store.LedgerSuppressed
+	reason string
+	// notice is a sent reminder's notification and event, to the members
+	// it concerns; addressed is it with their preferences applied.
+	notice    *notify.Notice
+	addressed notify.Addressed
 	// missedDose, when set, records a MISSED log for this dose.
 	missedDose *time.Time
-	// familyID and data scope and describe the domain event a sent
-	// reminder commits with.
-	familyID string
-	data     map[string]any
 }
 
 // reminderEvents are the domain events of sent reminders, by kind.
@@ -39,8 +38,8 @@ func suppressed(reason string) outcome {
 	return outcome{status: store.LedgerSuppressed, reason: reason}
 }
 
-// deliver delivers entries inside the transaction ctx carries: each entry still in state from moves
-// to SENT (with its notifications) or SUPPRESSED. The ledger update and the
+// deliver delivers entries inside the transaction ctx carries: each entry
+// still in state from moves to SENT (with its notifications) or SUPPRESSED. The ledger update and the
 // notifications commit together, and notifications carry the ledger key as
 // their dedupe key, so a reminder reaches each recipient once whatever
 // crashes or retries happen.
@@ -54,7 +53,8 @@ func (e *Engine) deliver(ctx context.Context, entries []store.LedgerEntry, from 
 
 // prepare decides every entry's outcome, reading outside any write
 // transaction. What the batch's entries share (care recipients, families,
-// medications, dose logs) is read up front in a few queries.
+// medications, dose logs, the members' preferences) is read up front in a
+// few queries.
 func (e *Engine) prepare(ctx context.Context, entries []store.LedgerEntry) ([]outcome, error) {
 	p := &preparer{e: e, members: map[string][]care.Member{}, recipients: map[string]*care.CareRecipient{}}
 	if err := p.prefetch(ctx, entries); err != nil {
@@ -68,17 +68,38 @@ func (e *Engine) prepare(ctx context.Context, entries []store.LedgerEntry) ([]ou
 		}
 		outs[i] = o
 	}
+	var notices []notify.Notice
+	for _, o := range outs {
+		if o.notice != nil {
+			notices = append(notices, *o.notice)
+		}
+	}
+	addressed, err := e.notifier().Address(ctx, notices...)
+	if err != nil {
+		return nil, fmt.Errorf("deliver: %w", err)
+	}
+	for i := range outs {
+		if outs[i].notice != nil {
+			outs[i].addressed, addressed = addressed[0], addressed[1:]
+		}
+	}
 	return outs, nil
 }
 
-// apply records the outcomes in the transaction ctx carries: the ledger moves of the entries still
-// in state from, then their notifications and domain events, each in one
-// statement per chunk. An entry someone else already moved writes nothing.
+// notifier is the notification pipeline reminders go through.
+func (e *Engine) notifier() *notify.Notifier {
+	return &notify.Notifier{Store: e.store, Clock: e.clock}
+}
+
+// apply records the outcomes in the transaction ctx carries: the ledger
+// moves of the entries still in state from, then the notifications and
+// domain events of those sent, through the notification pipeline in one
+// call. An entry someone else already moved writes nothing.
 func (e *Engine) apply(ctx context.Context, entries []store.LedgerEntry, outs []outcome, from string) (int, error) {
 	updates := make([]store.LedgerUpdate, len(entries))
 	for i, en := range entries {
 		o := outs[i]
-		updates[i] = store.LedgerUpdate{Key: en.Key, Status: o.status, Recipients: len(o.notifications)}
+		updates[i] = store.LedgerUpdate{Key: en.Key, Status: o.status, Recipients: o.addressed.Recipients()}
 		if o.reason != "" {
 			updates[i].Reason = &outs[i].reason
 		}
@@ -87,68 +108,44 @@ func (e *Engine) apply(ctx context.Context, entries []store.LedgerEntry, outs []
 	if err != nil {
 		return 0, err
 	}
-	var ns []care.Notification
+	sent := 0
+	var notices []notify.Addressed
 	for i, en := range entries {
 		if !changed[en.Key] {
 			continue // delivered or skipped by someone else already
 		}
-		if o := outs[i]; o.missedDose != nil {
+		o := outs[i]
+		if o.missedDose != nil {
 			if _, err := e.store.RecordMissedDose(ctx, en.EntityID, *o.missedDose); err != nil {
 				return 0, err
 			}
 		}
-		ns = append(ns, outs[i].notifications...)
-	}
-	created, err := e.store.InsertNotifications(ctx, ns)
-	if err != nil {
-		return 0, err
-	}
-	byKey := make(map[string][]care.Notification, len(entries))
-	for _, n := range created {
-		byKey[*n.DedupeKey] = append(byKey[*n.DedupeKey], n)
-	}
-	sent := 0
-	var evs []store.OutboxEvent
-	for i, en := range entries {
-		if !changed[en.Key] || outs[i].status != store.LedgerSent {
-			continue
+		if o.status == store.LedgerSent {
+			sent++
+			if o.notice != nil {
+				notices = append(notices, o.addressed)
+			}
 		}
-		ev, ok, err := e.reminderEvent(en, outs[i], byKey[en.Key])
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			evs = append(evs, ev)
-		}
-		sent++
 	}
-	if err := e.store.AppendEvents(ctx, evs); err != nil {
+	if _, err := e.notifier().Write(ctx, notices...); err != nil {
 		return 0, err
 	}
 	return sent, nil
 }
 
-// reminderEvent is the domain event of a sent reminder: what it was about,
-// and who was notified. ok is false for kinds without one.
-func (e *Engine) reminderEvent(en store.LedgerEntry, o outcome, created []care.Notification) (ev store.OutboxEvent, ok bool, err error) {
-	typ, ok := reminderEvents[en.Kind]
-	if !ok {
-		return store.OutboxEvent{}, false, nil
+// sentTo is the outcome of a reminder sent to members (those keep passes,
+// or all): its notification, keyed by the ledger entry so each member gets
+// it once, announced by the kind's domain event with data.
+func sentTo(en store.LedgerEntry, familyID string, members []care.Member, keep func(care.Member) bool, typ care.NotificationType, text care.Text, data map[string]any) outcome {
+	var to []string
+	for _, m := range members {
+		if m.IsActive && (keep == nil || keep(m)) {
+			to = append(to, m.UserID)
+		}
 	}
-	data := make(map[string]any, len(o.data)+2)
-	for k, v := range o.data {
-		data[k] = v
-	}
-	users, ids := make([]string, len(created)), make([]string, len(created))
-	for i, n := range created {
-		users[i], ids[i] = n.UserID, n.ID
-	}
-	data["userIds"], data["notificationIds"] = users, ids
-	env, id, err := events.Build(e.clock, typ, o.familyID, en.CareRecipientID, "", en.Key, data)
-	if err != nil {
-		return store.OutboxEvent{}, false, err
-	}
-	return store.OutboxEvent{ID: id, Type: typ, FamilyID: o.familyID, Envelope: env}, true, nil
+	return outcome{status: store.LedgerSent, notice: &notify.Notice{To: to, Type: typ, Text: text, Data: data,
+		DedupeKey: en.Key, FamilyID: familyID, CareRecipientID: en.CareRecipientID, CorrelationID: en.Key,
+		Event: reminderEvents[en.Kind], EventData: data}}
 }
 
 // preparer caches what several reminders of one batch share.
@@ -317,17 +314,15 @@ func (p *preparer) medication(ctx context.Context, en store.LedgerEntry, cr *car
 		if logged != nil {
 			return suppressed("dose logged"), nil
 		}
-		o := outcome{status: store.LedgerSent, missedDose: &en.OccurrenceAt, familyID: cr.FamilyID, data: data}
-		o.notifications = notifications(en.Key, members, func(m care.Member) bool {
-			return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
-		}, "medicationReminders", care.NotifyMedicationMissed, care.MissedDoseText(cr, med, en.OccurrenceAt), data)
+		o := sentTo(en, cr.FamilyID, members, adminOrCaregiver, care.NotifyMedicationMissed, care.MissedDoseText(cr, med, en.OccurrenceAt), data)
+		o.missedDose = &en.OccurrenceAt
 		return o, nil
 	}
 	if logged != nil && (logged.Status == care.DoseGiven || logged.Status == care.DoseSkipped) {
 		return suppressed("dose already logged"), nil
 	}
-	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "medicationReminders",
-		care.NotifyMedicationReminder, care.MedicationDueText(cr, med, en.OccurrenceAt, p.minutesUntil(en.OccurrenceAt)), data)}, nil
+	return sentTo(en, cr.FamilyID, members, nil, care.NotifyMedicationReminder,
+		care.MedicationDueText(cr, med, en.OccurrenceAt, p.minutesUntil(en.OccurrenceAt)), data), nil
 }
 
 func (p *preparer) refill(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient, med *care.Medication, local time.Time) (outcome, error) {
@@ -341,9 +336,8 @@ func (p *preparer) refill(ctx context.Context, en store.LedgerEntry, cr *care.Ca
 	urgent := *med.CurrentSupply <= 5
 	data := map[string]any{"medicationId": med.ID, "careRecipientId": cr.ID, "currentSupply": *med.CurrentSupply,
 		"refillAt": *med.RefillAt, "urgent": urgent, "date": local.Format(time.DateOnly)}
-	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
-		return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
-	}, "medicationReminders", care.NotifyRefillAlert, care.RefillText(cr, med, *med.CurrentSupply, *med.RefillAt), data)}, nil
+	return sentTo(en, cr.FamilyID, members, adminOrCaregiver, care.NotifyRefillAlert,
+		care.RefillText(cr, med, *med.CurrentSupply, *med.RefillAt), data), nil
 }
 
 func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient) (outcome, error) {
@@ -368,8 +362,8 @@ func (p *preparer) appointment(ctx context.Context, en store.LedgerEntry, cr *ca
 	}
 	data := map[string]any{"appointmentId": a.ID, "careRecipientId": cr.ID, "scheduledTime": a.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
-	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, nil, "appointmentReminders",
-		care.NotifyAppointmentReminder, care.AppointmentReminderText(cr, a.Title, a.StartTime, p.minutesUntil(a.StartTime)), data)}, nil
+	return sentTo(en, cr.FamilyID, members, nil, care.NotifyAppointmentReminder,
+		care.AppointmentReminderText(cr, a.Title, a.StartTime, p.minutesUntil(a.StartTime)), data), nil
 }
 
 func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.CareRecipient) (outcome, error) {
@@ -392,24 +386,14 @@ func (p *preparer) shift(ctx context.Context, en store.LedgerEntry, cr *care.Car
 	}
 	data := map[string]any{"shiftId": sh.ID, "caregiverId": sh.CaregiverID, "careRecipientId": cr.ID, "scheduledTime": sh.StartTime.UTC().Format(time.RFC3339),
 		"minutesBefore": en.OffsetMinutes, "timezone": cr.Timezone}
-	return outcome{status: store.LedgerSent, familyID: cr.FamilyID, data: data, notifications: notifications(en.Key, members, func(m care.Member) bool {
+	return sentTo(en, cr.FamilyID, members, func(m care.Member) bool {
 		return m.UserID == sh.CaregiverID
-	}, "shiftReminders", care.NotifyShiftReminder, care.ShiftReminderText(cr, sh.StartTime, p.minutesUntil(sh.StartTime)), data)}, nil
+	}, care.NotifyShiftReminder, care.ShiftReminderText(cr, sh.StartTime, p.minutesUntil(sh.StartTime)), data), nil
 }
 
-// notifications addresses one notification per active member who passes
-// keep and has not turned pref off.
-func notifications(key string, members []care.Member, keep func(care.Member) bool, pref string, typ care.NotificationType, text care.Text, data map[string]any) []care.Notification {
-	raw, _ := json.Marshal(data)
-	var out []care.Notification
-	for _, m := range members {
-		if !m.IsActive || (keep != nil && !keep(m)) || !care.WantsNotification(m.Preferences, pref) {
-			continue
-		}
-		k := key
-		out = append(out, care.Notification{UserID: m.UserID, Type: typ, Title: text.Title, Body: text.Body, Data: raw, DedupeKey: &k})
-	}
-	return out
+// adminOrCaregiver keeps the members who look after doses and supplies.
+func adminOrCaregiver(m care.Member) bool {
+	return m.Role == care.RoleAdmin || m.Role == care.RoleCaregiver
 }
 
 func scheduledAt(times []string, local time.Time) bool {

@@ -3,7 +3,6 @@ package jobs
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/storage"
 	"github.com/carecircle/carecircle/internal/storage/inspect"
 	"github.com/carecircle/carecircle/internal/store"
@@ -257,44 +257,40 @@ func (d *Documents) RemindExpiring(ctx context.Context, now time.Time) (int, err
 		families = append(families, f)
 	}
 	sort.Strings(families)
-	created := 0
+	var notices []notify.Notice
 	for _, familyID := range families {
 		members, err := d.cfg.Store.Members(ctx, familyID)
 		if err != nil {
-			return created, err
+			return 0, err
 		}
-		var ns []care.Notification
-		for _, doc := range byFamily[familyID] {
-			for _, m := range members {
-				if m.Role == care.RoleAdmin {
-					ns = append(ns, expiryNotification(m.UserID, doc))
-				}
+		var admins []string
+		for _, m := range members {
+			if m.Role == care.RoleAdmin {
+				admins = append(admins, m.UserID)
 			}
 		}
-		out, err := d.cfg.Store.InsertNotifications(ctx, ns)
-		if err != nil {
-			return created, err
+		for _, doc := range byFamily[familyID] {
+			notices = append(notices, expiryNotice(admins, doc))
 		}
-		created += len(out)
 	}
-	return created, nil
+	n := notify.Notifier{Store: d.cfg.Store, Clock: d.cfg.Clock}
+	created, err := n.Send(ctx, notices...)
+	return len(created), err
 }
 
-func expiryNotification(userID string, doc store.Document) care.Notification {
-	day := doc.ExpiresAt.UTC().Format(time.DateOnly)
-	key := "document-expiry:" + doc.ID + ":" + day
-	data, _ := json.Marshal(map[string]string{
-		"documentId": doc.ID, "familyId": doc.FamilyID, "type": string(doc.Type),
-		"expiresAt": doc.ExpiresAt.UTC().Format(time.RFC3339),
-	})
-	text := care.DocumentExpiringText(doc.Name, doc.ExpiresAt.UTC())
-	return care.Notification{
-		UserID:    userID,
-		Type:      NotifyDocumentExpiring,
-		Title:     text.Title,
-		Body:      text.Body,
-		Data:      data,
-		DedupeKey: &key,
+// expiryNotice tells the admins that doc expires soon, once per document
+// and expiry date.
+func expiryNotice(admins []string, doc store.Document) notify.Notice {
+	return notify.Notice{
+		To:   admins,
+		Type: NotifyDocumentExpiring,
+		Text: care.DocumentExpiringText(doc.Name, doc.ExpiresAt.UTC()),
+		Data: map[string]any{
+			"documentId": doc.ID, "familyId": doc.FamilyID, "type": string(doc.Type),
+			"expiresAt": doc.ExpiresAt.UTC().Format(time.RFC3339),
+		},
+		DedupeKey: "document-expiry:" + doc.ID + ":" + doc.ExpiresAt.UTC().Format(time.DateOnly),
+		FamilyID:  doc.FamilyID,
 	}
 }
 

@@ -1,16 +1,20 @@
-// Package notify carries CareCircle's notifications beyond the app: web push
-// to each of a user's browsers, email through the provider chain within the
-// daily quota, and SMS to verified numbers. The in-app notification row is
-// the source of truth; the outbox hands each notification.created event to
-// the Deliverer, which records what every channel did with every target so a
-// retry never sends twice what already went out.
+// Package notify creates CareCircle's notifications and carries them beyond
+// the app. Every notification, from any feature or job, is created by
+// Notifier.Send: it leaves out the users who turned that kind off, writes
+// the in-app rows with their dedupe key and appends the event that
+// announces them (shown live, and handed to the channels), in one
+// transaction. The in-app row is the source of truth; the outbox hands the
+// event to the Deliverer, which sends each notification on the registered
+// channels — web push to each of a user's browsers, email through the
+// provider chain within the daily quota, SMS to verified numbers — and
+// records what every channel did with every target so a retry never sends
+// twice what already went out.
 //
 // Routing: emergencies go to every channel at once, ignore quiet hours and
 // take from the email reserve; everything else honours the user's channel
-// switches, the per-kind preferences and quiet hours (in the user's own
-// zone). Routine email that does not fit the day's quota is downgraded to
-// push and in-app when it is time-bound (a reminder), deferred to the next
-// UTC day otherwise.
+// switches and quiet hours (in the user's own zone). Routine email that
+// does not fit the day's quota is downgraded to push and in-app when it is
+// time-bound (a reminder), deferred to the next UTC day otherwise.
 package notify
 
 import (
@@ -159,17 +163,15 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) error {
 	return errors.Join(pushErr, mailErr, smsErr)
 }
 
-// route decides the channels for n by its kind and u's preferences.
+// route decides the channels for n by u's channel switches and quiet hours
+// (whether u wants n's kind at all was decided when it was created:
+// Notifier.Address).
 func (d *Deliverer) route(n *care.Notification, u *care.User) plan {
 	prefs := care.ReadNotificationPreferences(u.Preferences)
 	p := plan{n: n, user: u, emergency: n.Type == care.NotifyEmergencyAlert}
 	hasPhone := u.Phone != nil && *u.Phone != "" && u.PhoneVerified
 	if p.emergency {
 		p.push, p.email, p.sms = true, true, hasPhone
-		return p
-	}
-	if kind := PreferenceKind(n.Type); kind != "" && !care.WantsNotification(u.Preferences, kind) {
-		p.reason = "turned off: " + kind
 		return p
 	}
 	if prefs.QuietHours != nil {

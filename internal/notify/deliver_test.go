@@ -324,18 +324,16 @@ func TestPreferencesQuietHoursAndDeadSubscriptions(t *testing.T) {
 		off := care.DefaultNotificationPreferences()
 		off.MedicationReminders = false
 		u1 := r.user(t, "off@carecircle.test", &off, "")
-		id := r.notify(t, u1, care.NotifyMedicationReminder, nil)
-		if err := r.d.Deliver(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-		if got := r.statuses(t, id); got["all"] != store.DeliverySuppressed || len(got) != 1 {
-			t.Fatalf("turned off: %v", got)
+		n := notify.Notifier{Store: r.st, Clock: r.clk}
+		created, err := n.Send(ctx, notify.Notice{To: []string{u1.ID}, Type: care.NotifyMedicationReminder, Text: care.Text{Title: "Due"}})
+		if err != nil || len(created) != 0 {
+			t.Fatalf("turned off: created %v, %v", created, err)
 		}
 		// 12:00 UTC is 14:00 in Berlin, inside 13:00–15:00.
 		q := care.DefaultNotificationPreferences()
 		q.QuietHours = &care.QuietHours{Enabled: true, Start: "13:00", End: "15:00"}
 		u2 := r.user(t, "quiet@carecircle.test", &q, "")
-		id = r.notify(t, u2, care.NotifyAppointmentReminder, nil)
+		id := r.notify(t, u2, care.NotifyAppointmentReminder, nil)
 		if err := r.d.Deliver(ctx, id); err != nil {
 			t.Fatal(err)
 		}

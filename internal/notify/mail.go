@@ -41,27 +41,20 @@ func (r StoreRecorder) Record(ctx context.Context, a mail.Attempt) error {
 		Provider: a.Provider, Priority: a.Priority.String(), Status: string(a.Status), Error: a.Error})
 }
 
-// QuotaWarner tells the system administrators, in the app, that a provider
-// has used most of the day's email quota. It is called once per provider
-// and day.
-func QuotaWarner(st *store.Store, logger *slog.Logger) func(context.Context, mail.QuotaWarning) {
+// QuotaWarner tells the system administrators, through the notification
+// pipeline, that a provider has used most of the day's email quota. It is
+// called once per provider and day.
+func QuotaWarner(n *Notifier, logger *slog.Logger) func(context.Context, mail.QuotaWarning) {
 	return func(ctx context.Context, w mail.QuotaWarning) {
 		logger.Warn("email quota nearly spent", slog.String("provider", w.Provider),
 			slog.Int64("used", w.Used), slog.Int64("limit", w.Limit))
-		ids, err := st.SystemAdminIDs(ctx)
+		ids, err := n.Store.SystemAdminIDs(ctx)
 		if err != nil {
 			logger.Error("email quota warning: system admins", slog.Any("error", err))
 			return
 		}
-		key := fmt.Sprintf("email-quota:%s:%s", w.Provider, w.Day.Format(time.DateOnly))
-		ns := make([]care.Notification, 0, len(ids))
-		for _, id := range ids {
-			k := key
-			text := care.EmailQuotaText(w.Provider, w.Used, w.Limit)
-			ns = append(ns, care.Notification{UserID: id, Type: care.NotifyGeneral, Title: text.Title, Body: text.Body,
-				Data: []byte(`{}`), DedupeKey: &k})
-		}
-		if _, err := st.InsertNotifications(ctx, ns); err != nil {
+		if _, err := n.Send(ctx, Notice{To: ids, Type: care.NotifyGeneral, Text: care.EmailQuotaText(w.Provider, w.Used, w.Limit),
+			DedupeKey: fmt.Sprintf("email-quota:%s:%s", w.Provider, w.Day.Format(time.DateOnly))}); err != nil {
 			logger.Error("email quota warning: notify", slog.Any("error", err))
 		}
 	}

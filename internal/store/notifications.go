@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/carecircle/carecircle/internal/care"
@@ -83,4 +84,31 @@ func (s *Store) Notification(ctx context.Context, userID, id string) (*care.Noti
 		return nil, fmt.Errorf("store: notification: %w", err)
 	}
 	return n, nil
+}
+
+// UserPreferences returns the preferences of the given users, by id; users
+// that do not exist are left out.
+func (s *Store) UserPreferences(ctx context.Context, ids []string) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(ids))
+	err := inChunks(distinct(ids), s.batchRows(), func(chunk []string) error {
+		rows, err := s.rq(ctx).QueryContext(ctx, `SELECT id, preferences FROM users WHERE id IN (`+
+			placeholders(1, len(chunk))+`)`, anyArgs(chunk)...)
+		if err != nil {
+			return mapErr(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var prefs json.RawMessage
+			if err := rows.Scan(&id, jsonCol{&prefs}); err != nil {
+				return mapErr(err)
+			}
+			out[id] = prefs
+		}
+		return mapErr(rows.Err())
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: user preferences: %w", err)
+	}
+	return out, nil
 }
