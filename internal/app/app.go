@@ -276,13 +276,9 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			if err != nil {
 				return nil, err
 			}
+			// Not started: an idle node runs none of River UI's periodic
+			// count queries; it counts when someone looks.
 			webDeps.JobsUI = dash
-			srv.background = append(srv.background, func(ctx context.Context) {
-				if err := dash.Start(ctx); err != nil {
-					logger.Error("river ui", slog.Any("error", err))
-				}
-				<-ctx.Done()
-			})
 		}
 		pages, err := web.New(web.Config{APIPrefix: cfg.APIPrefix}, webDeps)
 		if err != nil {

@@ -273,9 +273,17 @@ func TestJobsUIAuthorization(t *testing.T) {
 		{"GET", "/admin/jobs/api/states", admin, "", http.StatusOK},
 		{"POST", "/admin/jobs/api/jobs/retry", admin, "https://evil.example", http.StatusForbidden},
 		{"POST", "/admin/jobs/api/jobs/retry", admin, "", http.StatusForbidden},
-		{"POST", "/admin/jobs/api/jobs/retry", admin, s.base, http.StatusOK},
+		// Reaches River UI, which answers in JSON (404 when job 1 is gone).
+		{"POST", "/admin/jobs/api/jobs/retry", admin, s.base, 0},
 	} {
 		res := send(c.method, c.path, c.cookie, c.origin)
+		if c.want == 0 {
+			if res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusUnauthorized ||
+				!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("%s %s from this site = %d %s, want River UI's answer", c.method, c.path, res.StatusCode, res.Header.Get("Content-Type"))
+			}
+			continue
+		}
 		if res.StatusCode != c.want {
 			t.Errorf("%s %s (cookie %t, origin %q) = %d, want %d", c.method, c.path, c.cookie != "", c.origin, res.StatusCode, c.want)
 		}
