@@ -209,18 +209,22 @@ func (r *response) expect(want int) *response {
 func (h *harness) request(method, path, token string, body any, header ...string) *response {
 	h.t.Helper()
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		sent = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		rd = bytes.NewReader(buf)
+		sent = buf
+	}
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	if strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "/health") && path != "/metrics" && !strings.HasPrefix(path, testPrefix) {
 		path = testPrefix + path
@@ -244,7 +248,7 @@ func (h *harness) request(method, path, token string, body any, header ...string
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	checkOpenAPI(h.t, req, res.StatusCode, res.Header, b)
+	checkOpenAPI(h.t, req, sent, res.StatusCode, res.Header, b)
 	return &response{t: h.t, Status: res.StatusCode, Header: res.Header, Body: b}
 }
 

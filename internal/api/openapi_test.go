@@ -240,9 +240,11 @@ func better(a, b []bool) bool {
 
 // checkOpenAPI fails the test when the response to req does not match the
 // schema the document gives for its route and status (the default, error
-// envelope, for statuses it does not list). Responses that are not JSON
-// (the metrics text, downloads) are only checked for being documented.
-func checkOpenAPI(t testing.TB, req *http.Request, status int, header http.Header, body []byte) {
+// envelope, for statuses it does not list), or when a JSON body the server
+// accepted (a 2xx answer) does not match the documented request body.
+// Responses that are not JSON (the metrics text, downloads) are only checked
+// for being documented.
+func checkOpenAPI(t testing.TB, req *http.Request, sent []byte, status int, header http.Header, body []byte) {
 	t.Helper()
 	doc := specFor(t)
 	path := req.URL.Path
@@ -269,6 +271,9 @@ func checkOpenAPI(t testing.TB, req *http.Request, status int, header http.Heade
 		return
 	}
 	where = req.Method + " " + template + " → " + fmt.Sprint(status)
+	if status < 300 && len(bytes.TrimSpace(sent)) > 0 {
+		checkRequestBody(t, where, op, sent)
+	}
 	resp := op.Responses.Status(status)
 	if resp == nil {
 		resp = op.Responses.Default()
@@ -293,6 +298,21 @@ func checkOpenAPI(t testing.TB, req *http.Request, status int, header http.Heade
 		return
 	}
 	checkSchema(t, where, mt.Schema.Value, body)
+}
+
+// checkRequestBody validates a body the server accepted against the
+// operation's documented JSON request body.
+func checkRequestBody(t testing.TB, where string, op *openapi3.Operation, sent []byte) {
+	t.Helper()
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		t.Errorf("OpenAPI: %s: the server accepted a body the document does not describe: %.200s", where, sent)
+		return
+	}
+	mt := op.RequestBody.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
+		return
+	}
+	checkSchema(t, where+" (request)", mt.Schema.Value, sent)
 }
 
 // checkSchema validates a JSON body against a schema.
