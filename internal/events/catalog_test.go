@@ -3,11 +3,7 @@ package events
 import (
 	"encoding/json"
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,29 +15,9 @@ import (
 // catalog entry is a valid routing key with a struct for its data.
 func TestCatalogListsEveryTypeConstant(t *testing.T) {
 	t.Parallel()
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "catalog.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var consts []string
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, sp := range g.Specs {
-			v := sp.(*ast.ValueSpec)
-			for _, val := range v.Values {
-				if lit, ok := val.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					s, _ := strconv.Unquote(lit.Value)
-					consts = append(consts, s)
-				}
-			}
-		}
-	}
-	if len(consts) == 0 {
-		t.Fatal("no type constants found in catalog.go")
+	for _, typ := range typeConstants(t) {
+		consts = append(consts, typ)
 	}
 	for _, c := range consts {
 		if _, ok := Lookup(c); !ok {
