@@ -20,4 +20,10 @@
 // Resilient wraps the Redis implementations and falls back to memory (or
 // bypasses the cache) while Redis does not answer, probing for its return in
 // the background only while it is away.
+//
+// Two seams spend Redis commands only where they matter: LocalFirstLimiter
+// counts a client's requests in the node's memory and asks the shared
+// limiter only near a limit, and NodeCache caches in the node's memory and
+// broadcasts its invalidations to the other nodes (over the realtime bus),
+// so a read costs nothing and a write one PUBLISH.
 package kv
