@@ -171,16 +171,20 @@ type Jobs struct {
 }
 
 // JobStates are the states a job can be listed by.
-var JobStates = []string{
-	string(rivertype.JobStateAvailable), string(rivertype.JobStateRunning), string(rivertype.JobStateScheduled),
-	string(rivertype.JobStateRetryable), string(rivertype.JobStatePending), string(rivertype.JobStateDiscarded),
-	string(rivertype.JobStateCancelled), string(rivertype.JobStateCompleted),
+func JobStates() []string {
+	return []string{
+		string(rivertype.JobStateAvailable), string(rivertype.JobStateRunning), string(rivertype.JobStateScheduled),
+		string(rivertype.JobStateRetryable), string(rivertype.JobStatePending), string(rivertype.JobStateDiscarded),
+		string(rivertype.JobStateCancelled), string(rivertype.JobStateCompleted),
+	}
 }
 
 // Queues are the queues jobs can be listed by.
-var Queues = []string{
-	jobs.QueueMedicationReminders, jobs.QueueAppointmentReminders, jobs.QueueShiftReminders,
-	jobs.QueueNotifications, jobs.QueueRefillAlerts, jobs.QueueDocumentUpload, jobs.QueueDeadLetter,
+func Queues() []string {
+	return []string{
+		jobs.QueueMedicationReminders, jobs.QueueAppointmentReminders, jobs.QueueShiftReminders,
+		jobs.QueueNotifications, jobs.QueueRefillAlerts, jobs.QueueDocumentUpload, jobs.QueueDeadLetter,
+	}
 }
 
 // ListJobs counts the queue's jobs and lists a page of those f picks.
@@ -188,11 +192,11 @@ func (s *Service) ListJobs(ctx context.Context, f JobFilter) (Jobs, error) {
 	if f.State == "" {
 		f.State = string(rivertype.JobStateAvailable)
 	}
-	if !slices.Contains(JobStates, f.State) {
-		return Jobs{}, badRequest("state must be one of %v", JobStates)
+	if states := JobStates(); !slices.Contains(states, f.State) {
+		return Jobs{}, badRequest("state must be one of %s", strings.Join(states, ", "))
 	}
-	if f.Queue != "" && !slices.Contains(Queues, f.Queue) {
-		return Jobs{}, badRequest("queue must be one of %v", Queues)
+	if queues := Queues(); f.Queue != "" && !slices.Contains(queues, f.Queue) {
+		return Jobs{}, badRequest("queue must be one of %s", strings.Join(queues, ", "))
 	}
 	if f.Limit <= 0 {
 		f.Limit = 20
@@ -408,11 +412,10 @@ type ComponentSummary struct {
 	Detail string
 }
 
-// componentOrder puts the components an operator looks at first first.
-var componentOrder = []string{"database", "redis", "rabbitmq", "realtime", "outbox", "queue", "deadLetters", "scheduler", "emailQuota"}
-
-// Summarise lists the system's components for a page, the database first.
+// Summarise lists the system's components for a page, those an operator
+// looks at first first.
 func Summarise(sys System) []ComponentSummary {
+	componentOrder := []string{"database", "redis", "rabbitmq", "realtime", "outbox", "queue", "deadLetters", "scheduler", "emailQuota"}
 	all := map[string]any{"database": sys.Database}
 	for k, v := range sys.Components {
 		all[k] = v

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,7 +39,7 @@ func (s *Server) adminPage(_ http.ResponseWriter, r *http.Request, p *page) (str
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	d := adminData{States: operator.JobStates, Queues: operator.Queues, JobsUI: s.jobsUI != nil}
+	d := adminData{States: operator.JobStates(), Queues: operator.Queues(), JobsUI: s.jobsUI != nil}
 	d.System = s.ops.System(ctx)
 	d.Components = operator.Summarise(d.System)
 	var err error
@@ -117,7 +118,7 @@ func (s *Server) serveJobsUI(w http.ResponseWriter, r *http.Request) {
 		typ, action := "job", r.Method+" "+r.URL.Path
 		if _, err := s.store.AppendAudit(r.Context(), store.AuditEntry{ActorID: &v.User.ID, Action: action,
 			ResourceType: &typ, Status: rec.status}); err != nil {
-			s.logger.ErrorContext(r.Context(), "audit entry not written", "action", action, "error", err)
+			s.logger.ErrorContext(r.Context(), "audit entry not written", slog.String("action", action), slog.Any("error", err))
 		}
 	}
 }
