@@ -256,7 +256,11 @@ func newEmergencyRig(tb testing.TB, st *store.Store, emailLimit int64) *emergenc
 		tb.Fatal(err)
 	}
 
-	deliverer := &notify.Deliverer{Store: st, Push: push, Mail: chain, SMS: texts, Clock: clk, Logger: logger, PublicURL: rigPublicURL}
+	channels := &notify.Channels{}
+	channels.Register(&notify.PushChannel{Store: st, Sender: push, PublicURL: rigPublicURL})
+	channels.Register(&notify.EmailChannel{Store: st, Chain: chain, Clock: clk, Logger: logger, PublicURL: rigPublicURL})
+	channels.Register(&notify.SMSChannel{Store: st, Sender: texts, PublicURL: rigPublicURL})
+	deliverer := &notify.Deliverer{Store: st, Channels: channels, Clock: clk, Logger: logger}
 	dispatcher := outbox.New(st, clk, logger, outbox.Options{}, deliverer)
 	ctx, cancel := context.WithCancel(context.Background())
 	dispatched := make(chan struct{})

@@ -54,13 +54,20 @@ func buildMailChain(cfg config.Config, st *store.Store, clk clock.Clock, logger 
 	return &mail.Chain{Providers: providers, Quota: quota, Recorder: notify.StoreRecorder{Store: st}, Clock: clk, Logger: logger}, nil
 }
 
-// newDeliverer builds the push, email and SMS channels of notifications.
+// newDeliverer builds the channels of notifications, web push and email
+// always and SMS when configured, and the Deliverer that sends on them.
 func newDeliverer(cfg config.Config, st *store.Store, chain *mail.Chain, vapid webpush.VAPID, sms notify.SMSSender, clk clock.Clock, logger *slog.Logger) (*notify.Deliverer, error) {
 	push, err := newPushSender(cfg, vapid, clk)
 	if err != nil {
 		return nil, err
 	}
-	return &notify.Deliverer{Store: st, Push: push, Mail: chain, SMS: sms, Clock: clk, Logger: logger, PublicURL: cfg.PublicURL}, nil
+	channels := &notify.Channels{}
+	channels.Register(&notify.PushChannel{Store: st, Sender: push, PublicURL: cfg.PublicURL})
+	channels.Register(&notify.EmailChannel{Store: st, Chain: chain, Clock: clk, Logger: logger, PublicURL: cfg.PublicURL})
+	if sms != nil {
+		channels.Register(&notify.SMSChannel{Store: st, Sender: sms, PublicURL: cfg.PublicURL})
+	}
+	return &notify.Deliverer{Store: st, Channels: channels, Clock: clk, Logger: logger}, nil
 }
 
 // runDeferredMail sends deferred routine email once it is due, every minute,

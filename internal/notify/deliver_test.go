@@ -147,7 +147,11 @@ func newRig(t *testing.T, open func(testing.TB, clock.Clock) *store.Store, limit
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.d = &notify.Deliverer{Store: st, Push: sender, Mail: r.chain, SMS: twilio, Clock: clk, Logger: logger, PublicURL: "https://care.test"}
+	channels := &notify.Channels{}
+	channels.Register(&notify.PushChannel{Store: st, Sender: sender, PublicURL: "https://care.test"})
+	channels.Register(&notify.EmailChannel{Store: st, Chain: r.chain, Clock: clk, Logger: logger, PublicURL: "https://care.test"})
+	channels.Register(&notify.SMSChannel{Store: st, Sender: twilio, PublicURL: "https://care.test"})
+	r.d = &notify.Deliverer{Store: st, Channels: channels, Clock: clk, Logger: logger}
 	return r
 }
 

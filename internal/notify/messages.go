@@ -93,12 +93,12 @@ func PushMessage(n *care.Notification, publicURL string) webpush.Message {
 // message is worthless after its moment (a reminder), so it is downgraded
 // rather than deferred when the quota is spent. Family activity goes to the
 // app and push only.
-func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.User) (m mail.Message, timeBound, ok bool) {
+func (c *EmailChannel) EmailFor(ctx context.Context, n *care.Notification, u *care.User) (m mail.Message, timeBound, ok bool) {
 	r := readRefs(n)
 	crName := ""
 	tz := u.Timezone
 	if r.CareRecipientID != "" {
-		if cr, err := d.Store.CareRecipient(ctx, r.CareRecipientID); err == nil {
+		if cr, err := c.Store.CareRecipient(ctx, r.CareRecipientID); err == nil {
 			crName = cr.CalledBy()
 			// Times are the care recipient's, as in the app and in push.
 			if cr.Timezone != "" {
@@ -110,12 +110,12 @@ func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.
 	if err != nil {
 		loc = time.UTC
 	}
-	at := d.Clock.Now()
+	at := c.Clock.Now()
 	if t, err := time.Parse(time.RFC3339, r.ScheduledTime); err == nil {
 		at = t
 	}
 	at = at.In(loc)
-	url := NotificationURL(n, d.PublicURL)
+	url := NotificationURL(n, c.PublicURL)
 	var name string
 	var data any
 	switch n.Type {
@@ -127,7 +127,7 @@ func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.
 		name, timeBound = "medication-reminder", true
 		med, dosage := n.Title, ""
 		if r.MedicationID != "" {
-			if x, err := d.Store.Medication(ctx, r.MedicationID); err == nil {
+			if x, err := c.Store.Medication(ctx, r.MedicationID); err == nil {
 				med, dosage = x.Name, x.Dosage
 			}
 		}
@@ -141,7 +141,7 @@ func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.
 		name, timeBound = "shift-reminder", true
 		end := at
 		if r.ShiftID != "" {
-			if sh, err := d.Store.Shift(ctx, r.ShiftID); err == nil {
+			if sh, err := c.Store.Shift(ctx, r.ShiftID); err == nil {
 				end = sh.EndTime.In(loc)
 			}
 		}
@@ -150,7 +150,7 @@ func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.
 		name = "refill-alert"
 		med, left := n.Title, 0
 		if r.MedicationID != "" {
-			if x, err := d.Store.Medication(ctx, r.MedicationID); err == nil {
+			if x, err := c.Store.Medication(ctx, r.MedicationID); err == nil {
 				med = x.Name
 				if x.CurrentSupply != nil {
 					left = *x.CurrentSupply
@@ -163,7 +163,7 @@ func (d *Deliverer) EmailFor(ctx context.Context, n *care.Notification, u *care.
 	}
 	m, err = mail.Render(name, language(u), data)
 	if err != nil {
-		d.Logger.Error("notify: render email", slog.String("template", name), slog.Any("error", err))
+		c.Logger.Error("notify: render email", slog.String("template", name), slog.Any("error", err))
 		return mail.Message{}, false, false
 	}
 	m.To = u.Email
