@@ -17,6 +17,17 @@
     return e;
   }
 
+  // deref follows a local reference ("#/components/...") of the document.
+  let root = {};
+  function deref(o) {
+    if (!o || typeof o.$ref !== "string" || !o.$ref.startsWith("#/")) return o;
+    let v = root;
+    for (const part of o.$ref.slice(2).split("/")) {
+      v = v && v[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+    }
+    return v || o;
+  }
+
   function refName(ref) {
     return ref.slice(ref.lastIndexOf("/") + 1);
   }
@@ -93,7 +104,7 @@
     sec.append(el("h3", {}, el("span", { class: "method " + method }, method.toUpperCase()), " ", el("code", {}, path)));
     if (op.summary) sec.append(el("p", { class: "summary" }, op.summary));
     if (op.description) sec.append(el("p", { class: "description" }, op.description));
-    const params = [...(pathParams || []), ...(op.parameters || [])];
+    const params = [...(pathParams || []), ...(op.parameters || [])].map(deref);
     if (params.length) {
       const t = el("table", {}, el("tr", {}, el("th", {}, "Parameter"), el("th", {}, "In"), el("th", {}, "Type"), el("th", {}, "")));
       for (const p of params) {
@@ -102,13 +113,15 @@
       }
       sec.append(t);
     }
-    if (op.requestBody) {
-      sec.append(el("h4", {}, "Body" + (op.requestBody.required ? "" : " (optional)")));
-      if (op.requestBody.description) sec.append(el("p", {}, op.requestBody.description));
-      sec.append(content(op.requestBody.content));
+    const body = deref(op.requestBody);
+    if (body) {
+      sec.append(el("h4", {}, "Body" + (body.required ? "" : " (optional)")));
+      if (body.description) sec.append(el("p", {}, body.description));
+      sec.append(content(body.content));
     }
     sec.append(el("h4", {}, "Responses"));
-    for (const [code, r] of Object.entries(op.responses || {})) {
+    for (const [code, ref] of Object.entries(op.responses || {})) {
+      const r = deref(ref);
       const div = el("div", { class: "response" }, el("p", {}, el("strong", {}, code), " ", r.description || ""));
       div.append(content(r.content));
       sec.append(div);
@@ -117,6 +130,7 @@
   }
 
   function render(doc) {
+    root = doc;
     const main = document.getElementById("doc");
     const nav = document.getElementById("tags");
     main.textContent = "";

@@ -44,6 +44,13 @@ func TestOpenAPIDocsPage(t *testing.T) {
 	if !eval[bool](tb, `!!document.getElementById('schema-Error') && !!document.querySelector('#op-post--auth-login')`) {
 		t.Fatal("the page lacks the error envelope or POST /auth/login")
 	}
+	// References are followed: path parameters and the error response read
+	// as themselves.
+	meds := `document.querySelector('#op-get--care-recipients-careRecipientId-medications')`
+	if !eval[bool](tb, meds+`.querySelector('table').textContent.includes('careRecipientId')`) ||
+		!eval[bool](tb, meds+`.textContent.includes('An error, in the envelope.')`) {
+		t.Fatalf("GET .../medications reads: %s", eval[string](tb, meds+`.textContent`))
+	}
 	tb.do(chromedp.SendKeys("#filter", "emergency/alerts"))
 	tb.waitFor(`[...document.querySelectorAll('section.op')].filter(s => !s.hidden).length === 5`, 10*time.Second)
 }
