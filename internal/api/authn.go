@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // Principal is the signed-in user making a request.
@@ -21,18 +21,7 @@ type Principal struct {
 type authedFunc func(w http.ResponseWriter, r *http.Request, p *Principal) error
 
 // accessToken reads the bearer token, falling back to the access_token cookie.
-func accessToken(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-		return ""
-	}
-	if c, err := r.Cookie("access_token"); err == nil {
-		return c.Value
-	}
-	return ""
-}
+func accessToken(r *http.Request) string { return auth.AccessToken(r) }
 
 // authed registers a route for signed-in users. Its successful writes are
 // recorded in the audit log.
@@ -53,28 +42,23 @@ func (s *Server) authed(method, path string, fn authedFunc) {
 // that the account may act; cookie-authenticated writes must also come from
 // a trusted origin.
 func (s *Server) authenticate(r *http.Request) (*Principal, error) {
-	tok := accessToken(r)
-	if tok == "" {
+	in, err := auth.Authenticate(r.Context(), s.tokens, s.store, accessToken(r))
+	switch {
+	case errors.Is(err, auth.ErrNoToken):
 		return nil, unauthorized("Authentication required")
-	}
-	claims, err := s.tokens.Parse(tok)
-	if err != nil {
+	case errors.Is(err, auth.ErrInvalidToken):
 		return nil, unauthorized("Invalid or expired token")
-	}
-	sess, user, err := s.store.ActiveSession(r.Context(), claims.SessionID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.UserID != claims.Subject) {
+	case errors.Is(err, auth.ErrSessionEnded):
 		return nil, unauthorized("Session has ended")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if user.Status != care.UserActive {
+	case errors.Is(err, auth.ErrInactive):
 		return nil, unauthorized("Account is not active")
+	case err != nil:
+		return nil, err
 	}
 	if r.Header.Get("Authorization") == "" && !safeMethod(r.Method) && !s.trustedOrigin(r) {
 		return nil, forbidden("Cross-site request refused")
 	}
-	return &Principal{User: user, Session: sess}, nil
+	return &Principal{User: in.User, Session: in.Session}, nil
 }
 
 func safeMethod(m string) bool {

@@ -5,15 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/centrifugal/centrifuge"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/carecircle/carecircle/internal/auth"
-	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // identity is who a connection belongs to, and until when its token holds.
@@ -39,17 +36,19 @@ func (n *Node) verify(ctx context.Context, token string) (identity, error) {
 	if n.tokens == nil {
 		return identity{}, errBadToken
 	}
-	claims, err := n.tokens.Parse(token)
-	if err != nil {
+	in, err := auth.Authenticate(ctx, n.tokens, n.store, token)
+	switch {
+	case errors.Is(err, auth.ErrInvalidToken):
 		if n.expired(token) {
 			return identity{}, errTokenExpired
 		}
 		return identity{}, errBadToken
-	}
-	if err := n.sessionLive(ctx, claims.SessionID, claims.Subject); err != nil {
+	case errors.Is(err, auth.ErrSessionEnded), errors.Is(err, auth.ErrInactive):
+		return identity{}, errBadToken
+	case err != nil:
 		return identity{}, err
 	}
-	return identity{UserID: claims.Subject, SessionID: claims.SessionID, Expires: claims.ExpiresAt.Time}, nil
+	return identity{UserID: in.Claims.Subject, SessionID: in.Claims.SessionID, Expires: in.Claims.ExpiresAt.Time}, nil
 }
 
 // expired reports whether a token that failed verification is well formed
@@ -66,8 +65,8 @@ func (n *Node) expired(token string) bool {
 // sessionLive checks that the session is neither revoked nor expired and
 // that its user may still act.
 func (n *Node) sessionLive(ctx context.Context, sessionID, userID string) error {
-	sess, user, err := n.store.ActiveSession(ctx, sessionID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (sess.UserID != userID || user.Status != care.UserActive)) {
+	_, _, err := auth.CheckSession(ctx, n.store, sessionID, userID)
+	if errors.Is(err, auth.ErrSessionEnded) || errors.Is(err, auth.ErrInactive) {
 		return errBadToken
 	}
 	return err
@@ -87,27 +86,12 @@ const (
 	connIdentityKey               // the connection's identity after connecting
 )
 
-// accessToken reads the bearer token, falling back to the access_token
-// cookie, as the API does.
-func accessToken(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-		return ""
-	}
-	if c, err := r.Cookie("access_token"); err == nil {
-		return c.Value
-	}
-	return ""
-}
-
 // authenticateRequest verifies a token sent with the HTTP request (a
 // Bearer header or the access_token cookie) and keeps the outcome in the
 // request's context for onConnecting. A connect token, when the client sends
 // one, takes precedence.
 func (n *Node) authenticateRequest(r *http.Request) *http.Request {
-	tok := accessToken(r)
+	tok := auth.AccessToken(r)
 	if tok == "" {
 		return r
 	}

@@ -129,24 +129,21 @@ type viewer struct {
 var errSignedOut = errors.New("web: not signed in")
 
 // signedIn reads the access_token cookie the API's sign-in set and checks
-// it as the API does: signature, expiry, a live session, an active account.
+// it as the API does (auth.Authenticate).
 func (s *Server) signedIn(r *http.Request) (*viewer, error) {
 	c, err := r.Cookie("access_token")
-	if err != nil || c.Value == "" || s.tokens == nil {
+	if err != nil || s.tokens == nil {
 		return nil, errSignedOut
 	}
-	claims, err := s.tokens.Parse(c.Value)
-	if err != nil {
+	in, err := auth.Authenticate(r.Context(), s.tokens, s.store, c.Value)
+	switch {
+	case errors.Is(err, auth.ErrNoToken), errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrSessionEnded),
+		errors.Is(err, auth.ErrInactive):
 		return nil, errSignedOut
-	}
-	sess, u, err := s.store.ActiveSession(r.Context(), claims.SessionID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (sess.UserID != claims.Subject || u.Status != care.UserActive)) {
-		return nil, errSignedOut
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
 	}
-	return &viewer{User: u, Session: sess}, nil
+	return &viewer{User: in.User, Session: in.Session}, nil
 }
 
 // loginURL is the sign-in page that returns to r's page afterwards.
