@@ -274,6 +274,9 @@ func checkOpenAPI(t testing.TB, req *http.Request, sent []byte, status int, head
 	if status < 300 && len(bytes.TrimSpace(sent)) > 0 {
 		checkRequestBody(t, where, op, sent)
 	}
+	if status < 300 {
+		checkQuery(t, where, op, req.URL.Query())
+	}
 	resp := op.Responses.Status(status)
 	if resp == nil {
 		resp = op.Responses.Default()
@@ -313,6 +316,17 @@ func checkRequestBody(t testing.TB, where string, op *openapi3.Operation, sent [
 		return
 	}
 	checkSchema(t, where+" (request)", mt.Schema.Value, sent)
+}
+
+// checkQuery fails when a request the server answered with success used a
+// query parameter the operation does not document.
+func checkQuery(t testing.TB, where string, op *openapi3.Operation, q url.Values) {
+	t.Helper()
+	for name := range q {
+		if p := op.Parameters.GetByInAndName(openapi3.ParameterInQuery, name); p == nil {
+			t.Errorf("OpenAPI: %s: query parameter %q is not documented", where, name)
+		}
+	}
 }
 
 // checkSchema validates a JSON body against a schema.
