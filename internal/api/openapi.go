@@ -40,21 +40,86 @@ const apiDocsCSP = "default-src 'none'; script-src 'self'; style-src 'self'; con
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // openAPIDocument renders the embedded document as JSON, its server being
-// the API prefix.
+// the API prefix. Keys keep the order they are written in, so the routes
+// read in the order the YAML gives them.
 func openAPIDocument(prefix string) ([]byte, error) {
-	var doc map[string]any
-	if err := yaml.Unmarshal(openAPIYAML, &doc); err != nil {
+	var root yaml.Node
+	if err := yaml.Unmarshal(openAPIYAML, &root); err != nil {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
-	doc["servers"] = []any{map[string]any{"url": prefix, "description": "this CareCircle server's API"}}
+	if root.Kind != yaml.DocumentNode || len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("openapi.yaml: not a mapping")
+	}
+	var servers yaml.Node
+	if err := servers.Encode([]map[string]string{{"url": prefix, "description": "this CareCircle server's API"}}); err != nil {
+		return nil, err
+	}
+	top := root.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "servers" {
+			top.Content[i+1] = &servers
+		}
+	}
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(doc); err != nil {
+	if err := writeJSONNode(&buf, top); err != nil {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
-	return buf.Bytes(), nil
+	var out bytes.Buffer
+	if err := json.Indent(&out, buf.Bytes(), "", " "); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+// writeJSONNode writes a YAML node as JSON, mappings in their order.
+func writeJSONNode(buf *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return writeJSONNode(buf, n.Alias)
+	case yaml.MappingNode:
+		buf.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			key, err := json.Marshal(n.Content[i].Value)
+			if err != nil {
+				return err
+			}
+			buf.Write(key)
+			buf.WriteByte(':')
+			if err := writeJSONNode(buf, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+		return nil
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeJSONNode(buf, c); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+		return nil
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		buf.Write(b)
+		return nil
+	}
+	return fmt.Errorf("line %d: unexpected YAML node", n.Line)
 }
 
 // openAPIRoutes serves the document and the page that shows it.
