@@ -167,7 +167,7 @@ func settingsRows() []settingsRow {
 		{
 			name: "redis-parts",
 			observe: map[string]string{
-				"REDIS_HOST":     "with REDIS_PORT, /health reports redis up and rate-limit keys appear in a private redis-server there",
+				"REDIS_HOST":     "with REDIS_PORT, /health reports redis up and a sign-in attempt's rate-limit key appears in a private redis-server there",
 				"REDIS_PORT":     "… on that port",
 				"REDIS_PASSWORD": "… which requires that password",
 				"REDIS_TLS":      "… which speaks only TLS",
@@ -852,7 +852,9 @@ func settingsRedisParts(t *testing.T) {
 	if s := jpath(a.health(), "components", "redis", "status"); s != "up" {
 		t.Errorf("redis status %v", s)
 	}
-	a.request("GET", a.base+a.prefix+"/nope", "", nil, nil)
+	// A sign-in attempt is limited in Redis on every try (other routes are
+	// counted in the node's memory until a client nears its limit).
+	a.request("POST", a.base+a.prefix+"/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "not-the-password"}, nil)
 	if keys := redisKeys(t, rdb, "ccparts:"); len(keys) == 0 {
 		t.Error("no keys under REDIS_KEY_PREFIX in the redis-server at REDIS_HOST:REDIS_PORT")
 	}
