@@ -76,20 +76,10 @@ func (s *Server) discardFailedJob(w http.ResponseWriter, r *http.Request, p *Pri
 	if err := systemAdmin(p); err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	ctx := r.Context()
-	dl, err := s.store.DeadLetter(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Failed job")
-	}
+	id, dl, err := s.pendingDeadLetter(r, "This job was retried; it is no longer a dead letter")
 	if err != nil {
 		return err
-	}
-	if dl.RetriedAt != nil {
-		return conflict("This job was retried; it is no longer a dead letter")
 	}
 	if del, ok := s.jobs.(JobDeleter); ok && dl.JobID != nil {
 		if _, err := del.JobDelete(ctx, *dl.JobID); err != nil && !errors.Is(err, rivertype.ErrNotFound) {

@@ -52,20 +52,10 @@ func (s *Server) retryFailedJob(w http.ResponseWriter, r *http.Request, p *Princ
 	if err := systemAdmin(p); err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	ctx := r.Context()
-	dl, err := s.store.DeadLetter(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Failed job")
-	}
+	id, dl, err := s.pendingDeadLetter(r, "This job was already retried")
 	if err != nil {
 		return err
-	}
-	if dl.RetriedAt != nil {
-		return conflict("This job was already retried")
 	}
 	if s.jobs == nil || dl.JobID == nil {
 		return errorf(http.StatusServiceUnavailable, "The job queue is not available on this node")
@@ -81,4 +71,24 @@ func (s *Server) retryFailedJob(w http.ResponseWriter, r *http.Request, p *Princ
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "jobId": *dl.JobID})
 	return nil
+}
+
+// pendingDeadLetter reads the dead letter the path names: 404 when there is
+// none, 409 with the given message when it was already retried.
+func (s *Server) pendingDeadLetter(r *http.Request, retried string) (string, *store.DeadLetter, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return "", nil, err
+	}
+	dl, err := s.store.DeadLetter(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, notFound("Failed job")
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if dl.RetriedAt != nil {
+		return "", nil, conflict("%s", retried)
+	}
+	return id, dl, nil
 }
