@@ -49,6 +49,13 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Princi
 			return err
 		}
 		for _, m := range d.Left {
+			s.familyChanged(ctx, m.FamilyID)
+		}
+		for _, f := range d.DeletedFamilies {
+			s.familyChanged(ctx, f.ID)
+		}
+		s.membershipsChanged(ctx, p.User.ID)
+		for _, m := range d.Left {
 			if err := s.emit(ctx, domainEvent{Type: events.MemberLeft, FamilyID: m.FamilyID, ActorID: p.User.ID, Data: m}); err != nil {
 				return err
 			}
@@ -74,13 +81,6 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Princi
 	case err != nil:
 		return err
 	}
-	for _, m := range d.Left {
-		s.familyChanged(ctx, m.FamilyID)
-	}
-	for _, f := range d.DeletedFamilies {
-		s.familyChanged(ctx, f.ID)
-	}
-	s.membershipsChanged(ctx, p.User.ID)
 	s.sessionsEnded(ctx, p.User.ID, "")
 	s.clearAuthCookies(w)
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "Your account has been deleted"})

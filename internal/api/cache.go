@@ -14,9 +14,11 @@ import (
 // What the API caches, and what drops it. Reads go through the cache
 // (cache-aside: a miss loads from the database and fills the cache); every
 // write that changes a cached read invalidates it after the write has
-// committed, on this node at once and on every other node as soon as the
-// invalidation broadcast on the realtime bus arrives (kv.NodeCache), so the
-// next read anywhere sees the write.
+// committed (the invalidation is registered in the write's transaction with
+// store.OnCommit, so a rolled-back write drops nothing), on this node at once
+// and on every other node as soon as the invalidation broadcast on the
+// realtime bus arrives (kv.NodeCache), so the next read anywhere sees the
+// write.
 //
 //   - A family's view (its name and care recipients) is cached per family
 //     for careRecipientsTTL. GET /families/{id}/care-recipients answers from
@@ -55,7 +57,7 @@ const (
 // cachedFamilyRead answers a read of a family's data from the cache, or
 // calls load and caches its result for ttl. name tells the reads of one
 // family apart; familyChanged drops them all. Whatever load reads, every
-// write to it must call s.familyChanged after it commits.
+// write to it must call s.familyChanged in its transaction.
 //
 // A cache that fails only costs the load; T must survive a JSON round trip.
 func cachedFamilyRead[T any](ctx context.Context, s *Server, familyID, name string, ttl time.Duration, load func() (T, error)) (T, error) {
@@ -73,20 +75,25 @@ func familyNamespace(familyID string) string { return "family:" + familyID }
 func membershipsCacheKey(userID string) string { return "memberships:" + userID }
 
 // familyChanged drops every cached read of the family, on every node (one
-// PUBLISH on the bus). Call
-// it after the write has committed: a read between an earlier invalidation
-// and the commit would cache the old state again.
+// PUBLISH on the bus), once the transaction ctx carries has committed, and
+// never if it rolls back (store.OnCommit); without a transaction, at once.
+// Call it in the transaction that writes the change, next to the write: a
+// drop before the commit would let a read in between cache the old state
+// again.
 func (s *Server) familyChanged(ctx context.Context, familyID string) {
 	if s.cache == nil {
 		return
 	}
-	if err := s.cache.Bump(ctx, familyNamespace(familyID)); err != nil {
-		s.cacheFailed(ctx, err)
-	}
+	s.store.OnCommit(ctx, func() {
+		if err := s.cache.Bump(ctx, familyNamespace(familyID)); err != nil {
+			s.cacheFailed(ctx, err)
+		}
+	})
 }
 
 // membershipsChanged drops the cached memberships of the users, on every
-// node; call it after the write has committed.
+// node, once the transaction ctx carries has committed (never if it rolls
+// back); without a transaction, at once.
 func (s *Server) membershipsChanged(ctx context.Context, userIDs ...string) {
 	if s.cache == nil || len(userIDs) == 0 {
 		return
@@ -95,9 +102,11 @@ func (s *Server) membershipsChanged(ctx context.Context, userIDs ...string) {
 	for i, id := range userIDs {
 		keys[i] = membershipsCacheKey(id)
 	}
-	if err := s.cache.Delete(ctx, keys...); err != nil {
-		s.cacheFailed(ctx, err)
-	}
+	s.store.OnCommit(ctx, func() {
+		if err := s.cache.Delete(ctx, keys...); err != nil {
+			s.cacheFailed(ctx, err)
+		}
+	})
 }
 
 // cacheFailed reports an invalidation that did not happen: the entry stays

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -362,4 +363,64 @@ func TestSharedStateOutageKeepsTheAPIRight(t *testing.T) {
 		}
 		h.request("POST", "/auth/login", "", map[string]any{"email": ann.Email, "password": "Password1234"}).errorEnvelope(403)
 	})
+}
+
+// TestCacheDropsAfterCommitOnly: a change registered in a transaction drops
+// its cache entries once the transaction has committed, never before, and
+// never when it rolls back.
+func TestCacheDropsAfterCommitOnly(t *testing.T) {
+	t.Parallel()
+	h := sqliteHarness(t, harnessOptions{})
+	ctx := context.Background()
+	familyLoads, memberLoads := 0, 0
+	read := func(ctx context.Context) {
+		t.Helper()
+		if _, err := cachedFamilyRead(ctx, h.api, "f1", "view", careRecipientsTTL, func() (string, error) {
+			familyLoads++
+			return "family", nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.GetOrLoad(ctx, h.api.cache, membershipsCacheKey("u1"), meTTL, func() ([]membership, error) {
+			memberLoads++
+			return nil, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(when string, family, members int) {
+		t.Helper()
+		if familyLoads != family || memberLoads != members {
+			t.Fatalf("%s: family loaded %d times, memberships %d; want %d and %d", when, familyLoads, memberLoads, family, members)
+		}
+	}
+	read(ctx)
+	expect("first read", 1, 1)
+
+	rollback := errors.New("roll back")
+	err := h.store.Atomically(ctx, func(ctx context.Context) error {
+		h.api.familyChanged(ctx, "f1")
+		h.api.membershipsChanged(ctx, "u1")
+		read(ctx)
+		expect("in the transaction", 1, 1)
+		return rollback
+	})
+	if !errors.Is(err, rollback) {
+		t.Fatalf("Atomically = %v", err)
+	}
+	read(ctx)
+	expect("after a rollback", 1, 1)
+
+	err = h.store.Atomically(ctx, func(ctx context.Context) error {
+		h.api.familyChanged(ctx, "f1")
+		h.api.membershipsChanged(ctx, "u1")
+		read(ctx)
+		expect("before the commit", 1, 1)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read(ctx)
+	expect("after the commit", 2, 2)
 }

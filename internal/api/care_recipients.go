@@ -102,6 +102,7 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 		if err != nil {
 			return err
 		}
+		s.familyChanged(ctx, familyID)
 		return s.emitCareRecipient(ctx, p, events.CareRecipientCreated, cr)
 	})
 	if errors.Is(err, store.ErrReference) {
@@ -110,7 +111,6 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	s.familyChanged(r.Context(), familyID)
 	writeJSON(w, http.StatusCreated, cr)
 	return nil
 }
@@ -222,6 +222,7 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 		if err != nil {
 			return err
 		}
+		s.familyChanged(ctx, cr.FamilyID)
 		return s.emitCareRecipient(ctx, p, events.CareRecipientUpdated, out)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -230,7 +231,6 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	s.familyChanged(r.Context(), cr.FamilyID)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -244,6 +244,7 @@ func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *
 		if err := s.store.DeleteCareRecipient(ctx, cr.ID); err != nil {
 			return err
 		}
+		s.familyChanged(ctx, cr.FamilyID)
 		return s.emitCareRecipient(ctx, p, events.CareRecipientDeleted, cr)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -252,7 +253,6 @@ func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	s.familyChanged(r.Context(), cr.FamilyID)
 	writeDeleted(w)
 	return nil
 }

@@ -305,6 +305,7 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request, p *Princ
 		if gone, err = s.store.DeleteDocument(ctx, d.ID); err != nil {
 			return err
 		}
+		s.familyChanged(ctx, gone.FamilyID)
 		return s.emit(ctx, domainEvent{Type: events.DocumentDeleted, FamilyID: gone.FamilyID, ActorID: p.User.ID, Data: documentData(gone)})
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -316,7 +317,6 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request, p *Princ
 	// The row is gone first: a file whose removal fails is an orphan, never
 	// a document without its file.
 	s.removeFiles(r.Context(), gone)
-	s.familyChanged(r.Context(), gone.FamilyID)
 	writeDeleted(w)
 	return nil
 }

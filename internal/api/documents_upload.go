@@ -95,6 +95,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request, p *Princ
 		if created, err = s.store.CreateDocument(ctx, doc); err != nil {
 			return err
 		}
+		s.familyChanged(ctx, familyID)
 		if err := s.emit(ctx, domainEvent{Type: events.DocumentUploaded, FamilyID: familyID, ActorID: p.User.ID, Data: documentData(created)}); err != nil {
 			return err
 		}
@@ -118,7 +119,6 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request, p *Princ
 			created = done
 		}
 	}
-	s.familyChanged(ctx, familyID)
 	writeJSON(w, http.StatusCreated, viewDocument(created))
 	return nil
 }

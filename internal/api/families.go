@@ -97,6 +97,7 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 		if err != nil {
 			return err
 		}
+		s.membershipsChanged(ctx, p.User.ID)
 		if b.Description != nil {
 			if _, err := s.store.DescribeFamily(ctx, f.ID, b.Description); err != nil {
 				return err
@@ -110,7 +111,6 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	s.membershipsChanged(r.Context(), p.User.ID)
 	writeJSON(w, http.StatusCreated, d)
 	return nil
 }
@@ -162,6 +162,7 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 			if f, err = s.store.RenameFamily(ctx, id, b.Name.Value); err != nil {
 				return err
 			}
+			s.familyChanged(ctx, id)
 			return s.emit(ctx, domainEvent{Type: events.FamilyUpdated, FamilyID: id, ActorID: p.User.ID, Data: f})
 		})
 	} else {
@@ -170,7 +171,6 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	s.familyChanged(r.Context(), id)
 	writeJSON(w, http.StatusOK, f)
 	return nil
 }
@@ -192,6 +192,7 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 		if err := s.store.DeleteFamily(ctx, id); err != nil {
 			return err
 		}
+		s.familyChanged(ctx, id)
 		// The members it had, who lose its channels.
 		users := make([]string, len(members))
 		for i, m := range members {
@@ -203,7 +204,6 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	s.familyChanged(r.Context(), id)
 	writeDeleted(w)
 	return nil
 }
@@ -259,8 +259,12 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 		if err != nil {
 			return err
 		}
-		if m, err = s.store.ChangeMemberRole(ctx, familyID, memberID, b.Role); err != nil || was.Role == m.Role {
+		if m, err = s.store.ChangeMemberRole(ctx, familyID, memberID, b.Role); err != nil {
 			return err
+		}
+		s.membershipsChanged(ctx, m.UserID)
+		if was.Role == m.Role {
+			return nil
 		}
 		return s.emit(ctx, domainEvent{Type: events.MemberRoleUpdated, FamilyID: familyID, ActorID: p.User.ID,
 			Data: events.MemberRoleData{Member: m, PreviousRole: was.Role}})
@@ -268,7 +272,6 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return memberError(err)
 	}
-	s.membershipsChanged(r.Context(), m.UserID)
 	writeJSON(w, http.StatusOK, m)
 	return nil
 }
@@ -292,6 +295,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 		if err := s.store.RemoveMember(ctx, familyID, memberID); err != nil {
 			return err
 		}
+		s.membershipsChanged(ctx, m.UserID)
 		typ, why := events.MemberRemoved, memberName(m)+" was removed from the family"
 		if m.UserID == p.User.ID {
 			typ, why = events.MemberLeft, memberName(m)+" left the family"
@@ -304,7 +308,6 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return memberError(err)
 	}
-	s.membershipsChanged(r.Context(), m.UserID)
 	writeDeleted(w)
 	return nil
 }

@@ -183,6 +183,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 		if familyID, err = s.store.AcceptInvitation(ctx, hash, p.User.ID, p.User.Email); err != nil {
 			return err
 		}
+		s.membershipsChanged(ctx, p.User.ID)
 		m, err := s.store.MemberOf(ctx, familyID, p.User.ID)
 		if err != nil {
 			return err
@@ -192,7 +193,6 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return invitationError(err)
 	}
-	s.membershipsChanged(r.Context(), p.User.ID)
 	d, err := s.familyDetails(r.Context(), familyID)
 	if err != nil {
 		return err

@@ -233,7 +233,9 @@ func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) err
 // others must hear of after commit registers it here: appending an event
 // wakes the outbox dispatcher this way, and a change to cached data drops
 // the cache entry. Without a transaction in ctx the write it follows has
-// committed already, and fn runs at once. fn must not block.
+// committed already, and fn runs at once. Hooks run in the committing
+// goroutine before Atomically returns, so fn must be short: a wake-up, a
+// cache drop (at most one bounded broadcast), never a wait on other work.
 func (s *Store) OnCommit(ctx context.Context, fn func()) {
 	if a := s.ambientFrom(ctx); a != nil {
 		a.hooks = append(a.hooks, fn)
