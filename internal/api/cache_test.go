@@ -15,6 +15,7 @@ import (
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/kv/dbkv"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
@@ -76,7 +77,7 @@ func newTestShared(t testing.TB, rdb redis.UniversalClient, prefix string, st *s
 	t.Helper()
 	r, err := kv.NewResilient(context.Background(), kv.ResilientConfig{
 		Client: rdb, Prefix: prefix, Clock: clk, Logger: testLogger(t),
-		Codes: st.Codes(), Lockout: st.Lockout(),
+		Codes: dbkv.Codes(st), Lockout: dbkv.Lockout(st),
 	})
 	if err != nil {
 		t.Fatal(err)

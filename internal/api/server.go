@@ -11,6 +11,7 @@ import (
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/kv/dbkv"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify/sms"
 	"github.com/carecircle/carecircle/internal/notify/webpush"
@@ -136,10 +137,10 @@ func New(cfg Config, d Deps) *Server {
 	s.checkPassword = auth.CheckPassword
 	s.started = d.Clock.Now()
 	if s.codes == nil {
-		s.codes = d.Store.Codes()
+		s.codes = dbkv.Codes(d.Store)
 	}
 	if s.lockout == nil {
-		s.lockout = d.Store.Lockout()
+		s.lockout = dbkv.Lockout(d.Store)
 	}
 	s.routes()
 	return s

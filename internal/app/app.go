@@ -25,6 +25,7 @@ import (
 	"github.com/carecircle/carecircle/internal/config"
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/kv/dbkv"
 	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/operator"
 	"github.com/carecircle/carecircle/internal/outbox"
@@ -327,7 +328,7 @@ func openShared(ctx context.Context, cfg config.Config, st *store.Store, clk clo
 	}
 	rdb := redis.NewClient(opts)
 	shared, err := kv.NewResilient(ctx, kv.ResilientConfig{Client: rdb, Prefix: cfg.RedisKeyPrefix, Clock: clk, Logger: logger,
-		Codes: st.Codes(), Lockout: st.Lockout()})
+		Codes: dbkv.Codes(st), Lockout: dbkv.Lockout(st)})
 	if err != nil {
 		_ = rdb.Close()
 		return nil, nil, fmt.Errorf("redis: %w", err)

@@ -48,8 +48,8 @@ type ResilientConfig struct {
 	Logger *slog.Logger
 
 	// Limiter, Codes and Lockout serve while Redis is away; nil means a
-	// fresh in-memory implementation. An adapter over the database as Codes
-	// would keep codes issued during an outage valid after it.
+	// fresh in-memory implementation. The database's (package dbkv) keep
+	// codes issued during an outage valid after it, on every node.
 	Limiter MultiLimiter
 	Codes   Codes
 	Lockout Lockout

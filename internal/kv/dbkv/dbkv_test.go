@@ -1,4 +1,4 @@
-package store_test
+package dbkv_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/kv/dbkv"
 	"github.com/carecircle/carecircle/internal/kv/kvtest"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
@@ -43,7 +44,7 @@ func TestCodesConformance(t *testing.T) {
 		backends = append(backends, kvtest.Backend[kv.Codes]{Name: b.Name,
 			Open: func(t *testing.T, clk *clock.Fake) (kv.Codes, func(string) string) {
 				s := b.Open(t, clk)
-				return s.Codes(), userKeys(t, s, store.PurposeEmailVerify)
+				return dbkv.Codes(s), userKeys(t, s, store.PurposeEmailVerify)
 			}})
 	}
 	kvtest.Codes(t, backends...)
@@ -58,7 +59,7 @@ func TestLockoutConformance(t *testing.T) {
 		backends = append(backends, kvtest.Backend[kv.Lockout]{Name: b.Name,
 			Open: func(t *testing.T, clk *clock.Fake) (kv.Lockout, func(string) string) {
 				s := b.Open(t, clk)
-				return s.Lockout(), userKeys(t, s, store.PurposeLogin)
+				return dbkv.Lockout(s), userKeys(t, s, store.PurposeLogin)
 			}})
 	}
 	kvtest.Lockout(t, backends...)
@@ -72,7 +73,7 @@ func TestAddressLockoutConformance(t *testing.T) {
 	for _, b := range storetest.Backends() {
 		backends = append(backends, kvtest.Backend[kv.Lockout]{Name: b.Name,
 			Open: func(t *testing.T, clk *clock.Fake) (kv.Lockout, func(string) string) {
-				return b.Open(t, clk).Lockout(), func(name string) string {
+				return dbkv.Lockout(b.Open(t, clk)), func(name string) string {
 					return store.AddressKey(store.PurposeLogin, name+"@example.com")
 				}
 			}})
@@ -84,13 +85,13 @@ func TestAddressLockoutConformance(t *testing.T) {
 // live side by side, apart from another user's, and only for real users.
 func TestUserStateIsApart(t *testing.T) {
 	t.Parallel()
-	storetest.ForEach(t, func(t *testing.T, open openFunc) {
+	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
 		ctx := context.Background()
 		s := open(t, clock.NewFake(t0))
 		a := newUser(t, s, "a@example.com")
 		b := newUser(t, s, "b@example.com")
 		ka, kb := store.UserKey(store.PurposeEmailVerify, a.ID), store.UserKey(store.PurposeEmailVerify, b.ID)
-		codes, lockout := s.Codes(), s.Lockout()
+		codes, lockout := dbkv.Codes(s), dbkv.Lockout(s)
 		if err := codes.Put(ctx, ka, "h", time.Minute); err != nil {
 			t.Fatal(err)
 		}
@@ -122,4 +123,18 @@ func TestUserStateIsApart(t *testing.T) {
 			t.Fatalf("code for a missing user: err = %v, want ErrReference", err)
 		}
 	})
+}
+
+var t0 = time.Date(2026, 3, 8, 6, 30, 0, 123456789, time.UTC)
+
+func newUser(t *testing.T, s *store.Store, email string) *care.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), store.NewUser{
+		Email: email, PasswordHash: "hash", FullName: "Test " + email,
+		Timezone: "Europe/Berlin", Status: care.UserPending,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
