@@ -57,21 +57,10 @@ func (b *appointmentBody) mapAppointmentAliases(p Problems) {
 		}
 	}
 	if a.ReminderBefore != nil {
-		var minutes []int
-		for i, v := range a.ReminderBefore {
-			m, ok := reminderBeforeMinutes(v)
-			if !ok {
-				p.Add("reminderBefore["+strconv.Itoa(i)+"]", `must be a lead time such as "1day", "1 hour" or "30min"`)
-				continue
-			}
-			minutes = append(minutes, m)
-		}
+		minutes := reminderBeforeList(p, a.ReminderBefore)
 		switch {
 		case b.ReminderMinutes == nil:
 			b.ReminderMinutes = minutes
-			if b.ReminderMinutes == nil {
-				b.ReminderMinutes = []int{}
-			}
 		case !sameMinutes(b.ReminderMinutes, minutes):
 			p.Add("reminderBefore", "conflicts with reminderMinutes; give one of them")
 		}
@@ -100,15 +89,13 @@ func (s *Server) resolveDoctorName(ctx context.Context, careRecipientID string, 
 	if name == nil {
 		return nil
 	}
-	doctors, err := s.store.Doctors(ctx, careRecipientID)
+	id, found, err := s.doctorNamed(ctx, careRecipientID, *name)
 	if err != nil {
 		return err
 	}
-	for _, d := range doctors {
-		if strings.EqualFold(strings.TrimSpace(d.Name), *name) {
-			b.DoctorID = &d.ID
-			return nil
-		}
+	if found {
+		b.DoctorID = &id
+		return nil
 	}
 	notes := "Doctor: " + *name
 	if b.Notes != nil {
@@ -116,6 +103,36 @@ func (s *Server) resolveDoctorName(ctx context.Context, careRecipientID string, 
 	}
 	b.Notes = &notes
 	return nil
+}
+
+// doctorNamed finds the care recipient's doctor of that name, letter case
+// and surrounding spaces aside.
+func (s *Server) doctorNamed(ctx context.Context, careRecipientID, name string) (id string, found bool, err error) {
+	doctors, err := s.store.Doctors(ctx, careRecipientID)
+	if err != nil {
+		return "", false, err
+	}
+	for _, d := range doctors {
+		if strings.EqualFold(strings.TrimSpace(d.Name), name) {
+			return d.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// reminderBeforeList reads the original client's reminderBefore lead times
+// as minutes, reporting each one it cannot read; never nil.
+func reminderBeforeList(p Problems, list []string) []int {
+	minutes := []int{}
+	for i, v := range list {
+		m, ok := reminderBeforeMinutes(v)
+		if !ok {
+			p.Add("reminderBefore["+strconv.Itoa(i)+"]", `must be a lead time such as "1day", "1 hour" or "30min"`)
+			continue
+		}
+		minutes = append(minutes, m)
+	}
+	return minutes
 }
 
 var reminderBeforePattern = regexp.MustCompile(`^(\d{1,4})\s*(m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|wk|week|weeks)$`)

@@ -60,15 +60,7 @@ func (b *appointmentPatch) mapPatchAliases(p Problems) {
 		}
 	}
 	if a.ReminderBefore != nil {
-		minutes := []int{}
-		for i, v := range a.ReminderBefore {
-			m, ok := reminderBeforeMinutes(v)
-			if !ok {
-				p.Add("reminderBefore["+strconv.Itoa(i)+"]", `must be a lead time such as "1day", "1 hour" or "30min"`)
-				continue
-			}
-			minutes = append(minutes, m)
-		}
+		minutes := reminderBeforeList(p, a.ReminderBefore)
 		switch {
 		case !b.ReminderMinutes.Set:
 			b.ReminderMinutes = Optional[[]int]{Set: true, Value: minutes}
@@ -90,15 +82,13 @@ func (s *Server) resolvePatchDoctorName(ctx context.Context, careRecipientID str
 	if b.DoctorName == nil {
 		return nil
 	}
-	doctors, err := s.store.Doctors(ctx, careRecipientID)
+	id, found, err := s.doctorNamed(ctx, careRecipientID, *b.DoctorName)
 	if err != nil {
 		return err
 	}
-	for _, d := range doctors {
-		if strings.EqualFold(strings.TrimSpace(d.Name), *b.DoctorName) {
-			b.DoctorID = Optional[string]{Set: true, Value: d.ID}
-			return nil
-		}
+	if found {
+		b.DoctorID = Optional[string]{Set: true, Value: id}
+		return nil
 	}
 	b.DoctorID = Optional[string]{Set: true, Null: true}
 	b.doctorNote = b.DoctorName
