@@ -70,11 +70,19 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, limit int64, _
 
 // createTemp creates a temporary file in dir, creating dir when missing. A
 // directory that a failed Put or a Delete removes between the two, as it
-// has just become empty, is created again.
+// has just become empty, is created again; one that a concurrent Put
+// creates first is used.
 func (l *Local) createTemp(dir string) (*os.File, string, error) {
 	for attempt := 1; ; attempt++ {
 		if dir != "." {
-			if err := l.root.MkdirAll(dir, 0o700); err != nil {
+			// Root.MkdirAll can answer "file exists" when another Put
+			// creates the same folder between its check and its mkdir: the
+			// folder is there, so try again.
+			err := l.root.MkdirAll(dir, 0o700)
+			if errors.Is(err, fs.ErrExist) && attempt < 10 {
+				continue
+			}
+			if err != nil {
 				return nil, "", err
 			}
 		}
