@@ -120,16 +120,12 @@ func (s *Server) familyDocument(r *http.Request, familyID string) (*store.Docume
 	return d, err
 }
 
-// documentView is a document as the API answers it.
-type documentView struct {
-	*store.Document
-	// HasThumbnail tells a client that GET .../url offers a thumbnailUrl.
-	HasThumbnail bool `json:"hasThumbnail"`
-}
+// documentView is a document as the API answers it: the data of its
+// events, whose hasThumbnail tells a client that GET .../url offers a
+// thumbnailUrl.
+type documentView = events.DocumentData
 
-func viewDocument(d *store.Document) documentView {
-	return documentView{Document: d, HasThumbnail: d.ThumbnailKey != nil}
-}
+func viewDocument(d *store.Document) documentView { return documentData(d) }
 
 func viewDocuments(ds []store.Document) []documentView {
 	out := make([]documentView, len(ds))
