@@ -8,14 +8,12 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/auth"
-	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
-// Principal is the signed-in user making a request.
-type Principal struct {
-	User    *care.User
-	Session *care.Session
-}
+// Principal is the signed-in user making a request: the actor of the
+// commands and queries it runs.
+type Principal = feature.Actor
 
 // authedFunc is a handler for signed-in users.
 type authedFunc func(w http.ResponseWriter, r *http.Request, p *Principal) error

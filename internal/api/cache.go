@@ -2,181 +2,49 @@ package api
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/kv"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
-// What the API caches, and what drops it. Reads go through the cache
-// (cache-aside: a miss loads from the database and fills the cache); every
-// write that changes a cached read invalidates it after the write has
-// committed (the invalidation is registered in the write's transaction with
-// store.OnCommit, so a rolled-back write drops nothing), on this node at once
-// and on every other node as soon as the invalidation broadcast on the
-// realtime bus arrives (kv.NodeCache), so the next read anywhere sees the
-// write.
-//
-//   - A family's view (its name and care recipients) is cached per family
-//     for careRecipientsTTL. GET /families/{id}/care-recipients answers from
-//     it, and GET /auth/me builds each family from it. familyChanged drops
-//     it, and every other read cached with cachedFamilyRead, in one command
-//     (a namespace bump): after a care recipient is created, changed or
-//     deleted, and after the family is renamed or deleted.
-//   - A user's memberships (which families, with which role) are cached per
-//     user for meTTL, for GET /auth/me. membershipsChanged drops them, for
-//     any number of users in one command: after a family is created, an
-//     invitation accepted, a role changed or a member removed. A deleted
-//     family needs no such call: its view says it is gone, and /auth/me
-//     leaves it out.
-//
-// The account itself is never cached: authentication reads it (and the
-// session) from the database on every request, so a profile, onboarding or
-// password change shows on the next read without any invalidation, and a
-// revoked session or barred account is refused at once.
-//
-// The cache is in each node's memory. Without Redis there is a cache only
-// on SQLite (one node by construction); with Redis, while a node does not
-// receive the bus it is bypassed, and when it does again the node drops
-// everything it cached, since it may have missed invalidations.
+// What is cached, and what drops it, is said in internal/feature/cache.go.
+
 const (
-	meTTL             = 5 * time.Minute
-	careRecipientsTTL = 5 * time.Minute
+	meTTL             = feature.MembershipsTTL
+	careRecipientsTTL = feature.FamilyViewTTL
 )
 
-// The emergency information card is deliberately not cached: it gathers
-// medications, contacts, doctors, members' phones and documents, whose
-// writes do not all pass through one family invalidation (a member's phone
-// is an account change), and a stale allergy or medication list is the one
-// read a family must never get. It costs a few indexed queries on a rare
-// read.
+// membership is a user's cached membership of one family.
+type membership = feature.Membership
 
-// cachedFamilyRead answers a read of a family's data from the cache, or
-// calls load and caches its result for ttl. name tells the reads of one
-// family apart; familyChanged drops them all. Whatever load reads, every
-// write to it must call s.familyChanged in its transaction.
-//
-// A cache that fails only costs the load; T must survive a JSON round trip.
+func membershipsCacheKey(userID string) string { return feature.MembershipsKey(userID) }
+
+// cachedFamilyRead answers a read of a family's data from the cache (see
+// feature.FamilyRead).
 func cachedFamilyRead[T any](ctx context.Context, s *Server, familyID, name string, ttl time.Duration, load func() (T, error)) (T, error) {
-	return kv.GetOrLoad(ctx, s.cache, familyCacheKey(familyID, name), ttl, load)
+	return feature.FamilyRead(ctx, s.base, familyID, name, ttl, load)
 }
 
-// familyCacheKey is a key in the family's namespace.
-func familyCacheKey(familyID, name string) string {
-	return kv.Key(familyNamespace(familyID), name)
-}
-
-func familyNamespace(familyID string) string { return "family:" + familyID }
-
-// membershipsCacheKey holds a user's memberships.
-func membershipsCacheKey(userID string) string { return "memberships:" + userID }
-
-// familyChanged drops every cached read of the family, on every node (one
-// PUBLISH on the bus), once the transaction ctx carries has committed, and
-// never if it rolls back (store.OnCommit); without a transaction, at once.
-// Call it in the transaction that writes the change, next to the write: a
-// drop before the commit would let a read in between cache the old state
-// again.
+// familyChanged drops every cached read of the family once the
+// transaction ctx carries has committed.
 func (s *Server) familyChanged(ctx context.Context, familyID string) {
-	if s.cache == nil {
-		return
-	}
-	s.store.OnCommit(ctx, func() {
-		if err := s.cache.Bump(ctx, familyNamespace(familyID)); err != nil {
-			s.cacheFailed(ctx, err)
-		}
-	})
+	s.base.FamilyChanged(ctx, familyID)
 }
 
-// membershipsChanged drops the cached memberships of the users, on every
-// node, once the transaction ctx carries has committed (never if it rolls
-// back); without a transaction, at once.
+// membershipsChanged drops the cached memberships of the users once the
+// transaction ctx carries has committed.
 func (s *Server) membershipsChanged(ctx context.Context, userIDs ...string) {
-	if s.cache == nil || len(userIDs) == 0 {
-		return
-	}
-	keys := make([]string, len(userIDs))
-	for i, id := range userIDs {
-		keys[i] = membershipsCacheKey(id)
-	}
-	s.store.OnCommit(ctx, func() {
-		if err := s.cache.Delete(ctx, keys...); err != nil {
-			s.cacheFailed(ctx, err)
-		}
-	})
-}
-
-// cacheFailed reports an invalidation that did not happen: the entry stays
-// stale until its TTL ends. (While Redis is away, invalidations are kept and
-// replayed instead, and do not fail.)
-func (s *Server) cacheFailed(ctx context.Context, err error) {
-	s.logger.ErrorContext(ctx, "cache invalidation failed; stale reads possible until the TTL ends", slog.Any("error", err))
-}
-
-// familyView is what reads of a family share: its name and care recipients,
-// or that it is gone.
-type familyView struct {
-	Gone           bool                 `json:"gone,omitempty"`
-	Name           string               `json:"name"`
-	CareRecipients []care.CareRecipient `json:"careRecipients"`
+	s.base.MembershipsChanged(ctx, userIDs...)
 }
 
 // familyView returns the family's name and care recipients, from the cache
 // when it can.
-func (s *Server) familyView(ctx context.Context, familyID string) (familyView, error) {
-	return cachedFamilyRead(ctx, s, familyID, "view", careRecipientsTTL, func() (familyView, error) {
-		f, err := s.store.Family(ctx, familyID)
-		if errors.Is(err, store.ErrNotFound) {
-			return familyView{Gone: true, CareRecipients: []care.CareRecipient{}}, nil
-		}
-		if err != nil {
-			return familyView{}, err
-		}
-		crs, err := s.store.CareRecipients(ctx, familyID)
-		if err != nil {
-			return familyView{}, err
-		}
-		return familyView{Name: f.Name, CareRecipients: crs}, nil
-	})
+func (s *Server) familyView(ctx context.Context, familyID string) (feature.FamilyView, error) {
+	return s.base.FamilyView(ctx, familyID)
 }
 
-// membership is one family of a user, with the user's role in it.
-type membership struct {
-	FamilyID string    `json:"familyId"`
-	Role     care.Role `json:"role"`
-}
-
-// userFamilies lists the user's families with their care recipients, as
-// GET /auth/me shows them: the memberships from the user's cache entry, each
-// family from its own.
+// userFamilies lists the user's families with their care recipients.
 func (s *Server) userFamilies(ctx context.Context, userID string) ([]care.FamilySummary, error) {
-	ms, err := kv.GetOrLoad(ctx, s.cache, membershipsCacheKey(userID), meTTL, func() ([]membership, error) {
-		fams, err := s.store.UserFamilies(ctx, userID)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]membership, len(fams))
-		for i, f := range fams {
-			out[i] = membership{FamilyID: f.ID, Role: f.Role}
-		}
-		return out, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]care.FamilySummary, 0, len(ms))
-	for _, m := range ms {
-		v, err := s.familyView(ctx, m.FamilyID)
-		if err != nil {
-			return nil, err
-		}
-		if v.Gone {
-			continue
-		}
-		out = append(out, care.FamilySummary{ID: m.FamilyID, Name: v.Name, Role: m.Role, CareRecipients: v.CareRecipients})
-	}
-	return out, nil
+	return s.base.UserFamilies(ctx, userID)
 }

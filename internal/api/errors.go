@@ -8,10 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
 // Error is an HTTP error with a message a client may see.
@@ -55,18 +56,48 @@ type envelope struct {
 // 404/409; anything unknown is a 500 without detail.
 func toError(err error) *Error {
 	var e *Error
-	switch {
-	case errors.As(err, &e):
+	if errors.As(err, &e) {
 		return e
-	case errors.Is(err, store.ErrNotFound):
-		return notFound("Resource")
-	case errors.Is(err, store.ErrConflict):
-		return conflict("The resource already exists or was changed concurrently")
-	case errors.Is(err, store.ErrReference):
-		return badRequest("A referenced resource does not exist")
-	default:
-		return &Error{Status: http.StatusInternalServerError, Message: "Internal server error"}
 	}
+	if fe, ok := feature.AsError(err); ok {
+		out := &Error{Status: kindStatus(fe.Kind), Message: fe.Message, Fields: fe.Fields}
+		if fe.RetryAfter > 0 {
+			out.Header = http.Header{"Retry-After": {strconv.Itoa(int((fe.RetryAfter + time.Second - 1) / time.Second))}}
+		}
+		return out
+	}
+	return &Error{Status: http.StatusInternalServerError, Message: "Internal server error"}
+}
+
+// kindStatus is the HTTP status of each kind of application failure.
+func kindStatus(k feature.Kind) int {
+	switch k {
+	case feature.KindInvalid:
+		return http.StatusBadRequest
+	case feature.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case feature.KindForbidden:
+		return http.StatusForbidden
+	case feature.KindNotFound:
+		return http.StatusNotFound
+	case feature.KindConflict:
+		return http.StatusConflict
+	case feature.KindGone:
+		return http.StatusGone
+	case feature.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case feature.KindUnsupported:
+		return http.StatusUnsupportedMediaType
+	case feature.KindUnprocessable:
+		return http.StatusUnprocessableEntity
+	case feature.KindTooMany:
+		return http.StatusTooManyRequests
+	case feature.KindNotImplemented:
+		return http.StatusNotImplemented
+	case feature.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }
 
 // writeError renders err in the error envelope, logging server faults.

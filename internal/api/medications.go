@@ -1,13 +1,10 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/events"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
 // medicationRoutes registers a care recipient's medications, today's dose
@@ -26,50 +23,16 @@ func (s *Server) medicationRoutes() {
 	s.authed("POST", "/medications/{medicationId}/log", s.logDose)
 }
 
-// medicationAccess checks the principal's membership in the family of the
-// care recipient {careRecipientId}, then loads the medication
-// {medicationId}, which must be theirs (404 otherwise).
-func (s *Server) medicationAccess(r *http.Request, p *Principal, n need) (*care.CareRecipient, *care.Medication, error) {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", n)
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := pathID(r, "medicationId")
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := s.store.Medication(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && m.CareRecipientID != cr.ID) {
-		return nil, nil, notFound("Medication")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return cr, m, nil
-}
-
 func (s *Server) createMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", writer)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	var b medicationBody
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	in := b.medication()
-	in.CareRecipientID = cr.ID
-	var m *care.Medication
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		if m, err = s.store.CreateMedication(ctx, in); err != nil {
-			return err
-		}
-		return s.emitMedication(ctx, p, cr, events.MedicationCreated, m)
+	m, err := s.medications.Create(r.Context(), *p, crID, func() (care.Medication, error) {
+		var b medicationBody
+		err := decode(w, r, &b)
+		return b.medication(), err
 	})
-	if errors.Is(err, store.ErrReference) {
-		return notFound("Care recipient")
-	}
 	if err != nil {
 		return err
 	}
@@ -79,7 +42,7 @@ func (s *Server) createMedication(w http.ResponseWriter, r *http.Request, p *Pri
 
 // listMedications lists the active medications, or all with activeOnly=false.
 func (s *Server) listMedications(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
@@ -91,7 +54,7 @@ func (s *Server) listMedications(w http.ResponseWriter, r *http.Request, p *Prin
 	default:
 		return Problems{"activeOnly": {"must be true or false"}}.Err()
 	}
-	ms, err := s.store.Medications(r.Context(), cr.ID, activeOnly)
+	ms, err := s.medications.List(r.Context(), *p, crID, activeOnly)
 	if err != nil {
 		return err
 	}
@@ -99,8 +62,21 @@ func (s *Server) listMedications(w http.ResponseWriter, r *http.Request, p *Prin
 	return nil
 }
 
+// medicationIDs reads the path's care recipient and medication ids.
+func medicationIDs(r *http.Request) (crID, medID string, err error) {
+	if crID, err = pathID(r, "careRecipientId"); err != nil {
+		return "", "", err
+	}
+	medID, err = pathID(r, "medicationId")
+	return crID, medID, err
+}
+
 func (s *Server) getMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	_, m, err := s.medicationAccess(r, p, anyMember)
+	crID, medID, err := medicationIDs(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.medications.Get(r.Context(), *p, crID, medID)
 	if err != nil {
 		return err
 	}
@@ -112,90 +88,45 @@ func (s *Server) getMedication(w http.ResponseWriter, r *http.Request, p *Princi
 // whole (a schedule for scheduled frequencies, end not before start), so a
 // PATCH can never leave an inconsistent medication behind.
 func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, m, err := s.medicationAccess(r, p, writer)
+	crID, medID, err := medicationIDs(r)
 	if err != nil {
 		return err
 	}
-	var b medicationPatch
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var out *care.Medication
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		out, err = s.store.UpdateMedication(ctx, m.ID, func(m *care.Medication) error {
-			return b.apply(m)
-		})
-		if err != nil {
-			return err
-		}
-		return s.emitMedication(ctx, p, cr, events.MedicationUpdated, out)
+	m, err := s.medications.Update(r.Context(), *p, crID, medID, func() (feature.Edit[care.Medication], error) {
+		var b medicationPatch
+		err := decode(w, r, &b)
+		return b.apply, err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Medication")
-	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, m)
 	return nil
 }
 
-// deactivateMedication stops a medication: no more reminders or dose logs,
-// its history kept. Deactivating an inactive medication changes nothing
-// (and announces nothing).
+// deactivateMedication stops a medication (see medications.Deactivate).
 func (s *Server) deactivateMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, m, err := s.medicationAccess(r, p, writer)
+	crID, medID, err := medicationIDs(r)
 	if err != nil {
 		return err
 	}
-	var out *care.Medication
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		wasActive := false
-		var err error
-		out, err = s.store.UpdateMedication(ctx, m.ID, func(m *care.Medication) error {
-			wasActive, m.IsActive = m.IsActive, false
-			return nil
-		})
-		if err != nil || !wasActive {
-			return err
-		}
-		return s.emitMedication(ctx, p, cr, events.MedicationUpdated, out)
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Medication")
-	}
+	m, err := s.medications.Deactivate(r.Context(), *p, crID, medID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, m)
 	return nil
 }
 
 // deleteMedication deletes a medication with its dose logs.
 func (s *Server) deleteMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, m, err := s.medicationAccess(r, p, writer)
+	crID, medID, err := medicationIDs(r)
 	if err != nil {
 		return err
 	}
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		if err := s.store.DeleteMedication(ctx, m.ID); err != nil {
-			return err
-		}
-		return s.emitMedication(ctx, p, cr, events.MedicationDeleted, m)
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Medication")
-	}
-	if err != nil {
+	if err := s.medications.Delete(r.Context(), *p, crID, medID); err != nil {
 		return err
 	}
 	writeDeleted(w)
 	return nil
-}
-
-// emitMedication announces a change to one of cr's medications; m is the
-// medication as the API answers it (as it was, for a deletion).
-func (s *Server) emitMedication(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, m *care.Medication) error {
-	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: m})
 }

@@ -12,18 +12,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/kv"
 )
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-// requestID returns the id of the request in ctx.
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+// requestID returns the id of the request in ctx, which is also the
+// correlation id of the events and notifications it records.
+func requestID(ctx context.Context) string { return feature.Correlation(ctx) }
 
 // withRequestID echoes a sane X-Request-Id or generates one.
 func withRequestID(next http.Handler) http.Handler {
@@ -33,7 +28,7 @@ func withRequestID(next http.Handler) http.Handler {
 			id = uuid.NewString()
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		next.ServeHTTP(w, r.WithContext(feature.WithCorrelation(r.Context(), id)))
 	})
 }
 

@@ -10,6 +10,17 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/account"
+	"github.com/carecircle/carecircle/internal/feature/appointments"
+	"github.com/carecircle/carecircle/internal/feature/carerecipient"
+	"github.com/carecircle/carecircle/internal/feature/documents"
+	"github.com/carecircle/carecircle/internal/feature/emergency"
+	"github.com/carecircle/carecircle/internal/feature/family"
+	"github.com/carecircle/carecircle/internal/feature/medications"
+	"github.com/carecircle/carecircle/internal/feature/notifications"
+	"github.com/carecircle/carecircle/internal/feature/shifts"
+	"github.com/carecircle/carecircle/internal/feature/timeline"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/kv/dbkv"
 	"github.com/carecircle/carecircle/internal/mail"
@@ -85,23 +96,36 @@ type HealthReporter = operator.HealthReporter
 // "degraded" while Redis is away and node-local fallbacks serve.
 type SharedState = operator.SharedState
 
-// Server is the HTTP API.
+// Server is the HTTP API: it decodes a request, calls the application
+// layer's command or query (internal/feature/...), and encodes the answer.
 type Server struct {
-	cfg     Config
-	store   *store.Store
-	tokens  *auth.Tokens
-	mail    mail.Sender
-	limiter kv.RateLimiter
-	cache   kv.Cache
-	codes   kv.Codes
-	lockout kv.Lockout
-	clock   clock.Clock
-	logger  *slog.Logger
-	jobs    JobRetrier
-	vapid   string
-	push    *webpush.Sender
-	sms     sms.Sender
-	metrics *metrics
+	cfg Config
+	// base is what the application layer's services share.
+	base           *feature.Base
+	family         *family.Service
+	careRecipients *carerecipient.Service
+	medications    *medications.Service
+	appointments   *appointments.Service
+	shifts         *shifts.Service
+	emergency      *emergency.Service
+	timeline       *timeline.Service
+	documents      *documents.Service
+	notifications  *notifications.Service
+	account        *account.Service
+	store          *store.Store
+	tokens         *auth.Tokens
+	mail           mail.Sender
+	limiter        kv.RateLimiter
+	cache          kv.Cache
+	codes          kv.Codes
+	lockout        kv.Lockout
+	clock          clock.Clock
+	logger         *slog.Logger
+	jobs           JobRetrier
+	vapid          string
+	push           *webpush.Sender
+	sms            sms.Sender
+	metrics        *metrics
 	// realtime closes the live connections of revoked sessions.
 	realtime SessionDisconnector
 	// ops reads the operator's view (the /admin routes, /health's detail).
@@ -126,6 +150,17 @@ func New(cfg Config, d Deps) *Server {
 		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
+	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: d.Clock, Logger: d.Logger})
+	s.family = family.New(s.base)
+	s.careRecipients = carerecipient.New(s.base)
+	s.medications = medications.New(s.base)
+	s.appointments = appointments.New(s.base)
+	s.shifts = shifts.New(s.base)
+	s.emergency = emergency.New(s.base)
+	s.timeline = timeline.New(s.base)
+	s.documents = documents.New(s.base)
+	s.notifications = notifications.New(s.base)
+	s.account = account.New(s.base)
 	s.push, s.sms = d.Push, d.SMS
 	s.realtime = d.Realtime
 	s.ops = d.Operator

@@ -228,6 +228,10 @@ func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) err
 	return nil
 }
 
+// InTransaction reports whether ctx carries a transaction (Atomically's):
+// what is read through it may include writes not yet committed.
+func (s *Store) InTransaction(ctx context.Context) bool { return s.txFrom(ctx) != nil }
+
 // OnCommit runs fn once the transaction that ctx carries (Atomically's) has
 // committed, and never if it rolls back. Whatever writes something that
 // others must hear of after commit registers it here: appending an event

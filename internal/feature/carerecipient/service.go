@@ -1,0 +1,15 @@
+// Package carerecipient is the application layer of care recipients: the person cared for, their doctors and emergency contacts: its commands and
+// queries, which check access, apply the rules (the pure ones are in
+// internal/care), run one transaction, record events and notifications and
+// drop the cache entries they change (see internal/feature).
+package carerecipient
+
+import "github.com/carecircle/carecircle/internal/feature"
+
+// Service runs care recipients: the person cared for, their doctors and emergency contacts's commands and queries.
+type Service struct {
+	b *feature.Base
+}
+
+// New builds the service on the shared base.
+func New(b *feature.Base) *Service { return &Service{b: b} }
