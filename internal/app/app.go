@@ -271,7 +271,7 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 			Realtime:       srv.rt,
 			Operator:       ops,
 		})
-		webDeps := web.Deps{Store: st, Tokens: tokens, Clock: clk, Logger: logger, Operator: ops}
+		webDeps := web.Deps{Store: st, Cache: cache, Tokens: tokens, Clock: clk, Logger: logger, Operator: ops}
 		if jobClient != nil {
 			dash, err := jobs.NewDashboard(jobClient, logger)
 			if err != nil {

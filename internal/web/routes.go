@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -101,7 +102,7 @@ func (s *Server) app(path, nav string, fn pageFunc) {
 		}
 		name, err := fn(w, r, p)
 		switch {
-		case errors.Is(err, errNotFound) || errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, errNotFound) || errors.Is(err, store.ErrNotFound) || notTheirs(err):
 			s.notFound(w, r, v)
 		case err != nil:
 			s.fail(w, r, err)
@@ -175,4 +176,12 @@ func pathID(r *http.Request, name string) (string, error) {
 		return "", errNotFound
 	}
 	return id, nil
+}
+
+// notTheirs reports whether the application layer refused err's read as
+// missing or not the viewer's: both show the 404 page, so that a page
+// never tells a stranger that something exists.
+func notTheirs(err error) bool {
+	k := feature.KindOf(err)
+	return k == feature.KindNotFound || k == feature.KindForbidden
 }

@@ -16,8 +16,19 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/auth"
-	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/account"
+	"github.com/carecircle/carecircle/internal/feature/appointments"
+	"github.com/carecircle/carecircle/internal/feature/carerecipient"
+	"github.com/carecircle/carecircle/internal/feature/documents"
+	"github.com/carecircle/carecircle/internal/feature/emergency"
+	"github.com/carecircle/carecircle/internal/feature/family"
+	"github.com/carecircle/carecircle/internal/feature/medications"
+	"github.com/carecircle/carecircle/internal/feature/notifications"
+	"github.com/carecircle/carecircle/internal/feature/shifts"
+	"github.com/carecircle/carecircle/internal/feature/timeline"
+	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/operator"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -34,7 +45,10 @@ type Config struct {
 
 // Deps are the collaborators the web app reads from.
 type Deps struct {
-	Store  *store.Store
+	Store *store.Store
+	// Cache keeps read results, shared with the API; nil reads the
+	// database every time.
+	Cache  kv.Cache
 	Tokens *auth.Tokens
 	Clock  clock.Clock
 	Logger *slog.Logger
@@ -46,9 +60,14 @@ type Deps struct {
 	JobsUI http.Handler
 }
 
-// Server renders the web app.
+// Server renders the web app from the application layer's queries
+// (internal/feature/...), the same the API answers from.
 type Server struct {
-	cfg    Config
+	cfg Config
+	// base is what the application layer's services share.
+	base *feature.Base
+	// svc are the application layer's services the pages read through.
+	svc    services
 	store  *store.Store
 	tokens *auth.Tokens
 	clock  clock.Clock
@@ -73,6 +92,17 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: s.clock, Logger: s.logger})
+	s.svc.family = family.New(s.base)
+	s.svc.careRecipients = carerecipient.New(s.base)
+	s.svc.medications = medications.New(s.base)
+	s.svc.appointments = appointments.New(s.base)
+	s.svc.shifts = shifts.New(s.base)
+	s.svc.emergency = emergency.New(s.base)
+	s.svc.timeline = timeline.New(s.base)
+	s.svc.documents = documents.New(s.base)
+	s.svc.notifications = notifications.New(s.base)
+	s.svc.account = account.New(s.base)
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -120,11 +150,23 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// viewer is the signed-in user of a request.
-type viewer struct {
-	User    *care.User
-	Session *care.Session
+// services are the application layer's services, one per feature.
+type services struct {
+	family         *family.Service
+	careRecipients *carerecipient.Service
+	medications    *medications.Service
+	appointments   *appointments.Service
+	shifts         *shifts.Service
+	emergency      *emergency.Service
+	timeline       *timeline.Service
+	documents      *documents.Service
+	notifications  *notifications.Service
+	account        *account.Service
 }
+
+// viewer is the signed-in user of a request, the actor of the queries a
+// page runs.
+type viewer = feature.Actor
 
 var errSignedOut = errors.New("web: not signed in")
 
