@@ -1,22 +1,16 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
 
-	"github.com/riverqueue/river/rivertype"
-
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/operator"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // JobDeleter removes a job from the queue; the River client is one.
-type JobDeleter interface {
-	JobDelete(ctx context.Context, id int64) (*rivertype.JobRow, error)
-}
+type JobDeleter = operator.JobDeleter
 
 // adminRoutes are the operator's routes behind the /admin page: the
 // system's state, jobs, the reminder ledger, the email quota and accounts.
@@ -76,19 +70,12 @@ func (s *Server) discardFailedJob(w http.ResponseWriter, r *http.Request, p *Pri
 	if err := systemAdmin(p); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	id, dl, err := s.pendingDeadLetter(r, "This job was retried; it is no longer a dead letter")
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if del, ok := s.jobs.(JobDeleter); ok && dl.JobID != nil {
-		if _, err := del.JobDelete(ctx, *dl.JobID); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
-			return err
-		}
-	}
-	if err := s.store.DeleteDeadLetter(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return notFound("Failed job")
-	} else if err != nil {
+	del, _ := s.jobs.(JobDeleter)
+	if err := s.ops.DiscardFailedJob(r.Context(), id, del); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "id": id})
@@ -139,45 +126,25 @@ func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, p *Principal
 	return nil
 }
 
-// adminTarget loads the account an admin action is about. Nobody acts on
-// their own account this way, and only a super admin on another admin's.
-func (s *Server) adminTarget(r *http.Request, p *Principal) (*care.User, error) {
+// adminTarget is the path's account, for an administrator's action on it
+// (see operator.Account).
+func (s *Server) adminTarget(r *http.Request, p *Principal) (string, error) {
 	if err := systemAdmin(p); err != nil {
-		return nil, err
+		return "", err
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.UserByID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("User")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if u.ID == p.User.ID {
-		return nil, conflict("You cannot do this to your own account")
-	}
-	if u.SystemRole.IsAdmin() && p.User.SystemRole != care.SystemSuperAdmin {
-		return nil, forbidden("Only a super admin can do this to a system administrator")
-	}
-	if u.Status == care.UserDeleted {
-		return nil, conflict("This account has been deleted")
-	}
-	return u, nil
+	return pathID(r, "id")
 }
 
 // suspendUser bars an account from signing in and ends its sessions,
 // closing their live connections. Suspending a suspended account changes
 // nothing.
 func (s *Server) suspendUser(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	u, err := s.adminTarget(r, p)
+	id, err := s.adminTarget(r, p)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	u, ended, err := s.store.SuspendUser(ctx, u.ID)
+	u, ended, err := s.ops.Suspend(ctx, *p, id)
 	if err != nil {
 		return err
 	}
@@ -188,14 +155,12 @@ func (s *Server) suspendUser(w http.ResponseWriter, r *http.Request, p *Principa
 
 // unsuspendUser lets a suspended account sign in again.
 func (s *Server) unsuspendUser(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	u, err := s.adminTarget(r, p)
+	id, err := s.adminTarget(r, p)
 	if err != nil {
 		return err
 	}
-	if u.Status != care.UserSuspended {
-		return conflict("This account is not suspended")
-	}
-	if u, err = s.store.UnsuspendUser(r.Context(), u.ID); err != nil {
+	u, err := s.ops.Unsuspend(r.Context(), *p, id)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "user": operator.UserOf(u)})
@@ -206,7 +171,11 @@ func (s *Server) unsuspendUser(w http.ResponseWriter, r *http.Request, p *Princi
 // that has not confirmed its email, as POST /auth/resend-verification does
 // (with its cooldown).
 func (s *Server) adminResendVerification(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	u, err := s.adminTarget(r, p)
+	id, err := s.adminTarget(r, p)
+	if err != nil {
+		return err
+	}
+	u, err := s.ops.Account(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}

@@ -1,19 +1,13 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
-	"github.com/riverqueue/river/rivertype"
-
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/operator"
 )
 
 // JobRetrier sends a failed job back to its queue; the River client is one.
-type JobRetrier interface {
-	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
-}
+type JobRetrier = operator.JobRetrier
 
 func (s *Server) adminJobRoutes() {
 	s.authed("GET", "/admin/jobs/failed", s.listFailedJobs)
@@ -40,7 +34,7 @@ func (s *Server) listFailedJobs(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	list, err := s.store.DeadLetters(r.Context(), limit, offset)
+	list, err := s.ops.FailedJobs(r.Context(), limit, offset)
 	if err != nil {
 		return err
 	}
@@ -52,43 +46,14 @@ func (s *Server) retryFailedJob(w http.ResponseWriter, r *http.Request, p *Princ
 	if err := systemAdmin(p); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	id, dl, err := s.pendingDeadLetter(r, "This job was already retried")
-	if err != nil {
-		return err
-	}
-	if s.jobs == nil || dl.JobID == nil {
-		return errorf(http.StatusServiceUnavailable, "The job queue is not available on this node")
-	}
-	if _, err := s.jobs.JobRetry(ctx, *dl.JobID); err != nil {
-		if errors.Is(err, rivertype.ErrNotFound) {
-			return conflict("The job is no longer retained by the queue")
-		}
-		return err
-	}
-	if err := s.store.MarkDeadLetterRetried(ctx, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "jobId": *dl.JobID})
-	return nil
-}
-
-// pendingDeadLetter reads the dead letter the path names: 404 when there is
-// none, 409 with the given message when it was already retried.
-func (s *Server) pendingDeadLetter(r *http.Request, retried string) (string, *store.DeadLetter, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	dl, err := s.store.DeadLetter(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil, notFound("Failed job")
-	}
+	jobID, err := s.ops.RetryFailedJob(r.Context(), id, s.jobs)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	if dl.RetriedAt != nil {
-		return "", nil, conflict("%s", retried)
-	}
-	return id, dl, nil
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "jobId": jobID})
+	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
 // maxAuditUserAgent bounds the user agent kept per audit entry.
@@ -64,11 +64,10 @@ func (s *Server) appendAudit(ctx context.Context, r *http.Request, p *Principal,
 		ua = strings.ToValidUTF8(ua[:maxAuditUserAgent], "")
 	}
 	family := s.auditFamily(ctx, r, typ, id)
-	_, err := s.store.AppendAudit(ctx, store.AuditEntry{
+	return s.base.Audit(ctx, feature.AuditEntry{
 		ActorID: &p.User.ID, Action: action, ResourceType: &typ, ResourceID: &id, FamilyID: &family,
 		IP: &ip, UserAgent: &ua, Status: status, Details: details,
 	})
-	return err
 }
 
 // auditParams are the path parameters that name a resource, by the type of
@@ -160,11 +159,7 @@ func (s *Server) auditFamily(ctx context.Context, r *http.Request, typ, id strin
 	if !validUUID(crID) {
 		return ""
 	}
-	cr, err := s.store.CareRecipient(ctx, crID)
-	if err != nil {
-		return "" // gone with the request, or unreadable: the entry stands without it
-	}
-	return cr.FamilyID
+	return s.base.FamilyOf(ctx, crID)
 }
 
 // createdID reads the id of what a 201 answer created.
@@ -209,10 +204,10 @@ func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // auditPage is the answer of GET /admin/audit.
 type auditPage struct {
-	Items []store.AuditEntry `json:"items"`
-	Total int                `json:"total"`
-	Page  int                `json:"page"`
-	Limit int                `json:"limit"`
+	Items []feature.AuditEntry `json:"items"`
+	Total int                  `json:"total"`
+	Page  int                  `json:"page"`
+	Limit int                  `json:"limit"`
 }
 
 func (s *Server) auditRoutes() {
@@ -231,7 +226,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p *Principal)
 	if err != nil {
 		return err
 	}
-	items, total, err := s.store.AuditLog(r.Context(), q)
+	items, total, err := s.ops.AuditLog(r.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -243,10 +238,10 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, p *Principal)
 }
 
 // auditQuery reads the filters and paging of GET /admin/audit.
-func auditQuery(r *http.Request) (store.AuditQuery, int, error) {
+func auditQuery(r *http.Request) (feature.AuditQuery, int, error) {
 	v := r.URL.Query()
 	p := Problems{}
-	var q store.AuditQuery
+	var q feature.AuditQuery
 	if id := v.Get("userId"); id != "" {
 		p.uuidField("userId", id)
 		q.ActorID = id

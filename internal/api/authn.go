@@ -40,7 +40,7 @@ func (s *Server) authed(method, path string, fn authedFunc) {
 // that the account may act; cookie-authenticated writes must also come from
 // a trusted origin.
 func (s *Server) authenticate(r *http.Request) (*Principal, error) {
-	in, err := auth.Authenticate(r.Context(), s.tokens, s.store, accessToken(r))
+	a, err := s.base.Authenticate(r.Context(), s.tokens, accessToken(r))
 	switch {
 	case errors.Is(err, auth.ErrNoToken):
 		return nil, unauthorized("Authentication required")
@@ -56,7 +56,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	if r.Header.Get("Authorization") == "" && !safeMethod(r.Method) && !s.trustedOrigin(r) {
 		return nil, forbidden("Cross-site request refused")
 	}
-	return &Principal{User: in.User, Session: in.Session}, nil
+	return &a, nil
 }
 
 func safeMethod(m string) bool {

@@ -260,6 +260,10 @@ func (s *Service) ListDeadLetters(ctx context.Context, limit, offset int) (DeadL
 	return out, err
 }
 
+// LedgerWindow is what the reminder ledger shows of a window of time (see
+// store.LedgerWindow).
+type LedgerWindow = store.LedgerWindow
+
 // LedgerLastHour summarises the reminders due in the last hour.
 func (s *Service) LedgerLastHour(ctx context.Context) (store.LedgerWindow, error) {
 	now := s.clock.Now()

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/operator"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // adminData is what the operator's page shows; every part is read through
@@ -22,7 +22,7 @@ type adminData struct {
 	States      []string
 	Queues      []string
 	DeadLetters operator.DeadLetters
-	Ledger      store.LedgerWindow
+	Ledger      operator.LedgerWindow
 	Quota       operator.EmailQuota
 	Users       operator.Users
 	// NextUsers is the next page of the search, when there is one.
@@ -116,7 +116,7 @@ func (s *Server) serveJobsUI(w http.ResponseWriter, r *http.Request) {
 	s.jobsUI.ServeHTTP(rec, r)
 	if write && rec.status >= 200 && rec.status < 300 {
 		typ, action := "job", r.Method+" "+r.URL.Path
-		if _, err := s.store.AppendAudit(r.Context(), store.AuditEntry{ActorID: &v.User.ID, Action: action,
+		if err := s.base.Audit(r.Context(), feature.AuditEntry{ActorID: &v.User.ID, Action: action,
 			ResourceType: &typ, Status: rec.status}); err != nil {
 			s.logger.ErrorContext(r.Context(), "audit entry not written", slog.String("action", action), slog.Any("error", err))
 		}

@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/carecircle/carecircle/internal/feature"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // The contract's page paths.
@@ -90,7 +89,7 @@ func (s *Server) app(path, nav string, fn pageFunc) {
 			s.fail(w, r, err)
 			return
 		}
-		fams, err := s.store.UserFamilies(r.Context(), v.User.ID)
+		fams, err := s.base.UserFamilies(r.Context(), v.User.ID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -102,7 +101,7 @@ func (s *Server) app(path, nav string, fn pageFunc) {
 		}
 		name, err := fn(w, r, p)
 		switch {
-		case errors.Is(err, errNotFound) || errors.Is(err, store.ErrNotFound) || notTheirs(err):
+		case errors.Is(err, errNotFound) || feature.IsNotFound(err) || notTheirs(err):
 			s.notFound(w, r, v)
 		case err != nil:
 			s.fail(w, r, err)

@@ -177,7 +177,7 @@ func (s *Server) signedIn(r *http.Request) (*viewer, error) {
 	if err != nil || s.tokens == nil {
 		return nil, errSignedOut
 	}
-	in, err := auth.Authenticate(r.Context(), s.tokens, s.store, c.Value)
+	a, err := s.base.Authenticate(r.Context(), s.tokens, c.Value)
 	switch {
 	case errors.Is(err, auth.ErrNoToken), errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrSessionEnded),
 		errors.Is(err, auth.ErrInactive):
@@ -185,7 +185,7 @@ func (s *Server) signedIn(r *http.Request) (*viewer, error) {
 	case err != nil:
 		return nil, err
 	}
-	return &viewer{User: in.User, Session: in.Session}, nil
+	return &a, nil
 }
 
 // loginURL is the sign-in page that returns to r's page afterwards.
