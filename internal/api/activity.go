@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/carecircle/carecircle/internal/feature/timeline"
+)
 
 // Paging of the family activity feed.
 const (
@@ -23,16 +27,12 @@ func (s *Server) familyActivity(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	if _, err := s.familyMember(r.Context(), p, id, anyMember); err != nil {
-		return err
-	}
-	q, problems := r.URL.Query(), Problems{}
-	limit := timelineInt(problems, "limit", q.Get("limit"), defaultActivityLimit, 1, maxActivityLimit)
-	offset := timelineInt(problems, "offset", q.Get("offset"), 0, 0, maxActivityOffset)
-	if err := problems.Err(); err != nil {
-		return err
-	}
-	page, err := s.store.FamilyActivity(r.Context(), id, limit, offset)
+	page, err := s.timeline.Activity(r.Context(), *p, id, func() (timeline.Page, error) {
+		q, problems := r.URL.Query(), Problems{}
+		limit := timelineInt(problems, "limit", q.Get("limit"), defaultActivityLimit, 1, maxActivityLimit)
+		offset := timelineInt(problems, "offset", q.Get("offset"), 0, 0, maxActivityOffset)
+		return timeline.Page{Limit: limit, Offset: offset}, problems.Err()
+	})
 	if err != nil {
 		return err
 	}

@@ -48,12 +48,12 @@ func (b *timelineBody) Validate(p Problems) {
 	p.timelineVitals(care.TimelineType(b.Type), b.Vitals)
 }
 
-// entry is the new entry the body describes.
-func (b *timelineBody) entry(careRecipientID, authorID string) care.TimelineEntry {
+// entry is the new entry the body describes (the timeline service sets
+// its care recipient and author).
+func (b *timelineBody) entry() care.TimelineEntry {
 	e := care.TimelineEntry{
-		CareRecipientID: careRecipientID, CreatedByID: &authorID, Type: care.TimelineType(b.Type),
-		Title: b.Title, Description: b.Description, Vitals: b.Vitals, Attachments: b.Attachments,
-		OccurredAt: b.occurred,
+		Type: care.TimelineType(b.Type), Title: b.Title, Description: b.Description, Vitals: b.Vitals,
+		Attachments: b.Attachments, OccurredAt: b.occurred,
 	}
 	if b.Severity != nil {
 		sev := care.Severity(*b.Severity)
