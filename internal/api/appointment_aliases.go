@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -79,45 +78,6 @@ func (b *appointmentBody) mapAppointmentAliases(p Problems) {
 		p.Add("doctorName", "give doctorId or doctorName, not both")
 	}
 	b.appointmentAliases = a
-}
-
-// resolveDoctorName turns doctorName into the care recipient's doctor of
-// that name (letter case aside); a name that matches none is kept at the
-// head of the notes, so nothing the client sent is lost.
-func (s *Server) resolveDoctorName(ctx context.Context, careRecipientID string, b *appointmentBody) error {
-	name := b.DoctorName
-	if name == nil {
-		return nil
-	}
-	id, found, err := s.doctorNamed(ctx, careRecipientID, *name)
-	if err != nil {
-		return err
-	}
-	if found {
-		b.DoctorID = &id
-		return nil
-	}
-	notes := "Doctor: " + *name
-	if b.Notes != nil {
-		notes += "\n" + *b.Notes
-	}
-	b.Notes = &notes
-	return nil
-}
-
-// doctorNamed finds the care recipient's doctor of that name, letter case
-// and surrounding spaces aside.
-func (s *Server) doctorNamed(ctx context.Context, careRecipientID, name string) (id string, found bool, err error) {
-	doctors, err := s.store.Doctors(ctx, careRecipientID)
-	if err != nil {
-		return "", false, err
-	}
-	for _, d := range doctors {
-		if strings.EqualFold(strings.TrimSpace(d.Name), name) {
-			return d.ID, true, nil
-		}
-	}
-	return "", false, nil
 }
 
 // reminderBeforeList reads the original client's reminderBefore lead times

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
@@ -21,9 +19,6 @@ type appointmentPatchAliases struct {
 	// duration is a duration given without a start: it runs from the
 	// appointment's own start.
 	duration *time.Duration
-	// doctorNote is a doctorName that matched none of the care recipient's
-	// doctors: it heads the notes.
-	doctorNote *string
 }
 
 // mapPatchAliases writes the aliases onto the patch's own fields before
@@ -75,30 +70,9 @@ func (b *appointmentPatch) mapPatchAliases(p Problems) {
 	b.appointmentAliases = a
 }
 
-// resolvePatchDoctorName turns doctorName into the care recipient's doctor of
-// that name (letter case aside); a name that matches none clears doctorId
-// and is kept at the head of the notes.
-func (s *Server) resolvePatchDoctorName(ctx context.Context, careRecipientID string, b *appointmentPatch) error {
-	if b.DoctorName == nil {
-		return nil
-	}
-	id, found, err := s.doctorNamed(ctx, careRecipientID, *b.DoctorName)
-	if err != nil {
-		return err
-	}
-	if found {
-		b.DoctorID = Optional[string]{Set: true, Value: id}
-		return nil
-	}
-	b.DoctorID = Optional[string]{Set: true, Null: true}
-	b.doctorNote = b.DoctorName
-	return nil
-}
-
 // applyAliases applies what of the aliases depends on the stored
-// appointment a: a duration from its start, a doctor's name ahead of its
-// notes (replacing one put there before), and isRecurring, which must say
-// what a is.
+// appointment a: a duration from its start, and isRecurring, which must say
+// what a is. (A doctor's name is looked up by the appointments service.)
 func (b *appointmentPatch) applyAliases(a *care.Appointment) error {
 	p := Problems{}
 	if b.IsRecurring != nil && *b.IsRecurring != a.IsRecurring {
@@ -107,19 +81,6 @@ func (b *appointmentPatch) applyAliases(a *care.Appointment) error {
 	if b.duration != nil {
 		a.EndTime = a.StartTime.Add(*b.duration)
 		p.appointmentLength(a.StartTime, a.EndTime)
-	}
-	if b.doctorNote != nil {
-		notes := "Doctor: " + *b.doctorNote
-		if a.Notes != nil && *a.Notes != "" {
-			rest := *a.Notes
-			if strings.HasPrefix(rest, "Doctor: ") {
-				_, rest, _ = strings.Cut(rest, "\n")
-			}
-			if rest != "" {
-				notes += "\n" + rest
-			}
-		}
-		a.Notes = &notes
 	}
 	return p.Err()
 }

@@ -1,12 +1,11 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/appointments"
 )
 
 // How far ahead the upcoming view looks, in days: by default and at most.
@@ -23,34 +22,32 @@ const appointmentOccurrenceWindow = 366 * 24 * time.Hour
 // including that day, or an RFC 3339 instant; either may be absent) keep
 // those overlapping the range, ?status those in that status.
 func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	loc := appointmentZone(cr)
-	q, problems := r.URL.Query(), Problems{}
-	var f store.AppointmentFilter
-	if v := q.Get("startDate"); v != "" {
-		if from, ok := problems.appointmentBound("startDate", v, loc, false); ok {
-			f.EndAfter = &from
+	list, err := s.appointments.List(r.Context(), *p, crID, func(loc *time.Location) (appointments.Filter, error) {
+		q, problems := r.URL.Query(), Problems{}
+		var f appointments.Filter
+		if v := q.Get("startDate"); v != "" {
+			if from, ok := problems.appointmentBound("startDate", v, loc, false); ok {
+				f.EndAfter = &from
+			}
 		}
-	}
-	if v := q.Get("endDate"); v != "" {
-		if to, ok := problems.appointmentBound("endDate", v, loc, true); ok {
-			f.StartBefore = &to
+		if v := q.Get("endDate"); v != "" {
+			if to, ok := problems.appointmentBound("endDate", v, loc, true); ok {
+				f.StartBefore = &to
+			}
 		}
-	}
-	if f.EndAfter != nil && f.StartBefore != nil && !f.StartBefore.After(*f.EndAfter) {
-		problems.Add("endDate", "must be after startDate")
-	}
-	if v := q.Get("status"); v != "" {
-		problems.oneOf("status", v, care.AppointmentStatuses()...)
-		f.Statuses = []care.AppointmentStatus{care.AppointmentStatus(v)}
-	}
-	if err := problems.Err(); err != nil {
-		return err
-	}
-	list, err := s.store.Appointments(r.Context(), cr.ID, f)
+		if f.EndAfter != nil && f.StartBefore != nil && !f.StartBefore.After(*f.EndAfter) {
+			problems.Add("endDate", "must be after startDate")
+		}
+		if v := q.Get("status"); v != "" {
+			problems.oneOf("status", v, care.AppointmentStatuses()...)
+			f.Statuses = []care.AppointmentStatus{care.AppointmentStatus(v)}
+		}
+		return f, problems.Err()
+	})
 	if err != nil {
 		return err
 	}
@@ -61,20 +58,12 @@ func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request, p *Pri
 // upcomingAppointments lists the appointments starting in the next ?days
 // (1 to 366, default 30) that are not cancelled, earliest first.
 func (s *Server) upcomingAppointments(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	days, err := shiftQueryInt(r, "days", appointmentUpcomingDays, 1, appointmentUpcomingMaxDays)
-	if err != nil {
-		return err
-	}
-	now := s.clock.Now()
-	to := now.Add(time.Duration(days) * 24 * time.Hour)
-	list, err := s.store.Appointments(r.Context(), cr.ID, store.AppointmentFilter{
-		StartFrom: &now, StartBefore: &to,
-		Statuses: []care.AppointmentStatus{care.AppointmentScheduled, care.AppointmentConfirmed,
-			care.AppointmentCompleted, care.AppointmentNoShow},
+	list, err := s.appointments.StartingWithin(r.Context(), *p, crID, func() (int, error) {
+		return shiftQueryInt(r, "days", appointmentUpcomingDays, 1, appointmentUpcomingMaxDays)
 	})
 	if err != nil {
 		return err
@@ -87,22 +76,22 @@ func (s *Server) upcomingAppointments(w http.ResponseWriter, r *http.Request, p 
 // calendar day in the care recipient's zone: ?date=YYYY-MM-DD, by default
 // their today.
 func (s *Server) appointmentDay(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	loc := appointmentZone(cr)
-	day := localDate(s.clock.Now(), loc)
-	if v := r.URL.Query().Get("date"); v != "" {
+	list, err := s.appointments.Day(r.Context(), *p, crID, func() (*time.Time, error) {
+		v := r.URL.Query().Get("date")
+		if v == "" {
+			return nil, nil
+		}
 		problems := Problems{}
 		d, ok := problems.appointmentDate("date", v)
 		if !ok {
-			return problems.Err()
+			return nil, problems.Err()
 		}
-		day = d
-	}
-	from, to := appointmentDayStart(day, loc), appointmentDayStart(day.AddDate(0, 0, 1), loc)
-	list, err := s.store.Appointments(r.Context(), cr.ID, store.AppointmentFilter{EndAfter: &from, StartBefore: &to})
+		return &d, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -113,20 +102,24 @@ func (s *Server) appointmentDay(w http.ResponseWriter, r *http.Request, p *Princ
 // listAppointmentSeries lists the care recipient's recurring series with
 // their counts, first, last and next occurrence.
 func (s *Server) listAppointmentSeries(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	list, err := s.store.RecurringAppointments(r.Context(), cr.ID)
+	list, err := s.appointments.Series(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, care.SummarizeSeries(list, s.clock.Now()))
+	writeJSON(w, http.StatusOK, list)
 	return nil
 }
 
 func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	a, _, err := s.appointmentAccess(r, p, anyMember)
+	crID, id, err := appointmentIDs(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.appointments.Get(r.Context(), *p, crID, id)
 	if err != nil {
 		return err
 	}
@@ -140,66 +133,30 @@ func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request, p *Princ
 // ones as they are now, the others virtual. A single appointment is its
 // only occurrence.
 func (s *Server) appointmentOccurrences(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	a, cr, err := s.appointmentAccess(r, p, anyMember)
+	crID, id, err := appointmentIDs(r)
 	if err != nil {
 		return err
 	}
-	loc := appointmentZone(cr)
-	q, problems := r.URL.Query(), Problems{}
-	from, to := s.clock.Now(), time.Time{}
-	okFrom, okTo := true, true
-	if v := q.Get("startDate"); v != "" {
-		from, okFrom = problems.appointmentBound("startDate", v, loc, false)
-	}
-	if v := q.Get("endDate"); v != "" {
-		to, okTo = problems.appointmentBound("endDate", v, loc, true)
-	} else {
-		to = from.Add(appointmentOccurrenceWindow)
-	}
-	if okFrom && okTo && !to.After(from) {
-		problems.Add("endDate", "must be after startDate")
-	}
-	if err := problems.Err(); err != nil {
-		return err
-	}
-	out := []occurrenceView{}
-	overlaps := func(start, end time.Time) bool { return start.Before(to) && end.After(from) }
-	if a.RecurrenceRule == nil || a.RecurringSeriesID == nil {
-		if overlaps(a.StartTime, a.EndTime) {
-			out = append(out, storedOccurrence(0, *a))
+	out, err := s.appointments.Occurrences(r.Context(), *p, crID, id, func(loc *time.Location, now time.Time) (appointments.Window, error) {
+		q, problems := r.URL.Query(), Problems{}
+		from, to := now, time.Time{}
+		okFrom, okTo := true, true
+		if v := q.Get("startDate"); v != "" {
+			from, okFrom = problems.appointmentBound("startDate", v, loc, false)
 		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-	rule, err := care.LoadRecurrence(*a.RecurrenceRule, loc)
+		if v := q.Get("endDate"); v != "" {
+			to, okTo = problems.appointmentBound("endDate", v, loc, true)
+		} else {
+			to = from.Add(appointmentOccurrenceWindow)
+		}
+		if okFrom && okTo && !to.After(from) {
+			problems.Add("endDate", "must be after startDate")
+		}
+		return appointments.Window{From: from, To: to}, problems.Err()
+	})
 	if err != nil {
-		return err // rules are validated before they are stored
-	}
-	stored, err := s.store.SeriesAppointments(r.Context(), *a.RecurringSeriesID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
-	}
-	byIndex := map[int]care.Appointment{}
-	for _, x := range stored {
-		if x.RecurringIndex != nil {
-			byIndex[*x.RecurringIndex] = x
-		}
-	}
-	for _, o := range rule.Between(from, to, a.Duration(), care.MaxSeriesOccurrences) {
-		if x, ok := byIndex[o.Index]; ok {
-			if overlaps(x.StartTime, x.EndTime) {
-				out = append(out, storedOccurrence(o.Index, x))
-			}
-			continue
-		}
-		out = append(out, virtualOccurrences([]care.Occurrence{o}, a.Duration())...)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// storedOccurrence presents a stored appointment as an occurrence.
-func storedOccurrence(index int, a care.Appointment) occurrenceView {
-	id, status := a.ID, a.Status
-	return occurrenceView{Index: index, StartTime: a.StartTime, EndTime: a.EndTime, AppointmentID: &id, Status: &status}
 }

@@ -1,14 +1,11 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/appointments"
 )
 
 // appointmentRoutes registers appointments: single and recurring creation,
@@ -55,89 +52,18 @@ func (s *Server) patchAppointmentPath(w http.ResponseWriter, r *http.Request, p 
 	return &Error{Status: http.StatusNotFound, Message: "Cannot " + r.Method + " " + r.URL.Path}
 }
 
-// appointmentAccess loads the appointment {appointmentId} and checks the
-// principal's membership in its care recipient's family. Under
-// /care-recipients/{careRecipientId}, an appointment of another care
-// recipient is 404.
-func (s *Server) appointmentAccess(r *http.Request, p *Principal, n need) (*care.Appointment, *care.CareRecipient, error) {
-	id, err := pathID(r, "appointmentId")
-	if err != nil {
-		return nil, nil, err
+// appointmentIDs reads the path's appointment id and, when the route is
+// nested under its care recipient, the care recipient's id ("" otherwise).
+func appointmentIDs(r *http.Request) (crID, id string, err error) {
+	if id, err = pathID(r, "appointmentId"); err != nil {
+		return "", "", err
 	}
-	nested := r.PathValue("careRecipientId") != ""
-	var crID string
-	if nested {
+	if r.PathValue("careRecipientId") != "" {
 		if crID, err = pathID(r, "careRecipientId"); err != nil {
-			return nil, nil, err
+			return "", "", err
 		}
 	}
-	var cr *care.CareRecipient
-	if nested {
-		if cr, _, err = s.careRecipientMember(r.Context(), p, crID, n); err != nil {
-			return nil, nil, err
-		}
-	}
-	a, err := s.store.Appointment(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && nested && a.CareRecipientID != crID) {
-		return nil, nil, notFound("Appointment")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if !nested {
-		if cr, _, err = s.careRecipientMember(r.Context(), p, a.CareRecipientID, n); err != nil {
-			return nil, nil, err
-		}
-	}
-	return a, cr, nil
-}
-
-// seriesAccess loads the stored occurrences of the series {seriesId} and
-// checks the principal's membership in its care recipient's family.
-func (s *Server) seriesAccess(r *http.Request, p *Principal, n need) ([]care.Appointment, *care.CareRecipient, error) {
-	id, err := pathID(r, "seriesId")
-	if err != nil {
-		return nil, nil, err
-	}
-	list, err := s.store.SeriesAppointments(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, notFound("Appointment series")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	cr, _, err := s.careRecipientMember(r.Context(), p, list[0].CareRecipientID, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	return list, cr, nil
-}
-
-// appointmentZone is the care recipient's zone, in which appointments'
-// days and recurrences are kept; UTC if the stored name no longer loads.
-func appointmentZone(cr *care.CareRecipient) *time.Location {
-	loc, err := time.LoadLocation(cr.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
-
-// appointmentWriteError maps the store's refusals of an appointment write
-// to what the client sees; transportField names the body field holding the
-// driver.
-func appointmentWriteError(err error, transportField string) error {
-	switch {
-	case errors.Is(err, store.ErrAppointmentDoctor):
-		return Problems{"doctorId": {"must be one of this care recipient's doctors"}}.Err()
-	case errors.Is(err, store.ErrTransportAssignee):
-		return Problems{transportField: {"must be an active member of this family"}}.Err()
-	case errors.Is(err, care.ErrAppointmentTransition):
-		return conflict("This status change is not allowed for the appointment's current status")
-	case errors.Is(err, store.ErrReference):
-		return badRequest("A referenced doctor or member no longer exists")
-	}
-	return err
+	return crID, id, nil
 }
 
 // appointmentQueryInt reads an optional whole-number query parameter within
@@ -196,20 +122,7 @@ func (p Problems) appointmentBound(field, v string, loc *time.Location, endOfDay
 		if endOfDay {
 			d = d.AddDate(0, 0, 1)
 		}
-		return appointmentDayStart(d, loc), true
+		return appointments.DayStart(d, loc), true
 	}
 	return p.appointmentInstant(field, v)
-}
-
-// appointmentDayStart is the first instant of the calendar date d (read as
-// a UTC midnight) in loc, also on days whose midnight a DST change skips.
-func appointmentDayStart(d time.Time, loc *time.Location) time.Time {
-	return care.ClockTime{}.On(d.Year(), d.Month(), d.Day(), loc).UTC()
-}
-
-// emitAppointment announces a change to appointments of cr; data is the
-// appointment as the API answers it (as it was, for a deletion), or a
-// summary of a change to a series.
-func (s *Server) emitAppointment(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, data any) error {
-	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: data})
 }
