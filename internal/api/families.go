@@ -2,12 +2,11 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/events"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/family"
 )
 
 // familyRoutes registers families, their members and their invitations.
@@ -29,45 +28,35 @@ func writeDeleted(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 }
 
-// familyAccess reads {familyId} and checks the principal's membership.
+// familyAccess reads {familyId} and checks the principal's membership:
+// 404 when there is no such family, 403 for a non-member or a role not
+// enough.
 func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, *care.Member, error) {
 	id, err := pathID(r, "familyId")
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := s.store.Family(r.Context(), id); errors.Is(err, store.ErrNotFound) {
-		return "", nil, notFound("Family")
-	} else if err != nil {
-		return "", nil, err
-	}
-	m, err := s.familyMember(r.Context(), p, id, n)
+	m, err := s.family.Access(r.Context(), *p, id, n)
 	if err != nil {
 		return "", nil, err
 	}
 	return id, m, nil
 }
 
-// familyDetails loads a family with its members, care recipients and open
-// invitations.
-func (s *Server) familyDetails(ctx context.Context, familyID string) (*care.FamilyDetails, error) {
-	f, err := s.store.Family(ctx, familyID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("Family")
+// familyDeps are what the family's commands need from the API: its mail,
+// limits and realtime connections, and the release of a leaving member's
+// shifts and driving.
+func (s *Server) familyDeps() family.Deps {
+	return family.Deps{
+		PublicURL:     s.cfg.PublicURL,
+		SendNow:       s.sendNow,
+		Limit:         s.limit,
+		SessionsEnded: func(ctx context.Context, userID string) { s.sessionsEnded(ctx, userID, "") },
+		Release: func(ctx context.Context, a feature.Actor, familyID, userID, why string) error {
+			return s.releaseCommitments(ctx, &a, familyID, userID, why)
+		},
+		ResetTTL: resetTokenTTL,
 	}
-	if err != nil {
-		return nil, err
-	}
-	d := &care.FamilyDetails{Family: *f}
-	if d.Members, err = s.store.Members(ctx, familyID); err != nil {
-		return nil, err
-	}
-	if d.CareRecipients, err = s.store.CareRecipients(ctx, familyID); err != nil {
-		return nil, err
-	}
-	if d.Invitations, err = s.store.PendingInvitations(ctx, familyID); err != nil {
-		return nil, err
-	}
-	return d, nil
 }
 
 // maxFamilyDescriptionLen bounds a family's description.
@@ -91,23 +80,7 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	var d *care.FamilyDetails
-	err := s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		f, _, err := s.store.CreateFamily(ctx, b.Name, p.User.ID, b.Nickname)
-		if err != nil {
-			return err
-		}
-		s.membershipsChanged(ctx, p.User.ID)
-		if b.Description != nil {
-			if _, err := s.store.DescribeFamily(ctx, f.ID, b.Description); err != nil {
-				return err
-			}
-		}
-		if d, err = s.familyDetails(ctx, f.ID); err != nil {
-			return err
-		}
-		return s.emit(ctx, domainEvent{Type: events.FamilyCreated, FamilyID: f.ID, ActorID: p.User.ID, Data: d})
-	})
+	d, err := s.family.Create(r.Context(), *p, family.NewFamily{Name: b.Name, Description: b.Description, Nickname: b.Nickname})
 	if err != nil {
 		return err
 	}
@@ -117,7 +90,7 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 
 // listFamilies lists the caller's families with their role in each.
 func (s *Server) listFamilies(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	fams, err := s.store.FamilyListings(r.Context(), p.User.ID)
+	fams, err := s.family.List(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -126,11 +99,11 @@ func (s *Server) listFamilies(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) getFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, _, err := s.familyAccess(r, p, anyMember)
+	id, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	d, err := s.familyDetails(r.Context(), id)
+	d, err := s.family.Get(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}
@@ -146,28 +119,19 @@ func (b *renameFamilyBody) Validate(p Problems) {
 	p.patchRequired("name", &b.Name, func(v string) string { return p.line("name", v, maxNameLen) })
 }
 
+// renameFamily renames a family; a body without a name changes nothing.
 func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, _, err := s.familyAccess(r, p, admin)
+	id, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	var b renameFamilyBody
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var f *care.Family
-	if b.Name.Set {
-		err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-			var err error
-			if f, err = s.store.RenameFamily(ctx, id, b.Name.Value); err != nil {
-				return err
-			}
-			s.familyChanged(ctx, id)
-			return s.emit(ctx, domainEvent{Type: events.FamilyUpdated, FamilyID: id, ActorID: p.User.ID, Data: f})
-		})
-	} else {
-		f, err = s.store.Family(r.Context(), id)
-	}
+	f, err := s.family.Rename(r.Context(), *p, id, func() (*string, error) {
+		var b renameFamilyBody
+		if err := decode(w, r, &b); err != nil || !b.Name.Set {
+			return nil, err
+		}
+		return &b.Name.Value, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -176,32 +140,11 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, _, err := s.familyAccess(r, p, admin)
+	id, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		f, err := s.store.Family(ctx, id)
-		if err != nil {
-			return err
-		}
-		members, err := s.store.Members(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.store.DeleteFamily(ctx, id); err != nil {
-			return err
-		}
-		s.familyChanged(ctx, id)
-		// The members it had, who lose its channels.
-		users := make([]string, len(members))
-		for i, m := range members {
-			users[i] = m.UserID
-		}
-		return s.emit(ctx, domainEvent{Type: events.FamilyDeleted, FamilyID: id, ActorID: p.User.ID,
-			Data: events.FamilyDeletedData{Family: f, UserIDs: users}})
-	})
-	if err != nil {
+	if err := s.family.Delete(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)
@@ -209,11 +152,11 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, _, err := s.familyAccess(r, p, anyMember)
+	id, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	members, err := s.store.Members(r.Context(), id)
+	members, err := s.family.Members(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}
@@ -229,48 +172,22 @@ func (b *memberRoleBody) Validate(p Problems) {
 	p.oneOf("role", string(b.Role), care.Roles()...)
 }
 
-// memberError explains the member rules to the client.
-func memberError(err error) error {
-	switch {
-	case errors.Is(err, store.ErrLastAdmin):
-		return conflict("A family must keep at least one admin: make another member ADMIN first")
-	case errors.Is(err, store.ErrNotFound):
-		return notFound("Member")
-	}
-	return err
-}
-
 func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	memberID, err := pathID(r, "memberId")
 	if err != nil {
 		return err
 	}
-	familyID, _, err := s.familyAccess(r, p, admin)
+	familyID, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	var b memberRoleBody
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var m *care.Member
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		was, err := s.store.Member(ctx, familyID, memberID)
-		if err != nil {
-			return err
-		}
-		if m, err = s.store.ChangeMemberRole(ctx, familyID, memberID, b.Role); err != nil {
-			return err
-		}
-		s.membershipsChanged(ctx, m.UserID)
-		if was.Role == m.Role {
-			return nil
-		}
-		return s.emit(ctx, domainEvent{Type: events.MemberRoleUpdated, FamilyID: familyID, ActorID: p.User.ID,
-			Data: events.MemberRoleData{Member: m, PreviousRole: was.Role}})
+	m, err := s.family.ChangeRole(r.Context(), *p, familyID, memberID, func() (care.Role, error) {
+		var b memberRoleBody
+		err := decode(w, r, &b)
+		return b.Role, err
 	})
 	if err != nil {
-		return memberError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, m)
 	return nil
@@ -283,41 +200,15 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	familyID, _, err := s.familyAccess(r, p, admin)
+	familyID, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	m, err := s.store.Member(r.Context(), familyID, memberID)
-	if err != nil {
-		return memberError(err)
-	}
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		if err := s.store.RemoveMember(ctx, familyID, memberID); err != nil {
-			return err
-		}
-		s.membershipsChanged(ctx, m.UserID)
-		typ, why := events.MemberRemoved, memberName(m)+" was removed from the family"
-		if m.UserID == p.User.ID {
-			typ, why = events.MemberLeft, memberName(m)+" left the family"
-		}
-		if err := s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, ActorID: p.User.ID, Data: m}); err != nil {
-			return err
-		}
-		return s.releaseCommitments(ctx, p, familyID, m.UserID, why)
-	})
-	if err != nil {
-		return memberError(err)
+	if err := s.family.Remove(r.Context(), *p, familyID, memberID); err != nil {
+		return err
 	}
 	writeDeleted(w)
 	return nil
-}
-
-// memberName is how messages to the family name a member.
-func memberName(m *care.Member) string {
-	if m.User != nil && m.User.FullName != "" {
-		return m.User.FullName
-	}
-	return "A member"
 }
 
 // releaseCommitments undoes, in the transaction that ends someone's

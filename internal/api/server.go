@@ -151,7 +151,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
 	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: d.Clock, Logger: d.Logger})
-	s.family = family.New(s.base)
+	s.family = family.New(s.base, s.familyDeps())
 	s.careRecipients = carerecipient.New(s.base)
 	s.medications = medications.New(s.base)
 	s.appointments = appointments.New(s.base)

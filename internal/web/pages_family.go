@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
-	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
 // acceptInvite shows an invitation to whoever holds its link; accepting
@@ -14,8 +12,8 @@ import (
 func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	v, _ := s.signedIn(r)
 	token := r.PathValue("token")
-	d, err := s.store.InvitationDetails(r.Context(), auth.HashToken(token))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	d, err := s.svc.family.Lookup(r.Context(), token)
+	if err != nil && feature.KindOf(err) != feature.KindNotFound {
 		s.fail(w, r, err)
 		return
 	}
@@ -38,7 +36,7 @@ func (s *Server) onboarding(w http.ResponseWriter, r *http.Request, p *page) (st
 		step = 3
 		if p.IsAdmin() {
 			var err error
-			if invites, err = s.store.PendingInvitations(r.Context(), p.Family.ID); err != nil {
+			if invites, err = s.svc.family.Invitations(r.Context(), *p.Viewer, p.Family.ID); err != nil {
 				return "", err
 			}
 		}
@@ -53,11 +51,11 @@ func (s *Server) family(w http.ResponseWriter, r *http.Request, p *page) (string
 	if p.Family == nil {
 		return "family", nil
 	}
-	members, err := s.store.Members(r.Context(), p.Family.ID)
+	members, err := s.svc.family.Members(r.Context(), *p.Viewer, p.Family.ID)
 	if err != nil {
 		return "", err
 	}
-	invites, err := s.store.PendingInvitations(r.Context(), p.Family.ID)
+	invites, err := s.svc.family.Invitations(r.Context(), *p.Viewer, p.Family.ID)
 	if err != nil {
 		return "", err
 	}

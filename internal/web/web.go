@@ -93,7 +93,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: s.clock, Logger: s.logger})
-	s.svc.family = family.New(s.base)
+	s.svc.family = family.New(s.base, family.Deps{})
 	s.svc.careRecipients = carerecipient.New(s.base)
 	s.svc.medications = medications.New(s.base)
 	s.svc.appointments = appointments.New(s.base)

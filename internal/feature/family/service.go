@@ -1,15 +1,190 @@
-// Package family is the application layer of a family: the family itself, its members and their roles, and invitations: its commands and
-// queries, which check access, apply the rules (the pure ones are in
-// internal/care), run one transaction, record events and notifications and
-// drop the cache entries they change (see internal/feature).
+// Package family is the application layer of a family: the family itself,
+// its members and their roles, and its invitations. Its commands check
+// access, apply the rules (the pure ones are in internal/care), run one
+// transaction, record events and notifications and drop the cache entries
+// they change (see internal/feature).
 package family
 
-import "github.com/carecircle/carecircle/internal/feature"
+import (
+	"context"
+	"time"
 
-// Service runs a family: the family itself, its members and their roles, and invitations's commands and queries.
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/mail"
+)
+
+// Deps are what the family's commands need beyond the base: the mail they
+// send now (invitation links, a member's password reset link), the limit on
+// member resets, the realtime connections of a member signed out, and what
+// other features release when a membership ends. A service that only
+// answers queries (the web pages') needs none of them.
+type Deps struct {
+	// PublicURL is the base of the links in the emails.
+	PublicURL string
+	// SendNow sends transactional mail now, or fails saying when to try
+	// again; what names the mail in that failure ("The invitation").
+	SendNow func(ctx context.Context, m mail.Message, what string) error
+	// Limit refuses a request over the limit l kept under key.
+	Limit func(ctx context.Context, key string, l kv.Limit) error
+	// SessionsEnded closes the realtime connections of every session of
+	// the user, just revoked together.
+	SessionsEnded func(ctx context.Context, userID string)
+	// Release undoes, in the transaction that ends userID's membership of
+	// the family, what they had taken on there (shifts, driving to
+	// appointments); why says what happened, as in "Bo Lee left the family".
+	Release func(ctx context.Context, a feature.Actor, familyID, userID, why string) error
+	// ResetTTL is how long a password reset link stays valid.
+	ResetTTL time.Duration
+}
+
+// Service runs a family's commands and queries: the family itself, its
+// members and their roles, and its invitations.
 type Service struct {
 	b *feature.Base
+	d Deps
 }
 
 // New builds the service on the shared base.
-func New(b *feature.Base) *Service { return &Service{b: b} }
+func New(b *feature.Base, d Deps) *Service { return &Service{b: b, d: d} }
+
+// NewFamily is a family to create: its name, an optional description, and
+// the nickname its creator goes by in it.
+type NewFamily struct {
+	Name        string
+	Description *string
+	Nickname    *string
+}
+
+// Access checks that the family exists (KindNotFound otherwise) and that
+// the actor is a member of it with at least the needed role, and returns
+// the membership.
+func (s *Service) Access(ctx context.Context, a feature.Actor, familyID string, n feature.Need) (*care.Member, error) {
+	if _, err := s.b.Store.Family(ctx, familyID); feature.IsNotFound(err) {
+		return nil, feature.NotFound("Family")
+	} else if err != nil {
+		return nil, err
+	}
+	return s.b.Member(ctx, a, familyID, n)
+}
+
+// details loads a family with its members, care recipients and open
+// invitations.
+func (s *Service) details(ctx context.Context, familyID string) (*care.FamilyDetails, error) {
+	f, err := s.b.Store.Family(ctx, familyID)
+	if feature.IsNotFound(err) {
+		return nil, feature.NotFound("Family")
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &care.FamilyDetails{Family: *f}
+	if d.Members, err = s.b.Store.Members(ctx, familyID); err != nil {
+		return nil, err
+	}
+	if d.CareRecipients, err = s.b.Store.CareRecipients(ctx, familyID); err != nil {
+		return nil, err
+	}
+	if d.Invitations, err = s.b.Store.PendingInvitations(ctx, familyID); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Create makes a family whose creator, the actor, is its ADMIN, and
+// returns it with its members, care recipients and invitations.
+func (s *Service) Create(ctx context.Context, a feature.Actor, in NewFamily) (*care.FamilyDetails, error) {
+	var d *care.FamilyDetails
+	err := s.b.Atomically(ctx, func(ctx context.Context) error {
+		f, _, err := s.b.Store.CreateFamily(ctx, in.Name, a.ID(), in.Nickname)
+		if err != nil {
+			return err
+		}
+		s.b.MembershipsChanged(ctx, a.ID())
+		if in.Description != nil {
+			if _, err := s.b.Store.DescribeFamily(ctx, f.ID, in.Description); err != nil {
+				return err
+			}
+		}
+		if d, err = s.details(ctx, f.ID); err != nil {
+			return err
+		}
+		return s.b.Emit(ctx, feature.Event{Type: events.FamilyCreated, FamilyID: f.ID, ActorID: a.ID(), Data: d})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// List lists the actor's families with their role in each.
+func (s *Service) List(ctx context.Context, a feature.Actor) ([]care.FamilyListing, error) {
+	return s.b.Store.FamilyListings(ctx, a.ID())
+}
+
+// Get returns a family of the actor's with its members, care recipients
+// and open invitations.
+func (s *Service) Get(ctx context.Context, a feature.Actor, familyID string) (*care.FamilyDetails, error) {
+	if _, err := s.Access(ctx, a, familyID, feature.AnyMember); err != nil {
+		return nil, err
+	}
+	return s.details(ctx, familyID)
+}
+
+// Rename renames a family (an admin's command). The input is the new name,
+// nil to leave it as it is, which changes and announces nothing.
+func (s *Service) Rename(ctx context.Context, a feature.Actor, familyID string, read feature.Input[*string]) (*care.Family, error) {
+	if _, err := s.Access(ctx, a, familyID, feature.Admin); err != nil {
+		return nil, err
+	}
+	name, err := read()
+	if err != nil {
+		return nil, err
+	}
+	if name == nil {
+		return s.b.Store.Family(ctx, familyID)
+	}
+	var f *care.Family
+	err = s.b.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if f, err = s.b.Store.RenameFamily(ctx, familyID, *name); err != nil {
+			return err
+		}
+		s.b.FamilyChanged(ctx, familyID)
+		return s.b.Emit(ctx, feature.Event{Type: events.FamilyUpdated, FamilyID: familyID, ActorID: a.ID(), Data: f})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Delete deletes a family with everything in it (an admin's command). The
+// event names the members it had, who lose its channels.
+func (s *Service) Delete(ctx context.Context, a feature.Actor, familyID string) error {
+	if _, err := s.Access(ctx, a, familyID, feature.Admin); err != nil {
+		return err
+	}
+	return s.b.Atomically(ctx, func(ctx context.Context) error {
+		f, err := s.b.Store.Family(ctx, familyID)
+		if err != nil {
+			return err
+		}
+		members, err := s.b.Store.Members(ctx, familyID)
+		if err != nil {
+			return err
+		}
+		if err := s.b.Store.DeleteFamily(ctx, familyID); err != nil {
+			return err
+		}
+		s.b.FamilyChanged(ctx, familyID)
+		users := make([]string, len(members))
+		for i, m := range members {
+			users[i] = m.UserID
+		}
+		return s.b.Emit(ctx, feature.Event{Type: events.FamilyDeleted, FamilyID: familyID, ActorID: a.ID(),
+			Data: events.FamilyDeletedData{Family: f, UserIDs: users}})
+	})
+}
