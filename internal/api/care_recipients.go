@@ -1,14 +1,11 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/events"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
 // careRecipientRoutes registers care recipients with their doctors and
@@ -71,43 +68,34 @@ func (b *careRecipientBody) Validate(p Problems) {
 	}
 }
 
+// careRecipient is the care recipient the body describes; a nil timezone is left
+// empty, for the service to choose the creating user's zone.
+func (b *careRecipientBody) careRecipient() care.CareRecipient {
+	c := care.CareRecipient{
+		FullName: b.FullName, PreferredName: b.PreferredName,
+		DateOfBirth: b.DateOfBirth, PhotoURL: b.PhotoURL, BloodType: b.BloodType,
+		Allergies: b.Allergies, Conditions: b.Conditions, Notes: b.Notes,
+		PrimaryHospital: b.PrimaryHospital, HospitalAddress: b.HospitalAddress,
+		InsuranceProvider: b.InsuranceProvider, InsurancePolicyNo: b.InsurancePolicyNo,
+	}
+	if b.Timezone != nil {
+		c.Timezone = *b.Timezone
+	}
+	return c
+}
+
 // createCareRecipient adds a care recipient whose schedule is kept in the
 // given zone, or else in the creating user's.
 func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, _, err := s.familyAccess(r, p, writer)
+	familyID, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	b := careRecipientBody{now: s.clock.Now()}
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	tz := p.User.Timezone
-	if b.Timezone != nil {
-		tz = *b.Timezone
-	} else if !care.ValidTimezone(tz) {
-		tz = care.DefaultTimezone
-	}
-	var cr *care.CareRecipient
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		cr, err = s.store.CreateCareRecipient(ctx, care.CareRecipient{
-			FamilyID: familyID, FullName: b.FullName, PreferredName: b.PreferredName,
-			DateOfBirth: b.DateOfBirth, PhotoURL: b.PhotoURL, BloodType: b.BloodType,
-			Allergies: b.Allergies, Conditions: b.Conditions, Notes: b.Notes,
-			PrimaryHospital: b.PrimaryHospital, HospitalAddress: b.HospitalAddress,
-			InsuranceProvider: b.InsuranceProvider, InsurancePolicyNo: b.InsurancePolicyNo,
-			Timezone: tz,
-		})
-		if err != nil {
-			return err
-		}
-		s.familyChanged(ctx, familyID)
-		return s.emitCareRecipient(ctx, p, events.CareRecipientCreated, cr)
+	cr, err := s.careRecipients.Create(r.Context(), *p, familyID, func() (care.CareRecipient, error) {
+		b := careRecipientBody{now: s.clock.Now()}
+		err := decode(w, r, &b)
+		return b.careRecipient(), err
 	})
-	if errors.Is(err, store.ErrReference) {
-		return notFound("Family")
-	}
 	if err != nil {
 		return err
 	}
@@ -116,30 +104,27 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) listCareRecipients(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, _, err := s.familyAccess(r, p, anyMember)
+	familyID, err := pathID(r, "familyId")
 	if err != nil {
 		return err
 	}
-	v, err := s.familyView(r.Context(), familyID)
+	crs, err := s.careRecipients.List(r.Context(), *p, familyID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, v.CareRecipients)
+	writeJSON(w, http.StatusOK, crs)
 	return nil
 }
 
 // getCareRecipient answers with the care recipient, their doctors and their
 // emergency contacts.
 func (s *Server) getCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "id", anyMember)
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	d := care.CareRecipientDetails{CareRecipient: *cr}
-	if d.Doctors, err = s.store.Doctors(r.Context(), cr.ID); err != nil {
-		return err
-	}
-	if d.EmergencyContacts, err = s.store.EmergencyContacts(r.Context(), cr.ID); err != nil {
+	d, err := s.careRecipients.Get(r.Context(), *p, id)
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -183,7 +168,7 @@ func (b *careRecipientPatch) Validate(p Problems) {
 }
 
 // apply writes the patch onto c. Null lists become empty.
-func (b *careRecipientPatch) apply(c *care.CareRecipient) {
+func (b *careRecipientPatch) apply(c *care.CareRecipient) error {
 	assignRequired(&c.FullName, b.FullName)
 	assignRequired(&c.Timezone, b.Timezone)
 	assign(&c.PreferredName, b.PreferredName)
@@ -201,64 +186,35 @@ func (b *careRecipientPatch) apply(c *care.CareRecipient) {
 	if b.Conditions.Set {
 		c.Conditions = b.Conditions.Value
 	}
-}
-
-func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "id", writer)
-	if err != nil {
-		return err
-	}
-	b := careRecipientPatch{now: s.clock.Now()}
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var out *care.CareRecipient
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		out, err = s.store.UpdateCareRecipient(ctx, cr.ID, func(c *care.CareRecipient) error {
-			b.apply(c)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		s.familyChanged(ctx, cr.FamilyID)
-		return s.emitCareRecipient(ctx, p, events.CareRecipientUpdated, out)
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Care recipient")
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "id", admin)
+func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		if err := s.store.DeleteCareRecipient(ctx, cr.ID); err != nil {
-			return err
-		}
-		s.familyChanged(ctx, cr.FamilyID)
-		return s.emitCareRecipient(ctx, p, events.CareRecipientDeleted, cr)
+	cr, err := s.careRecipients.Update(r.Context(), *p, id, func() (feature.Edit[care.CareRecipient], error) {
+		b := careRecipientPatch{now: s.clock.Now()}
+		err := decode(w, r, &b)
+		return b.apply, err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Care recipient")
-	}
 	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, cr)
+	return nil
+}
+
+// deleteCareRecipient deletes a care recipient (a family admin's command).
+func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.careRecipients.Delete(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)
 	return nil
-}
-
-// emitCareRecipient announces a change to a care recipient; cr is the care
-// recipient as the API answers it (as they were, for a deletion).
-func (s *Server) emitCareRecipient(ctx context.Context, p *Principal, typ string, cr *care.CareRecipient) error {
-	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: cr})
 }

@@ -1,13 +1,10 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/events"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
 func (s *Server) doctorRoutes() {
@@ -16,27 +13,6 @@ func (s *Server) doctorRoutes() {
 	s.authed("GET", "/doctors/{doctorId}", s.getDoctor)
 	s.authed("PATCH", "/doctors/{doctorId}", s.updateDoctor)
 	s.authed("DELETE", "/doctors/{doctorId}", s.deleteDoctor)
-}
-
-// doctorAccess loads the doctor {doctorId} (404 when missing) and checks the
-// principal's membership in the care recipient's family.
-func (s *Server) doctorAccess(r *http.Request, p *Principal, n need) (*care.Doctor, *care.CareRecipient, error) {
-	id, err := pathID(r, "doctorId")
-	if err != nil {
-		return nil, nil, err
-	}
-	d, err := s.store.Doctor(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, notFound("Doctor")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	cr, _, err := s.careRecipientMember(r.Context(), p, d.CareRecipientID, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	return d, cr, nil
 }
 
 type doctorBody struct {
@@ -59,30 +35,22 @@ func (b *doctorBody) Validate(p Problems) {
 	b.Notes = p.optText("notes", b.Notes, maxNotesLen)
 }
 
+// doctor is the doctor the body describes.
+func (b *doctorBody) doctor() care.Doctor {
+	return care.Doctor{Name: b.Name, Specialty: b.Specialty, Phone: b.Phone, Fax: b.Fax,
+		Email: b.Email, Address: b.Address, Notes: b.Notes}
+}
+
 func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", writer)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	var b doctorBody
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var d *care.Doctor
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		d, err = s.store.CreateDoctor(ctx, care.Doctor{
-			CareRecipientID: cr.ID, Name: b.Name, Specialty: b.Specialty, Phone: b.Phone, Fax: b.Fax,
-			Email: b.Email, Address: b.Address, Notes: b.Notes,
-		})
-		if err != nil {
-			return err
-		}
-		return s.emitDoctor(ctx, p, cr, events.DoctorCreated, d)
+	d, err := s.careRecipients.CreateDoctor(r.Context(), *p, crID, func() (care.Doctor, error) {
+		var b doctorBody
+		err := decode(w, r, &b)
+		return b.doctor(), err
 	})
-	if errors.Is(err, store.ErrReference) {
-		return notFound("Care recipient")
-	}
 	if err != nil {
 		return err
 	}
@@ -91,11 +59,11 @@ func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	ds, err := s.store.Doctors(r.Context(), cr.ID)
+	ds, err := s.careRecipients.Doctors(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -104,7 +72,11 @@ func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principa
 }
 
 func (s *Server) getDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	d, _, err := s.doctorAccess(r, p, anyMember)
+	id, err := pathID(r, "doctorId")
+	if err != nil {
+		return err
+	}
+	d, err := s.careRecipients.Doctor(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}
@@ -134,7 +106,7 @@ func (b *doctorPatch) Validate(p Problems) {
 	patchOptional(&b.Notes, func(v *string) *string { return p.optText("notes", v, maxNotesLen) })
 }
 
-func (b *doctorPatch) apply(d *care.Doctor) {
+func (b *doctorPatch) apply(d *care.Doctor) error {
 	assignRequired(&d.Name, b.Name)
 	assign(&d.Specialty, b.Specialty)
 	assign(&d.Phone, b.Phone)
@@ -142,62 +114,34 @@ func (b *doctorPatch) apply(d *care.Doctor) {
 	assign(&d.Email, b.Email)
 	assign(&d.Address, b.Address)
 	assign(&d.Notes, b.Notes)
+	return nil
 }
 
 func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	d, cr, err := s.doctorAccess(r, p, writer)
+	id, err := pathID(r, "doctorId")
 	if err != nil {
 		return err
 	}
-	var b doctorPatch
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var out *care.Doctor
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		out, err = s.store.UpdateDoctor(ctx, d.ID, func(d *care.Doctor) error {
-			b.apply(d)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return s.emitDoctor(ctx, p, cr, events.DoctorUpdated, out)
+	d, err := s.careRecipients.UpdateDoctor(r.Context(), *p, id, func() (feature.Edit[care.Doctor], error) {
+		var b doctorPatch
+		err := decode(w, r, &b)
+		return b.apply, err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Doctor")
-	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, d)
 	return nil
 }
 
 func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	d, cr, err := s.doctorAccess(r, p, writer)
+	id, err := pathID(r, "doctorId")
 	if err != nil {
 		return err
 	}
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		if err := s.store.DeleteDoctor(ctx, d.ID); err != nil {
-			return err
-		}
-		return s.emitDoctor(ctx, p, cr, events.DoctorDeleted, d)
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Doctor")
-	}
-	if err != nil {
+	if err := s.careRecipients.DeleteDoctor(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)
 	return nil
-}
-
-// emitDoctor announces a change to one of cr's doctors; d is the doctor as
-// the API answers it (as it was, for a deletion).
-func (s *Server) emitDoctor(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, d *care.Doctor) error {
-	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: d})
 }

@@ -1,13 +1,10 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/events"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
 )
 
 func (s *Server) emergencyContactRoutes() {
@@ -15,27 +12,6 @@ func (s *Server) emergencyContactRoutes() {
 	s.authed("GET", "/care-recipients/{careRecipientId}/emergency-contacts", s.listEmergencyContacts)
 	s.authed("PATCH", "/emergency-contacts/{contactId}", s.updateEmergencyContact)
 	s.authed("DELETE", "/emergency-contacts/{contactId}", s.deleteEmergencyContact)
-}
-
-// emergencyContactAccess loads the contact {contactId} (404 when missing) and
-// checks the principal's membership in the care recipient's family.
-func (s *Server) emergencyContactAccess(r *http.Request, p *Principal, n need) (*care.EmergencyContact, *care.CareRecipient, error) {
-	id, err := pathID(r, "contactId")
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := s.store.EmergencyContact(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, notFound("Emergency contact")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	cr, _, err := s.careRecipientMember(r.Context(), p, c.CareRecipientID, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, cr, nil
 }
 
 type emergencyContactBody struct {
@@ -65,30 +41,22 @@ func requiredPhone(p Problems, field, v string) string {
 	return *t
 }
 
+// contact is the emergency contact the body describes.
+func (b *emergencyContactBody) contact() care.EmergencyContact {
+	return care.EmergencyContact{Name: b.Name, Relationship: b.Relationship, Phone: b.Phone,
+		Email: b.Email, IsPrimary: b.IsPrimary, Notes: b.Notes}
+}
+
 func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", writer)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	var b emergencyContactBody
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var c *care.EmergencyContact
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		c, err = s.store.CreateEmergencyContact(ctx, care.EmergencyContact{
-			CareRecipientID: cr.ID, Name: b.Name, Relationship: b.Relationship, Phone: b.Phone,
-			Email: b.Email, IsPrimary: b.IsPrimary, Notes: b.Notes,
-		})
-		if err != nil {
-			return err
-		}
-		return s.emitEmergencyContact(ctx, p, cr, events.EmergencyContactCreated, c)
+	c, err := s.careRecipients.CreateEmergencyContact(r.Context(), *p, crID, func() (care.EmergencyContact, error) {
+		var b emergencyContactBody
+		err := decode(w, r, &b)
+		return b.contact(), err
 	})
-	if errors.Is(err, store.ErrReference) || errors.Is(err, store.ErrNotFound) {
-		return notFound("Care recipient")
-	}
 	if err != nil {
 		return err
 	}
@@ -97,11 +65,11 @@ func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) listEmergencyContacts(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	cs, err := s.store.EmergencyContacts(r.Context(), cr.ID)
+	cs, err := s.careRecipients.EmergencyContacts(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -131,72 +99,43 @@ func (b *emergencyContactPatch) Validate(p Problems) {
 	}
 }
 
-func (b *emergencyContactPatch) apply(c *care.EmergencyContact) {
+func (b *emergencyContactPatch) apply(c *care.EmergencyContact) error {
 	assignRequired(&c.Name, b.Name)
 	assignRequired(&c.Relationship, b.Relationship)
 	assignRequired(&c.Phone, b.Phone)
 	assignRequired(&c.IsPrimary, b.IsPrimary)
 	assign(&c.Email, b.Email)
 	assign(&c.Notes, b.Notes)
+	return nil
 }
 
 // updateEmergencyContact edits a contact; making it primary demotes the
 // previous primary contact.
 func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	c, cr, err := s.emergencyContactAccess(r, p, writer)
+	id, err := pathID(r, "contactId")
 	if err != nil {
 		return err
 	}
-	var b emergencyContactPatch
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var out *care.EmergencyContact
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		out, err = s.store.UpdateEmergencyContact(ctx, c.ID, func(c *care.EmergencyContact) error {
-			b.apply(c)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return s.emitEmergencyContact(ctx, p, cr, events.EmergencyContactUpdated, out)
+	c, err := s.careRecipients.UpdateEmergencyContact(r.Context(), *p, id, func() (feature.Edit[care.EmergencyContact], error) {
+		var b emergencyContactPatch
+		err := decode(w, r, &b)
+		return b.apply, err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Emergency contact")
-	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 
 func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	c, cr, err := s.emergencyContactAccess(r, p, writer)
+	id, err := pathID(r, "contactId")
 	if err != nil {
 		return err
 	}
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		if err := s.store.DeleteEmergencyContact(ctx, c.ID); err != nil {
-			return err
-		}
-		return s.emitEmergencyContact(ctx, p, cr, events.EmergencyContactDeleted, c)
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Emergency contact")
-	}
-	if err != nil {
+	if err := s.careRecipients.DeleteEmergencyContact(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)
 	return nil
-}
-
-// emitEmergencyContact announces a change to one of cr's emergency
-// contacts; c is the contact as the API answers it (as it was, for a
-// deletion).
-func (s *Server) emitEmergencyContact(ctx context.Context, p *Principal, cr *care.CareRecipient, typ string, c *care.EmergencyContact) error {
-	return s.emit(ctx, domainEvent{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: p.User.ID, Data: c})
 }

@@ -134,7 +134,6 @@ type Server struct {
 	// runs it exactly once, whether or not the account exists.
 	checkPassword func(hash, password string) bool
 	mux           *http.ServeMux
-	docs          documentService
 	// started is when the server was built, for /health/live's uptime.
 	started time.Time
 	// patterns are the mux patterns registered, for Routes.
@@ -158,7 +157,7 @@ func New(cfg Config, d Deps) *Server {
 	s.shifts = shifts.New(s.base)
 	s.emergency = emergency.New(s.base)
 	s.timeline = timeline.New(s.base)
-	s.documents = documents.New(s.base)
+	s.documents = documents.New(s.base, documents.Deps{Files: d.Files, Jobs: d.DocumentJobs, LinkSecret: d.LinkSecret, LinkBase: cfg.PublicURL + cfg.Prefix})
 	s.notifications = notifications.New(s.base)
 	s.account = account.New(s.base)
 	s.push, s.sms = d.Push, d.SMS
@@ -168,7 +167,6 @@ func New(cfg Config, d Deps) *Server {
 		lister, _ := d.Jobs.(operator.JobLister)
 		s.ops = operator.New(operator.Deps{Store: d.Store, Clock: d.Clock, Shared: d.Shared, Health: d.Health, Jobs: lister})
 	}
-	s.docs = newDocumentService(d)
 	s.checkPassword = auth.CheckPassword
 	s.started = d.Clock.Now()
 	if s.codes == nil {

@@ -21,15 +21,11 @@ func (s *Server) careRecipientPage(w http.ResponseWriter, r *http.Request, p *pa
 		return "", err
 	}
 	p.Title = p.CR.FullName
-	docs, err := s.store.Doctors(r.Context(), id)
+	d, err := s.svc.careRecipients.Get(r.Context(), *p.Viewer, id)
 	if err != nil {
 		return "", err
 	}
-	contacts, err := s.store.EmergencyContacts(r.Context(), id)
-	if err != nil {
-		return "", err
-	}
-	p.Data = map[string]any{"Doctors": docs, "Contacts": contacts, "BloodTypes": bloodTypes}
+	p.Data = map[string]any{"Doctors": d.Doctors, "Contacts": d.EmergencyContacts, "BloodTypes": bloodTypes}
 	return "carerecipient", nil
 }
 

@@ -100,7 +100,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.svc.shifts = shifts.New(s.base)
 	s.svc.emergency = emergency.New(s.base)
 	s.svc.timeline = timeline.New(s.base)
-	s.svc.documents = documents.New(s.base)
+	s.svc.documents = documents.New(s.base, documents.Deps{})
 	s.svc.notifications = notifications.New(s.base)
 	s.svc.account = account.New(s.base)
 	var err error

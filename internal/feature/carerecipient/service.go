@@ -1,15 +1,161 @@
-// Package carerecipient is the application layer of care recipients: the person cared for, their doctors and emergency contacts: its commands and
-// queries, which check access, apply the rules (the pure ones are in
-// internal/care), run one transaction, record events and notifications and
-// drop the cache entries they change (see internal/feature).
+// Package carerecipient is the application layer of care recipients: the
+// person a family cares for, with their doctors and emergency contacts. Its
+// commands check access, run one transaction, record their events and drop
+// the family's cached view when a care recipient changes (see
+// internal/feature).
 package carerecipient
 
-import "github.com/carecircle/carecircle/internal/feature"
+import (
+	"context"
+	"errors"
 
-// Service runs care recipients: the person cared for, their doctors and emergency contacts's commands and queries.
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/events"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Service runs the commands and queries of care recipients, their doctors
+// and their emergency contacts.
 type Service struct {
 	b *feature.Base
 }
 
 // New builds the service on the shared base.
 func New(b *feature.Base) *Service { return &Service{b: b} }
+
+// familyAccess checks that the family familyID exists (KindNotFound
+// otherwise) and that the actor is a member of it with at least the needed
+// role.
+func (s *Service) familyAccess(ctx context.Context, a feature.Actor, familyID string, n feature.Need) error {
+	if _, err := s.b.Store.Family(ctx, familyID); feature.IsNotFound(err) {
+		return feature.NotFound("Family")
+	} else if err != nil {
+		return err
+	}
+	_, err := s.b.Member(ctx, a, familyID, n)
+	return err
+}
+
+// notFound turns the store's "no such row" from a write into the care
+// recipient's KindNotFound (they were deleted meanwhile).
+func notFound(err error) error {
+	if feature.IsNotFound(err) {
+		return feature.NotFound("Care recipient")
+	}
+	return err
+}
+
+// Create adds a care recipient to the family familyID (a writer's command).
+// Their schedule is kept in the zone read gives, or else in the creating
+// user's (or the default zone when the user's is not a valid one).
+func (s *Service) Create(ctx context.Context, a feature.Actor, familyID string, read feature.Input[care.CareRecipient]) (*care.CareRecipient, error) {
+	if err := s.familyAccess(ctx, a, familyID, feature.Writer); err != nil {
+		return nil, err
+	}
+	in, err := read()
+	if err != nil {
+		return nil, err
+	}
+	in.FamilyID = familyID
+	if in.Timezone == "" {
+		in.Timezone = a.User.Timezone
+		if !care.ValidTimezone(in.Timezone) {
+			in.Timezone = care.DefaultTimezone
+		}
+	}
+	var cr *care.CareRecipient
+	err = s.b.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if cr, err = s.b.Store.CreateCareRecipient(ctx, in); err != nil {
+			return err
+		}
+		s.b.FamilyChanged(ctx, familyID)
+		return s.emit(ctx, a, events.CareRecipientCreated, cr)
+	})
+	if errors.Is(err, store.ErrReference) {
+		return nil, feature.NotFound("Family")
+	}
+	return cr, err
+}
+
+// List lists the family's care recipients, from the family's cached view.
+func (s *Service) List(ctx context.Context, a feature.Actor, familyID string) ([]care.CareRecipient, error) {
+	if err := s.familyAccess(ctx, a, familyID, feature.AnyMember); err != nil {
+		return nil, err
+	}
+	v, err := s.b.FamilyView(ctx, familyID)
+	if err != nil {
+		return nil, err
+	}
+	return v.CareRecipients, nil
+}
+
+// Get returns the care recipient id with their doctors and emergency
+// contacts.
+func (s *Service) Get(ctx context.Context, a feature.Actor, id string) (*care.CareRecipientDetails, error) {
+	cr, _, err := s.b.CareRecipient(ctx, a, id, feature.AnyMember)
+	if err != nil {
+		return nil, err
+	}
+	d := care.CareRecipientDetails{CareRecipient: *cr}
+	if d.Doctors, err = s.b.Store.Doctors(ctx, cr.ID); err != nil {
+		return nil, err
+	}
+	if d.EmergencyContacts, err = s.b.Store.EmergencyContacts(ctx, cr.ID); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Update edits the care recipient id as the edit read gives (a writer's
+// command).
+func (s *Service) Update(ctx context.Context, a feature.Actor, id string, read feature.Input[feature.Edit[care.CareRecipient]]) (*care.CareRecipient, error) {
+	cr, _, err := s.b.CareRecipient(ctx, a, id, feature.Writer)
+	if err != nil {
+		return nil, err
+	}
+	edit, err := read()
+	if err != nil {
+		return nil, err
+	}
+	var out *care.CareRecipient
+	err = s.b.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if out, err = s.b.Store.UpdateCareRecipient(ctx, cr.ID, edit); err != nil {
+			return err
+		}
+		s.b.FamilyChanged(ctx, cr.FamilyID)
+		return s.emit(ctx, a, events.CareRecipientUpdated, out)
+	})
+	return out, notFound(err)
+}
+
+// Delete deletes the care recipient id with everything recorded about them
+// (a family admin's command).
+func (s *Service) Delete(ctx context.Context, a feature.Actor, id string) error {
+	cr, _, err := s.b.CareRecipient(ctx, a, id, feature.Admin)
+	if err != nil {
+		return err
+	}
+	err = s.b.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.b.Store.DeleteCareRecipient(ctx, cr.ID); err != nil {
+			return err
+		}
+		s.b.FamilyChanged(ctx, cr.FamilyID)
+		return s.emit(ctx, a, events.CareRecipientDeleted, cr)
+	})
+	return notFound(err)
+}
+
+// emit announces a change to a care recipient; cr is the care recipient as
+// callers see them (as they were, for a deletion).
+func (s *Service) emit(ctx context.Context, a feature.Actor, typ string, cr *care.CareRecipient) error {
+	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: cr})
+}
+
+// emitAbout announces a change to something of cr's (a doctor, an
+// emergency contact); data is it as callers see it.
+func (s *Service) emitAbout(ctx context.Context, a feature.Actor, cr *care.CareRecipient, typ string, data any) error {
+	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: data})
+}
