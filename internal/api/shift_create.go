@@ -1,14 +1,11 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/events"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/shifts"
 )
 
 // shiftBody is the body of POST /care-recipients/{careRecipientId}/shifts.
@@ -56,52 +53,18 @@ func (p Problems) shiftInstant(field, v string) (time.Time, bool) {
 }
 
 // createShift schedules a shift for a caregiver of the family and tells them
-// about it, unless they scheduled it themselves.
+// about it, unless they scheduled it themselves (see shifts.Create).
 func (s *Server) createShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", writer)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	var b shiftBody
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	var sh *care.Shift
-	err = s.store.Atomically(r.Context(), func(ctx context.Context) error {
-		var err error
-		sh, err = s.store.CreateShift(ctx, store.NewShift{
-			CareRecipientID: cr.ID, CaregiverID: b.CaregiverID, StartTime: b.start, EndTime: b.end,
-			Notes: b.Notes, CreatedByID: p.User.ID,
-		})
-		if err != nil {
-			return err
-		}
-		if err := s.emitShift(ctx, p, cr.FamilyID, events.ShiftAssigned, sh); err != nil {
-			return err
-		}
-		if sh.CaregiverID == p.User.ID {
-			return nil
-		}
-		text := care.ShiftAssignedText(p.User.FullName, cr, sh.StartTime, sh.EndTime)
-		return s.notifyUsers(ctx, []string{sh.CaregiverID}, care.NotificationDraft{
-			Type:  care.NotifyShiftAssigned,
-			Title: text.Title,
-			Body:  text.Body,
-			Data: map[string]any{
-				"shiftId": sh.ID, "careRecipientId": cr.ID,
-				"startTime": sh.StartTime.Format(time.RFC3339), "endTime": sh.EndTime.Format(time.RFC3339),
-			},
-			DedupeKey: "shift-assigned:" + sh.ID,
-		})
+	sh, err := s.shifts.Create(r.Context(), *p, crID, func() (shifts.NewShift, error) {
+		var b shiftBody
+		err := decode(w, r, &b)
+		return shifts.NewShift{CaregiverID: b.CaregiverID, Start: b.start, End: b.end, Notes: b.Notes}, err
 	})
-	switch {
-	case errors.Is(err, store.ErrShiftCaregiver):
-		return Problems{"caregiverId": {"must be an active member of this family who is not a VIEWER"}}.Err()
-	case errors.Is(err, store.ErrShiftOverlap):
-		return conflict("The caregiver already has a shift that overlaps this time")
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrReference):
-		return notFound("Care recipient")
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, sh)

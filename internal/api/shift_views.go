@@ -1,20 +1,17 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/shifts"
 )
 
 // Bounds of the shift views.
 const (
 	shiftListLimit    = 50
 	shiftListMaxLimit = 200
-	// shiftRecentWindow is how far back the default list reaches.
-	shiftRecentWindow = 7 * 24 * time.Hour
 	shiftMaxRangeDays = 92
 	shiftMaxUpcoming  = 90
 	// shiftUpcomingMaxLimit caps ?limit of the upcoming view.
@@ -25,15 +22,13 @@ const (
 // that ended in the last 7 days or have not ended yet, in any status,
 // earliest first (?limit, default 50).
 func (s *Server) listShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	limit, err := shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
-	if err != nil {
-		return err
-	}
-	shs, err := s.store.RecentShifts(r.Context(), cr.ID, s.clock.Now().Add(-shiftRecentWindow), limit)
+	shs, err := s.shifts.List(r.Context(), *p, crID, func() (int, error) {
+		return shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
+	})
 	if err != nil {
 		return err
 	}
@@ -46,11 +41,23 @@ func (s *Server) listShifts(w http.ResponseWriter, r *http.Request, p *Principal
 // recipient's zone; endDate includes that whole day) or an RFC 3339 instant;
 // the range spans at most 92 days.
 func (s *Server) shiftRange(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	loc := shiftZone(cr.Timezone)
+	shs, err := s.shifts.Range(r.Context(), *p, crID, func(loc *time.Location) (time.Time, time.Time, error) {
+		return shiftSpan(r, loc)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, shs)
+	return nil
+}
+
+// shiftSpan reads the range of GET .../shifts/range: startDate and endDate,
+// dates read in loc.
+func shiftSpan(r *http.Request, loc *time.Location) (from, to time.Time, err error) {
 	q, problems := r.URL.Query(), Problems{}
 	from, okFrom := problems.shiftBound("startDate", q.Get("startDate"), loc, false)
 	to, okTo := problems.shiftBound("endDate", q.Get("endDate"), loc, true)
@@ -62,15 +69,7 @@ func (s *Server) shiftRange(w http.ResponseWriter, r *http.Request, p *Principal
 			problems.Add("endDate", "must be at most 92 days after startDate")
 		}
 	}
-	if err := problems.Err(); err != nil {
-		return err
-	}
-	shs, err := s.store.ShiftsOverlapping(r.Context(), cr.ID, from, to)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, shs)
-	return nil
+	return from, to, problems.Err()
 }
 
 // shiftBound reads a required range bound: an RFC 3339 instant, or a date in
@@ -88,35 +87,29 @@ func (p Problems) shiftBound(field, v string, loc *time.Location, endOfDay bool)
 		if endOfDay {
 			d = d.AddDate(0, 0, 1)
 		}
-		return shiftDayStart(d, loc), true
+		return shifts.DayStart(d, loc), true
 	}
 	return p.shiftInstant(field, v)
-}
-
-// shiftDayStart is the first instant of the calendar date d (read as a UTC
-// midnight) in loc, also on days whose midnight a DST change skips.
-func shiftDayStart(d time.Time, loc *time.Location) time.Time {
-	return care.ClockTime{}.On(d.Year(), d.Month(), d.Day(), loc).UTC()
 }
 
 // shiftDay lists the shifts, in any status, that overlap one calendar day in
 // the care recipient's zone: ?date=YYYY-MM-DD, by default their today.
 func (s *Server) shiftDay(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	loc := shiftZone(cr.Timezone)
-	day := s.clock.Now().In(loc)
-	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
-	if v := r.URL.Query().Get("date"); v != "" {
+	shs, err := s.shifts.Day(r.Context(), *p, crID, func() (*time.Time, error) {
+		v := r.URL.Query().Get("date")
+		if v == "" {
+			return nil, nil
+		}
 		d, err := time.Parse(time.DateOnly, v)
 		if err != nil || d.Year() < 1970 || d.Year() >= 2200 {
-			return Problems{"date": {"must be a date in the form YYYY-MM-DD"}}.Err()
+			return nil, Problems{"date": {"must be a date in the form YYYY-MM-DD"}}.Err()
 		}
-		day = d
-	}
-	shs, err := s.store.ShiftsOverlapping(r.Context(), cr.ID, shiftDayStart(day, loc), shiftDayStart(day.AddDate(0, 0, 1), loc))
+		return &d, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -127,15 +120,11 @@ func (s *Server) shiftDay(w http.ResponseWriter, r *http.Request, p *Principal) 
 // currentShift answers the shift in progress for the care recipient, else
 // the scheduled or confirmed one covering now, else null.
 func (s *Server) currentShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	sh, err := s.store.CurrentShift(r.Context(), cr.ID, s.clock.Now())
-	if errors.Is(err, store.ErrNotFound) {
-		writeJSON(w, http.StatusOK, nil)
-		return nil
-	}
+	sh, err := s.shifts.Current(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -147,17 +136,17 @@ func (s *Server) currentShift(w http.ResponseWriter, r *http.Request, p *Princip
 // nobody is: the shift in progress, else the scheduled or confirmed one
 // under way (as GET .../shifts/current chooses it).
 func (s *Server) onDuty(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	sh, err := s.store.CurrentShift(r.Context(), cr.ID, s.clock.Now())
-	if errors.Is(err, store.ErrNotFound) {
+	sh, err := s.shifts.Current(r.Context(), *p, crID)
+	if err != nil {
+		return err
+	}
+	if sh == nil {
 		writeJSON(w, http.StatusOK, nil)
 		return nil
-	}
-	if err != nil {
-		return err
 	}
 	writeJSON(w, http.StatusOK, onDutyResponse{Caregiver: sh.Caregiver, Shift: sh})
 	return nil
@@ -173,32 +162,30 @@ type onDutyResponse struct {
 // ?days (1 to 90, default 7), earliest first; ?limit (1 to 500) keeps the
 // first ones.
 func (s *Server) upcomingShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	cr, err := s.careRecipientAccess(r, p, "careRecipientId", anyMember)
+	crID, err := pathID(r, "careRecipientId")
 	if err != nil {
 		return err
 	}
-	days, err := shiftQueryInt(r, "days", 7, 1, shiftMaxUpcoming)
+	shs, err := s.shifts.Upcoming(r.Context(), *p, crID, func() (q shifts.Upcoming, err error) {
+		if q.Days, err = shiftQueryInt(r, "days", 7, 1, shiftMaxUpcoming); err != nil {
+			return q, err
+		}
+		q.Limit, err = shiftQueryInt(r, "limit", shiftUpcomingMaxLimit, 1, shiftUpcomingMaxLimit)
+		return q, err
+	})
 	if err != nil {
 		return err
-	}
-	limit, err := shiftQueryInt(r, "limit", shiftUpcomingMaxLimit, 1, shiftUpcomingMaxLimit)
-	if err != nil {
-		return err
-	}
-	now := s.clock.Now()
-	shs, err := s.store.UpcomingShifts(r.Context(), cr.ID, now, now.Add(time.Duration(days)*24*time.Hour))
-	if err != nil {
-		return err
-	}
-	if len(shs) > limit {
-		shs = shs[:limit]
 	}
 	writeJSON(w, http.StatusOK, shs)
 	return nil
 }
 
 func (s *Server) getShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	sh, _, err := s.shiftAccess(r, p, anyMember)
+	crID, id, err := shiftIDs(r)
+	if err != nil {
+		return err
+	}
+	sh, err := s.shifts.Get(r.Context(), *p, crID, id)
 	if err != nil {
 		return err
 	}
@@ -211,19 +198,19 @@ func (s *Server) getShift(w http.ResponseWriter, r *http.Request, p *Principal) 
 // confirmed and in-progress ones not yet ended, earliest first; otherwise
 // all are listed, latest first (?limit, default 50).
 func (s *Server) myShifts(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	q := store.UserShiftsQuery{Now: s.clock.Now()}
+	upcomingOnly := false
 	switch r.URL.Query().Get("upcomingOnly") {
 	case "", "false":
 	case "true":
-		q.UpcomingOnly = true
+		upcomingOnly = true
 	default:
 		return Problems{"upcomingOnly": {"must be true or false"}}.Err()
 	}
-	var err error
-	if q.Limit, err = shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit); err != nil {
+	limit, err := shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
+	if err != nil {
 		return err
 	}
-	shs, err := s.store.UserShifts(r.Context(), p.User.ID, q)
+	shs, err := s.shifts.Mine(r.Context(), *p, upcomingOnly, limit)
 	if err != nil {
 		return err
 	}

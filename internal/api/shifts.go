@@ -2,13 +2,8 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
-	"time"
-
-	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // shiftRoutes registers caregiver shifts: scheduling, the views of who is on
@@ -30,40 +25,13 @@ func (s *Server) shiftRoutes() {
 	s.authed("GET", "/my-shifts", s.myShifts)
 }
 
-// shiftAccess loads the shift {shiftId} of the care recipient
-// {careRecipientId} after checking the principal's membership in their
-// family; a shift of another care recipient is 404.
-func (s *Server) shiftAccess(r *http.Request, p *Principal, n need) (*care.Shift, *care.Member, error) {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return nil, nil, err
+// shiftIDs reads the path's care recipient and shift ids.
+func shiftIDs(r *http.Request) (crID, id string, err error) {
+	if crID, err = pathID(r, "careRecipientId"); err != nil {
+		return "", "", err
 	}
-	id, err := pathID(r, "shiftId")
-	if err != nil {
-		return nil, nil, err
-	}
-	_, m, err := s.careRecipientMember(r.Context(), p, crID, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	sh, err := s.store.Shift(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && sh.CareRecipientID != crID) {
-		return nil, nil, notFound("Shift")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return sh, m, nil
-}
-
-// shiftZone is the care recipient's zone, in which their shifts' days and
-// times are read; UTC if the stored name no longer loads.
-func shiftZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	id, err = pathID(r, "shiftId")
+	return crID, id, err
 }
 
 // shiftQueryInt reads an optional whole-number query parameter within
@@ -80,9 +48,9 @@ func shiftQueryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// emitShift announces a change to a shift of the family; sh is the shift as
-// the API answers it.
-func (s *Server) emitShift(ctx context.Context, p *Principal, familyID, typ string, sh *care.Shift) error {
-	return s.emit(ctx, domainEvent{Type: typ, FamilyID: familyID, CareRecipientID: sh.CareRecipientID,
-		ActorID: p.User.ID, Data: sh})
+// releaseShifts takes someone whose membership of a family has just ended
+// off its rota, in the transaction that ends it (see shifts.Release). why
+// says what happened, as in "Bo Lee left the family".
+func (s *Server) releaseShifts(ctx context.Context, p *Principal, familyID, userID, why string) error {
+	return s.shifts.Release(ctx, *p, familyID, userID, why)
 }

@@ -2,10 +2,7 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"time"
-
-	"github.com/carecircle/carecircle/internal/care"
 )
 
 // caregivers lists who is on duty and the shifts of the next two weeks.
@@ -15,17 +12,11 @@ func (s *Server) caregivers(w http.ResponseWriter, r *http.Request, p *page) (st
 		return "caregivers", nil
 	}
 	now := s.clock.Now()
-	ctx := r.Context()
-	upcoming, err := s.store.ShiftsOverlapping(ctx, p.CR.ID, now.Add(-24*time.Hour), now.AddDate(0, 0, 14))
+	rota, err := s.svc.shifts.Rota(r.Context(), *p.Viewer, p.CR.ID, now.Add(-24*time.Hour), now.AddDate(0, 0, 14))
 	if err != nil {
 		return "", err
 	}
-	members, err := s.store.Members(ctx, p.Family.ID)
-	if err != nil {
-		return "", err
-	}
-	members = slices.DeleteFunc(members, func(m care.Member) bool { return !m.Role.CanWrite() })
-	p.Data = map[string]any{"Shifts": upcoming, "Members": members, "DefaultStart": now.Add(time.Hour).Truncate(time.Hour)}
+	p.Data = map[string]any{"Shifts": rota.Shifts, "Members": rota.Caregivers, "DefaultStart": now.Add(time.Hour).Truncate(time.Hour)}
 	return "caregivers", nil
 }
 
@@ -35,7 +26,7 @@ func (s *Server) shiftPage(w http.ResponseWriter, r *http.Request, p *page) (str
 	if err != nil {
 		return "", err
 	}
-	sh, err := s.store.Shift(r.Context(), id)
+	sh, err := s.svc.shifts.Shift(r.Context(), *p.Viewer, id)
 	if err != nil {
 		return "", err
 	}
