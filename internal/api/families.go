@@ -28,15 +28,18 @@ func writeDeleted(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 }
 
-// familyAccess reads {familyId} and checks the principal's membership:
-// 404 when there is no such family, 403 for a non-member or a role not
-// enough.
+// familyAccess reads {familyId} and checks the principal's membership
+// (as family.Access does): 404 when there is no such family, 403 for a
+// non-member or a role not enough.
 func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, *care.Member, error) {
 	id, err := pathID(r, "familyId")
 	if err != nil {
 		return "", nil, err
 	}
-	m, err := s.family.Access(r.Context(), *p, id, n)
+	if err := s.family.Exists(r.Context(), id); err != nil {
+		return "", nil, err
+	}
+	m, err := s.familyMember(r.Context(), p, id, n)
 	if err != nil {
 		return "", nil, err
 	}
