@@ -1,0 +1,76 @@
+package shifts_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/shifts"
+	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/store/storetest"
+)
+
+// TestOnDuty follows the dashboard's "who is on duty" through a shift's
+// life: nobody, then the shift covering now before anyone checks in, then
+// the caregiver checked in; and refuses it to someone outside the family.
+func TestOnDuty(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open func(t testing.TB, clk clock.Clock) *store.Store) {
+		ctx := context.Background()
+		clk := clock.NewFake(time.Date(2026, 3, 8, 9, 30, 0, 0, time.UTC))
+		st := open(t, clk)
+		user := func(email string) *care.User {
+			u, err := st.CreateUser(ctx, store.NewUser{Email: email, PasswordHash: "hash", FullName: "Test " + email,
+				Timezone: "UTC", Status: care.UserPending})
+			if err == nil {
+				u, err = st.ActivateUser(ctx, u.ID)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		admin, stranger := user("ann@example.com"), user("zed@example.com")
+		family, _, err := st.CreateFamily(ctx, "Lees", admin.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, err := st.CreateCareRecipient(ctx, care.CareRecipient{FamilyID: family.ID, FullName: "Gran", Timezone: "Asia/Tokyo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := shifts.New(feature.New(feature.Deps{Store: st, Clock: clk}))
+		ann := feature.Actor{User: admin}
+
+		onDuty, current, err := svc.OnDuty(ctx, ann, cr.ID)
+		if err != nil || len(onDuty) != 0 || current != nil {
+			t.Fatalf("OnDuty with no shift = %v, %v, %v", onDuty, current, err)
+		}
+
+		now := clk.Now()
+		sh, err := svc.Create(ctx, ann, cr.ID, func() (shifts.NewShift, error) {
+			return shifts.NewShift{CaregiverID: admin.ID, Start: now.Add(-time.Hour), End: now.Add(3 * time.Hour)}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		onDuty, current, err = svc.OnDuty(ctx, ann, cr.ID)
+		if err != nil || len(onDuty) != 0 || current == nil || current.ID != sh.ID {
+			t.Fatalf("OnDuty before check-in = %v, %+v, %v; want the scheduled shift %s as current", onDuty, current, err, sh.ID)
+		}
+
+		if _, err := svc.CheckIn(ctx, ann, cr.ID, sh.ID, func() (shifts.CheckIn, error) { return shifts.CheckIn{}, nil }); err != nil {
+			t.Fatal(err)
+		}
+		onDuty, current, err = svc.OnDuty(ctx, ann, cr.ID)
+		if err != nil || len(onDuty) != 1 || onDuty[0].ID != sh.ID || current != nil {
+			t.Fatalf("OnDuty after check-in = %v, %+v, %v; want the shift %s on duty", onDuty, current, err, sh.ID)
+		}
+
+		if _, _, err := svc.OnDuty(ctx, feature.Actor{User: stranger}, cr.ID); feature.KindOf(err) != feature.KindForbidden {
+			t.Fatalf("OnDuty for someone outside the family: %v, want forbidden", err)
+		}
+	})
+}
