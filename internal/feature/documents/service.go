@@ -251,7 +251,7 @@ func (s *Service) Get(ctx context.Context, a feature.Actor, familyID, docID stri
 }
 
 // Update edits a document's name, type, notes or expiry (a writer's
-// command), as the edit read returns says.
+// command) with the edit read returns.
 func (s *Service) Update(ctx context.Context, a feature.Actor, familyID, docID string, read feature.Input[feature.Edit[Document]]) (*View, error) {
 	d, err := s.access(ctx, a, familyID, docID, feature.Writer)
 	if err != nil {

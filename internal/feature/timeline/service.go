@@ -111,8 +111,8 @@ func (s *Service) Create(ctx context.Context, a feature.Actor, crID string, read
 	return e, err
 }
 
-// List lists the care recipient's entries, newest first, as the filter
-// filter returns says; it reads the filter in the care recipient's zone
+// List lists the care recipient's entries, newest first, that the filter
+// returned by filter picks; filter reads it in the care recipient's zone
 // (dates are local days there; UTC if the stored zone no longer loads).
 func (s *Service) List(ctx context.Context, a feature.Actor, crID string, filter func(loc *time.Location) (Filter, error)) ([]care.TimelineEntry, error) {
 	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
