@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/account"
 	"github.com/carecircle/carecircle/internal/kv"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // exportLimit bounds how often one account may export its data: each export
@@ -37,7 +38,7 @@ func (s *Server) downloadUserData(w http.ResponseWriter, r *http.Request, p *Pri
 }
 
 // serveExport streams the export: {exportedAt, user, then every section of
-// store.ExportSections}, row by row, so its size does not bound memory. The
+// account.Sections}, row by row, so its size does not bound memory. The
 // read is recorded in the audit log before anything is served. Once the
 // answer has started, a failure can no longer be told in the error envelope:
 // the connection is cut, so the client sees a broken transfer rather than a
@@ -62,7 +63,7 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request, p *Principa
 		h.Set("Content-Disposition", `attachment; filename="`+exportFilename(p.User, now)+`"`)
 	}
 	w.WriteHeader(http.StatusOK)
-	if err := s.writeExport(ctx, w, p.User, now); err != nil {
+	if err := s.writeExport(ctx, w, *p, now); err != nil {
 		s.logger.ErrorContext(ctx, "data export interrupted", slog.String("userId", p.User.ID),
 			slog.String("requestId", requestID(ctx)), slog.Any("error", err))
 		panic(http.ErrAbortHandler)
@@ -80,21 +81,21 @@ func exportFilename(u *care.User, now time.Time) string {
 	return "carecircle-export-" + now.In(loc).Format(time.DateOnly) + ".json"
 }
 
-// writeExport writes the export document to w.
-func (s *Server) writeExport(ctx context.Context, w io.Writer, u *care.User, now time.Time) error {
+// writeExport writes the actor's export document to w.
+func (s *Server) writeExport(ctx context.Context, w io.Writer, a feature.Actor, now time.Time) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	ew := &exportWriter{w: bw, enc: json.NewEncoder(bw)}
 	ew.raw(`{"exportedAt":`)
 	ew.value(now)
 	ew.raw(`,"user":`)
-	ew.value(u)
-	for _, sec := range store.ExportSections() {
+	ew.value(a.User)
+	for _, sec := range account.Sections() {
 		if ew.err != nil {
 			break
 		}
 		ew.raw(`,"` + string(sec) + `":[`) // section names are plain constants
 		first := true
-		err := s.store.EachExported(ctx, u.ID, sec, func(v any) error {
+		err := s.account.EachExported(ctx, a, sec, func(v any) error {
 			if !first {
 				ew.raw(`,`)
 			}

@@ -2,35 +2,43 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"github.com/carecircle/carecircle/internal/auth"
-	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/account"
 )
 
-// Account security policy. The per-account request limits, applied on top
-// of the per-client tiers where each route calls s.limit, are: register 10/h
-// per address; login and verify-email 10/15 min per email; resend 5/h and
-// forgot-password 3/h per email; change-password 5/15 min per user.
+// Account security policy (see internal/feature/account). The per-account
+// request limits, applied on top of the per-client tiers where each route
+// calls s.limit, are: register 10/h per address; login and verify-email
+// 10/15 min per email; resend 5/h and forgot-password 3/h per email;
+// change-password 5/15 min per user.
 const (
-	sessionTTL           = 7 * 24 * time.Hour  // a sign-in without rememberMe
-	rememberedSessionTTL = 30 * 24 * time.Hour // a sign-in with rememberMe
-	verifyCodeTTL        = 5 * time.Minute     // lifetime of an email verification code
-	verifyCodeMaxTries   = 5                   // wrong tries that void a code
-	verifyCodeCooldown   = time.Minute         // least time between two codes
-	resetTokenTTL        = time.Hour           // lifetime of a password reset link
-	maxLoginFailures     = 5                   // wrong passwords that lock an account
-	loginLockout         = 30 * time.Minute    // how long a locked account stays locked
+	resetTokenTTL    = account.ResetTokenTTL    // lifetime of a password reset link
+	maxLoginFailures = account.MaxLoginFailures // wrong passwords that lock an account
 )
 
-// dummyPasswordHash is checked against when no account matches a sign-in, so
-// an unknown email costs as much time as a wrong password.
-const dummyPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$2nemrRy9TJ7/CEHq9712SA$kr1aivZ9cSVAiGAvXP7fVnGDUXk022Iaj/JFeQQV0Jw"
+// dummyPasswordHash is what a sign-in for an unknown email is checked
+// against (see account.DummyPasswordHash).
+const dummyPasswordHash = account.DummyPasswordHash
+
+// accountDeps are what the account service needs besides the base. The
+// password check goes through s.checkPassword at each call, so a test may
+// replace it after New; the codes and lockout default to the database
+// there as here.
+func (s *Server) accountDeps(d Deps) account.Deps {
+	return account.Deps{
+		Tokens: d.Tokens, Mail: d.Mail, Codes: d.Codes, Lockout: d.Lockout, SMS: d.SMS,
+		SessionEnded: s.sessionEnded, SessionsEnded: s.sessionsEnded,
+		CheckPassword: func(hash, password string) bool { return s.checkPassword(hash, password) },
+		Release: func(ctx context.Context, a feature.Actor, familyID, userID, why string) error {
+			return s.releaseCommitments(ctx, &a, familyID, userID, why)
+		},
+		PublicURL: s.cfg.PublicURL,
+	}
+}
 
 // authRoutes registers the auth section of the contract.
 func (s *Server) authRoutes() {
@@ -75,45 +83,21 @@ func writeAuthMessage(w http.ResponseWriter, msg string) {
 	writeJSON(w, http.StatusOK, map[string]string{"message": msg})
 }
 
-// startSession signs the user in on this device: it opens a session with a
-// fresh refresh token, issues an access token for it and sets both cookies.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *care.User, rememberMe bool) (tokenPair, error) {
-	ttl := sessionTTL
-	if rememberMe {
-		ttl = rememberedSessionTTL
-	}
-	refresh := auth.NewOpaqueToken()
-	sess, err := s.store.CreateSession(r.Context(), store.NewSession{
-		UserID:      u.ID,
-		DeviceInfo:  nilIfEmpty(deviceLabel(r.UserAgent())),
-		IPAddress:   nilIfEmpty(s.clientIP(r)),
-		UserAgent:   nilIfEmpty(clipUTF8(r.UserAgent(), 512)),
-		RememberMe:  rememberMe,
-		TTL:         ttl,
-		RefreshHash: auth.HashToken(refresh),
-	})
-	if err != nil {
-		return tokenPair{}, fmt.Errorf("start session: %w", err)
-	}
-	access, err := s.tokens.Issue(u.ID, u.Email, sess.ID)
-	if err != nil {
-		return tokenPair{}, fmt.Errorf("start session: %w", err)
-	}
-	s.setAuthCookies(w, access, refresh, ttl)
-	return tokenPair{AccessToken: access, RefreshToken: refresh}, nil
+// client is the device a request comes from, for the session a sign-in
+// opens.
+func (s *Server) client(r *http.Request) account.Client {
+	return account.Client{Device: deviceLabel(r.UserAgent()), IP: s.clientIP(r), UserAgent: r.UserAgent()}
 }
 
-// writeSignIn answers a successful sign-in with the user and their families.
-func (s *Server) writeSignIn(ctx context.Context, w http.ResponseWriter, msg string, tok tokenPair, u *care.User) error {
-	families, err := s.userFamilies(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("sign in: %w", err)
-	}
+// writeSignIn sets the session's cookies and answers a successful sign-in
+// with the user and their families.
+func (s *Server) writeSignIn(w http.ResponseWriter, msg string, in *account.SignIn) {
+	s.setAuthCookies(w, in.Access, in.Refresh, in.TTL)
+	tok := tokenPair{AccessToken: in.Access, RefreshToken: in.Refresh}
 	writeJSON(w, http.StatusOK, signInResponse{
 		Message: msg, Tokens: tok, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken,
-		User: meResponse{User: u, Families: families},
+		User: meResponse{User: in.User, Families: in.Families},
 	})
-	return nil
 }
 
 // deviceLabel names the browser and platform in a User-Agent, such as
@@ -151,14 +135,6 @@ func deviceLabel(ua string) string {
 	product, _, _ := strings.Cut(strings.TrimSpace(ua), "/")
 	product, _, _ = strings.Cut(product, " ")
 	return clipUTF8(product, 64)
-}
-
-// nilIfEmpty returns nil for "", so optional columns stay NULL.
-func nilIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // clipUTF8 shortens s to at most n bytes without splitting a character.

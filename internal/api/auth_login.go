@@ -1,17 +1,12 @@
 package api
 
 import (
-	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/carecircle/carecircle/internal/auth"
-	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/feature/account"
 	"github.com/carecircle/carecircle/internal/kv"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // loginRequest is the body of POST /auth/login.
@@ -30,12 +25,8 @@ func (b *loginRequest) Validate(p Problems) {
 	}
 }
 
-// login signs a user in with email and password. Wrong passwords count
-// towards a temporary lock of the email address. An unknown email takes the
-// same path: its failures are counted and locked alike, and every attempt,
-// locked or not, costs one argon2id check (against a dummy hash when there
-// is no account), so neither the answers nor their timing tell whether an
-// account exists.
+// login signs a user in with email and password (see account.Login for
+// the lockout, which treats an unknown email as a wrong password).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	var b loginRequest
 	if err := decode(w, r, &b); err != nil {
@@ -45,75 +36,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, "auth:login:"+b.Email, kv.Limit{Count: 10, Period: 15 * time.Minute}); err != nil {
 		return err
 	}
-	lockKey := loginLockKey(b.Email)
-	locked, _, err := s.lockout.Locked(ctx, lockKey)
-	if err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	u, err := s.store.UserByEmail(ctx, b.Email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	hash := dummyPasswordHash
-	if u != nil {
-		hash = u.PasswordHash
-	}
-	matched := s.checkPassword(hash, b.Password) && u != nil
-	if locked {
-		return forbidden("Account is locked. Try again later.")
-	}
-	if !matched {
-		if _, _, err := s.lockout.Fail(ctx, lockKey, loginLockoutPolicy); err != nil {
-			return fmt.Errorf("login: %w", err)
-		}
-		return unauthorized("Invalid email or password")
-	}
-	// Only now, with the password proven, may the answer reveal the state.
-	if err := statusRefusal(u.Status); err != nil {
-		return err
-	}
-	if err := s.store.RecordLoginSuccess(ctx, u.ID); err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	s.liftLoginLock(ctx, u.Email)
-	if u, err = s.store.UserByID(ctx, u.ID); err != nil {
-		return fmt.Errorf("login: %w", err)
-	}
-	tok, err := s.startSession(w, r, u, b.RememberMe)
+	in, err := s.account.Login(ctx, b.Email, b.Password, b.RememberMe, s.client(r))
 	if err != nil {
 		return err
 	}
-	return s.writeSignIn(ctx, w, "", tok, u)
-}
-
-// loginLockoutPolicy locks an account for loginLockout after
-// maxLoginFailures wrong passwords within as long.
-var loginLockoutPolicy = kv.LockoutPolicy{Max: maxLoginFailures, Window: loginLockout, LockFor: loginLockout}
-
-// loginLockKey is where wrong passwords for an email address are counted:
-// per address, account or not, so a lock looks the same for both.
-func loginLockKey(email string) string { return store.AddressKey(store.PurposeLogin, email) }
-
-// liftLoginLock forgets the wrong passwords for the account's email and any
-// lock, after a sign-in or a new password. A failure only leaves the count
-// to expire.
-func (s *Server) liftLoginLock(ctx context.Context, email string) {
-	if err := s.lockout.Reset(ctx, loginLockKey(email)); err != nil {
-		s.logger.WarnContext(ctx, "lifting the login lock failed", slog.Any("error", err))
-	}
-}
-
-// statusRefusal is the 403 for an account in a state that may not sign in,
-// or nil for an active one.
-func statusRefusal(st care.UserStatus) error {
-	switch st {
-	case care.UserActive:
-		return nil
-	case care.UserPending:
-		return forbidden("Please verify your email")
-	default:
-		return forbidden("Account is not active")
-	}
+	s.writeSignIn(w, "", in)
+	return nil
 }
 
 // refreshRequest is the body of POST /auth/refresh; the token may come from
@@ -151,46 +79,22 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) (string, e
 }
 
 // refresh exchanges a refresh token for a new access and refresh token. A
-// token that was already exchanged betrays theft and ends its session.
+// token that was already exchanged betrays theft and ends its session, and
+// the answer clears the cookies.
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 	old, err := s.refreshToken(w, r)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	oldHash := auth.HashToken(old)
-	// The session's own choice of lifetime carries over; when the lookup
-	// fails the rotation below reports why.
-	ttl := sessionTTL
-	if sess, err := s.store.SessionByRefreshToken(ctx, oldHash); err == nil && sess.RememberMe {
-		ttl = rememberedSessionTTL
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	next := auth.NewOpaqueToken()
-	sess, err := s.store.RotateRefreshToken(ctx, oldHash, auth.HashToken(next), ttl)
-	switch {
-	case errors.Is(err, store.ErrTokenReused):
+	tok, err := s.account.Refresh(r.Context(), old)
+	if errors.Is(err, account.ErrRefreshReused) {
 		s.clearAuthCookies(w)
-		return unauthorized("Refresh token was already used; the session has been ended")
-	case errors.Is(err, store.ErrNotFound):
-		return unauthorized("Invalid or expired refresh token")
-	case err != nil:
+	}
+	if err != nil {
 		return err
 	}
-	u, err := s.store.UserByID(ctx, sess.UserID)
-	if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	if u.Status != care.UserActive {
-		return unauthorized("Account is not active")
-	}
-	access, err := s.tokens.Issue(u.ID, u.Email, sess.ID)
-	if err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	s.setAuthCookies(w, access, next, ttl)
-	writeJSON(w, http.StatusOK, tokenPair{AccessToken: access, RefreshToken: next})
+	s.setAuthCookies(w, tok.Access, tok.Refresh, tok.TTL)
+	writeJSON(w, http.StatusOK, tokenPair{AccessToken: tok.Access, RefreshToken: tok.Refresh})
 	return nil
 }
 
@@ -202,22 +106,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if err := decodeOptional(w, r, &b); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	if b.RefreshToken != nil && *b.RefreshToken != "" {
-		other, err := s.store.SessionByRefreshToken(ctx, auth.HashToken(*b.RefreshToken))
-		if err == nil && other.UserID == p.User.ID && other.ID != p.Session.ID {
-			if err := s.store.RevokeSession(ctx, p.User.ID, other.ID, "logout"); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			s.sessionEnded(ctx, p.User.ID, other.ID)
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+	other := ""
+	if b.RefreshToken != nil {
+		other = *b.RefreshToken
 	}
-	if err := s.store.RevokeSession(ctx, p.User.ID, p.Session.ID, "logout"); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.account.Logout(r.Context(), *p, other); err != nil {
 		return err
 	}
-	s.sessionEnded(ctx, p.User.ID, p.Session.ID)
 	s.clearAuthCookies(w)
 	writeAuthMessage(w, "Logged out successfully")
 	return nil
@@ -229,10 +124,9 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request, p *Principal)
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	if _, err := s.store.RevokeUserSessions(r.Context(), p.User.ID, "", "logout all"); err != nil {
+	if err := s.account.LogoutAll(r.Context(), *p); err != nil {
 		return err
 	}
-	s.sessionsEnded(r.Context(), p.User.ID, "")
 	s.clearAuthCookies(w)
 	writeAuthMessage(w, "Logged out from all devices")
 	return nil
@@ -240,12 +134,9 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request, p *Principal)
 
 // sessions lists the caller's live sessions, marking the current one.
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	list, err := s.store.UserSessions(r.Context(), p.User.ID)
+	list, err := s.account.Sessions(r.Context(), *p)
 	if err != nil {
 		return err
-	}
-	for i := range list {
-		list[i].Current = list[i].ID == p.Session.ID
 	}
 	writeJSON(w, http.StatusOK, list)
 	return nil

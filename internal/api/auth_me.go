@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/account"
 )
 
 // maxAvatarURLLen bounds an avatar link.
@@ -76,9 +76,9 @@ func (b *updateMeRequest) Validate(p Problems) {
 	}
 }
 
-// patch turns the validated request into a store patch.
-func (b *updateMeRequest) patch() store.UserPatch {
-	return store.UserPatch{
+// change turns the validated request into a profile change.
+func (b *updateMeRequest) change() account.ProfileChange {
+	return account.ProfileChange{
 		FullName:    b.FullName.Ptr(),
 		Phone:       b.Phone.Ptr(),
 		ClearPhone:  b.Phone.Set && b.Phone.Null,
@@ -100,7 +100,7 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	u, err := s.store.UpdateUser(r.Context(), p.User.ID, b.patch())
+	u, err := s.account.UpdateProfile(r.Context(), *p, b.change())
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Server) completeOnboarding(w http.ResponseWriter, r *http.Request, p *P
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	u, err := s.store.CompleteOnboarding(r.Context(), p.User.ID)
+	u, err := s.account.CompleteOnboarding(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Server) invalidateCache(w http.ResponseWriter, r *http.Request, p *Prin
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	s.membershipsChanged(r.Context(), p.User.ID)
+	s.account.ForgetMemberships(r.Context(), *p)
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 	return nil
 }

@@ -159,7 +159,7 @@ func New(cfg Config, d Deps) *Server {
 	s.timeline = timeline.New(s.base)
 	s.documents = documents.New(s.base, documents.Deps{Files: d.Files, Jobs: d.DocumentJobs, LinkSecret: d.LinkSecret, LinkBase: cfg.PublicURL + cfg.Prefix})
 	s.notifications = notifications.New(s.base)
-	s.account = account.New(s.base)
+	s.account = account.New(s.base, s.accountDeps(d))
 	s.push, s.sms = d.Push, d.SMS
 	s.realtime = d.Realtime
 	s.ops = d.Operator

@@ -1,15 +1,208 @@
-// Package account is the application layer of the account: sign-up, sign-in, sessions, password, phone, profile, data export and deletion: its commands and
-// queries, which check access, apply the rules (the pure ones are in
-// internal/care), run one transaction, record events and notifications and
-// drop the cache entries they change (see internal/feature).
+// Package account is the application layer of a person's account: sign-up
+// and email verification, sign-in with its lockout, sessions, password
+// change and reset, phone verification, the profile, the data export and
+// the deletion of the account. Its commands check who may run them, apply
+// the rules, run one transaction where they change several things, and
+// record their events (see internal/feature). What only HTTP knows (cookies,
+// where a token comes from, CSRF origins, rate limits) stays in the API.
 package account
 
-import "github.com/carecircle/carecircle/internal/feature"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
 
-// Service runs the account: sign-up, sign-in, sessions, password, phone, profile, data export and deletion's commands and queries.
+	"github.com/carecircle/carecircle/internal/auth"
+	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/kv/dbkv"
+	"github.com/carecircle/carecircle/internal/mail"
+	"github.com/carecircle/carecircle/internal/notify/sms"
+	"github.com/carecircle/carecircle/internal/store"
+)
+
+// Account security policy: how long sessions, codes and links live, and
+// how many wrong tries they take.
+const (
+	SessionTTL           = 7 * 24 * time.Hour  // a sign-in without rememberMe
+	RememberedSessionTTL = 30 * 24 * time.Hour // a sign-in with rememberMe
+	VerifyCodeTTL        = 5 * time.Minute     // lifetime of an email verification code
+	VerifyCodeMaxTries   = 5                   // wrong tries that void a code
+	VerifyCodeCooldown   = time.Minute         // least time between two codes
+	ResetTokenTTL        = time.Hour           // lifetime of a password reset link
+	MaxLoginFailures     = 5                   // wrong passwords that lock an account
+	LoginLockout         = 30 * time.Minute    // how long a locked account stays locked
+)
+
+// DummyPasswordHash is checked against when no account matches a sign-in,
+// so an unknown email costs as much time as a wrong password.
+const DummyPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$2nemrRy9TJ7/CEHq9712SA$kr1aivZ9cSVAiGAvXP7fVnGDUXk022Iaj/JFeQQV0Jw"
+
+// NowSender is a mail.Sender that also sends transactional mail (codes,
+// reset links) now or not at all. Its failures may say when to try again
+// with a RetryAfter() time.Duration method.
+type NowSender interface {
+	mail.Sender
+	SendNow(ctx context.Context, m mail.Message) error
+}
+
+// Release gives up, in the transaction that ends a user's membership of a
+// family, what they had taken on there (shifts to work, appointments to
+// drive to), telling the family's admins why.
+type Release func(ctx context.Context, a feature.Actor, familyID, userID, why string) error
+
+// Deps are what the account needs besides the shared base.
+type Deps struct {
+	// Tokens signs the access tokens of new and refreshed sessions.
+	Tokens *auth.Tokens
+	// Mail sends verification codes and password reset links.
+	Mail mail.Sender
+	// Codes and Lockout keep one-time codes, resend cooldowns and login
+	// lockouts; nil keeps them in the database.
+	Codes   kv.Codes
+	Lockout kv.Lockout
+	// SMS texts phone verification codes; nil when SMS is not configured.
+	SMS sms.Sender
+	// SessionEnded closes the realtime connections of a session just
+	// ended, and SessionsEnded those of every session of a user but
+	// keepSessionID (empty: none is kept), on every node. The sessions are
+	// dead in the database already: these only log a failure. Nil closes
+	// nothing.
+	SessionEnded  func(ctx context.Context, userID, sessionID string)
+	SessionsEnded func(ctx context.Context, userID, keepSessionID string)
+	// CheckPassword checks a password against its argon2id hash;
+	// auth.CheckPassword when nil.
+	CheckPassword func(hash, password string) bool
+	// Release gives up a departing member's commitments when the account
+	// is deleted; nil releases nothing.
+	Release Release
+	// PublicURL is the base of the links in emails and texts.
+	PublicURL string
+}
+
+// Service runs the account's commands and queries.
 type Service struct {
-	b *feature.Base
+	b        *feature.Base
+	tokens   *auth.Tokens
+	mail     mail.Sender
+	codes    kv.Codes
+	lockout  kv.Lockout
+	sms      sms.Sender
+	ended    func(ctx context.Context, userID, sessionID string)
+	allEnded func(ctx context.Context, userID, keepSessionID string)
+	check    func(hash, password string) bool
+	release  Release
+	public   string
 }
 
 // New builds the service on the shared base.
-func New(b *feature.Base) *Service { return &Service{b: b} }
+func New(b *feature.Base, d Deps) *Service {
+	s := &Service{
+		b: b, tokens: d.Tokens, mail: d.Mail, codes: d.Codes, lockout: d.Lockout, sms: d.SMS,
+		ended: d.SessionEnded, allEnded: d.SessionsEnded, check: d.CheckPassword, release: d.Release, public: d.PublicURL,
+	}
+	if s.codes == nil {
+		s.codes = dbkv.Codes(b.Store)
+	}
+	if s.lockout == nil {
+		s.lockout = dbkv.Lockout(b.Store)
+	}
+	if s.check == nil {
+		s.check = auth.CheckPassword
+	}
+	return s
+}
+
+// tooMany is the refusal of a request made again too soon; retry is the
+// wait, at least a second.
+func tooMany(retry time.Duration) error {
+	return &feature.Error{Kind: feature.KindTooMany, Message: "Too many requests. Please try again later.",
+		RetryAfter: max((retry+time.Second-1)/time.Second, 1) * time.Second}
+}
+
+// defaultMailRetry is the wait asked for when a mail failure does not say.
+const defaultMailRetry = time.Minute
+
+// sendNow sends transactional mail m now (Send for a sender without
+// SendNow). When nothing could send it, the failure is KindUnavailable with
+// the wait before a new try; what names the mail in its message ("The
+// verification code could not be emailed right now"). The caller keeps
+// nothing as sent in that case.
+func (s *Service) sendNow(ctx context.Context, m mail.Message, what string) error {
+	var err error
+	if n, ok := s.mail.(NowSender); ok {
+		err = n.SendNow(ctx, m)
+	} else {
+		err = s.mail.Send(ctx, m)
+	}
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		// The client went away; nobody reads the answer.
+		return err
+	}
+	wait := defaultMailRetry
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		wait = ra.RetryAfter()
+	}
+	return fmt.Errorf("%w (%s: %w)", cannotSendNow(what, wait), m.Template, err)
+}
+
+// cannotSendNow is the failure of an email that could not be sent: the
+// wait in whole seconds (rounded up), and in words.
+func cannotSendNow(what string, wait time.Duration) *feature.Error {
+	wait = max((wait+time.Second-1)/time.Second, 1) * time.Second
+	e := feature.Errorf(feature.KindUnavailable, "%s could not be emailed right now. Please try again %s.", what, waitText(wait))
+	e.RetryAfter = wait
+	return e
+}
+
+// waitText says a wait in words: "in a minute", "in 5 minutes", "in 4 hours".
+func waitText(d time.Duration) string {
+	switch {
+	case d <= time.Minute:
+		return "in a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("in %d minutes", (d+time.Minute-1)/time.Minute)
+	case d <= time.Hour:
+		return "in an hour"
+	default:
+		return fmt.Sprintf("in %d hours", (d+time.Hour-1)/time.Hour)
+	}
+}
+
+// sessionEnded closes the realtime connections of a session just revoked.
+func (s *Service) sessionEnded(ctx context.Context, userID, sessionID string) {
+	if s.ended != nil {
+		s.ended(ctx, userID, sessionID)
+	}
+}
+
+// sessionsEnded closes the realtime connections of every session of the
+// user except keepSessionID, after they were revoked together.
+func (s *Service) sessionsEnded(ctx context.Context, userID, keepSessionID string) {
+	if s.allEnded != nil {
+		s.allEnded(ctx, userID, keepSessionID)
+	}
+}
+
+// loginLockoutPolicy locks an account for LoginLockout after
+// MaxLoginFailures wrong passwords within as long.
+var loginLockoutPolicy = kv.LockoutPolicy{Max: MaxLoginFailures, Window: LoginLockout, LockFor: LoginLockout}
+
+// loginLockKey is where wrong passwords for an email address are counted:
+// per address, account or not, so a lock looks the same for both.
+func loginLockKey(email string) string { return store.AddressKey(store.PurposeLogin, email) }
+
+// liftLoginLock forgets the wrong passwords for the account's email and any
+// lock, after a sign-in or a new password. A failure only leaves the count
+// to expire.
+func (s *Service) liftLoginLock(ctx context.Context, email string) {
+	if err := s.lockout.Reset(ctx, loginLockKey(email)); err != nil {
+		s.b.Logger.WarnContext(ctx, "lifting the login lock failed", slog.Any("error", err))
+	}
+}
