@@ -1,11 +1,10 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/notifications"
 )
 
 func (s *Server) notificationRoutes() {
@@ -64,7 +63,7 @@ func (s *Server) writeNotifications(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return err
 	}
-	ns, err := s.store.UserNotifications(r.Context(), p.User.ID, store.NotificationQuery{UnreadOnly: unread, Limit: limit, Offset: offset})
+	ns, err := s.notifications.List(r.Context(), *p, notifications.Query{UnreadOnly: unread, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}
@@ -73,7 +72,7 @@ func (s *Server) writeNotifications(w http.ResponseWriter, r *http.Request, p *P
 }
 
 func (s *Server) unreadCount(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	n, err := s.store.UnreadNotificationCount(r.Context(), p.User.ID)
+	n, err := s.notifications.UnreadCount(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -104,7 +103,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	n, err := s.store.MarkNotificationsRead(r.Context(), p.User.ID, b.IDs)
+	n, err := s.notifications.MarkRead(r.Context(), *p, b.IDs)
 	if err != nil {
 		return err
 	}
@@ -116,7 +115,7 @@ func (s *Server) markAllRead(w http.ResponseWriter, r *http.Request, p *Principa
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	n, err := s.store.MarkNotificationsRead(r.Context(), p.User.ID, nil)
+	n, err := s.notifications.MarkAllRead(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -129,13 +128,7 @@ func (s *Server) markOneRead(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.MarkNotificationsRead(r.Context(), p.User.ID, []string{id}); err != nil {
-		return err
-	}
-	n, err := s.store.Notification(r.Context(), p.User.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Notification")
-	}
+	n, err := s.notifications.MarkOneRead(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}

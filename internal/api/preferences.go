@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 func (s *Server) preferenceRoutes() {
@@ -13,7 +12,7 @@ func (s *Server) preferenceRoutes() {
 }
 
 func (s *Server) getNotificationPreferences(w http.ResponseWriter, _ *http.Request, p *Principal) error {
-	writeJSON(w, http.StatusOK, care.ReadNotificationPreferences(p.User.Preferences))
+	writeJSON(w, http.StatusOK, s.notifications.Preferences(*p))
 	return nil
 }
 
@@ -49,12 +48,8 @@ func (b *preferencesPatch) Validate(p Problems) {
 	}
 }
 
-func (s *Server) patchNotificationPreferences(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	var b preferencesPatch
-	if err := decode(w, r, &b); err != nil {
-		return err
-	}
-	np := care.ReadNotificationPreferences(p.User.Preferences)
+// apply writes the patch onto np.
+func (b *preferencesPatch) apply(np *care.NotificationPreferences) error {
 	for _, f := range []struct {
 		dst *bool
 		src *bool
@@ -70,14 +65,18 @@ func (s *Server) patchNotificationPreferences(w http.ResponseWriter, r *http.Req
 	if b.QuietHours.Set {
 		np.QuietHours = b.QuietHours.Value
 	}
-	doc, err := care.WithNotificationPreferences(p.User.Preferences, np)
+	return nil
+}
+
+func (s *Server) patchNotificationPreferences(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	var b preferencesPatch
+	if err := decode(w, r, &b); err != nil {
+		return err
+	}
+	np, err := s.notifications.UpdatePreferences(r.Context(), *p, b.apply)
 	if err != nil {
 		return err
 	}
-	u, err := s.store.UpdateUser(r.Context(), p.User.ID, store.UserPatch{Preferences: doc})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, care.ReadNotificationPreferences(u.Preferences))
+	writeJSON(w, http.StatusOK, np)
 	return nil
 }

@@ -2,12 +2,11 @@ package api
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/notifications"
 )
 
 func (s *Server) pushSubscriptionRoutes() {
@@ -73,14 +72,8 @@ func (s *Server) subscribePush(w http.ResponseWriter, r *http.Request, p *Princi
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	// A browser's push service is public, or one the operator listed in
-	// PUSH_ALLOWED_HOSTS; anything else could only make the server reach
-	// internal hosts.
-	if s.push != nil && s.push.CheckEndpoint(b.Endpoint) != nil {
-		return Problems{"endpoint": {"must be a public push service or a host in PUSH_ALLOWED_HOSTS"}}.Err()
-	}
-	sub, err := s.store.SavePushSubscription(r.Context(), store.PushSubscription{
-		UserID: p.User.ID, Endpoint: b.Endpoint, P256dh: b.Keys.P256dh, Auth: b.Keys.Auth,
+	sub, err := s.notifications.Subscribe(r.Context(), *p, notifications.PushSubscription{
+		Endpoint: b.Endpoint, P256dh: b.Keys.P256dh, Auth: b.Keys.Auth,
 		Platform: b.Platform, DeviceName: b.DeviceName,
 	})
 	if err != nil {
@@ -103,11 +96,7 @@ func (s *Server) unsubscribePush(w http.ResponseWriter, r *http.Request, p *Prin
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	err := s.store.DeletePushSubscription(r.Context(), p.User.ID, b.Endpoint)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Push subscription")
-	}
-	if err != nil {
+	if err := s.notifications.Unsubscribe(r.Context(), *p, b.Endpoint); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})

@@ -1,11 +1,8 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strings"
-
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // maxPushTokenLen bounds a native push token; FCM's are about 160
@@ -55,7 +52,7 @@ func (s *Server) registerPushToken(w http.ResponseWriter, r *http.Request, p *Pr
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	tok, err := s.store.SavePushToken(r.Context(), p.User.ID, b.Token, b.Platform)
+	tok, err := s.notifications.RegisterPushToken(r.Context(), *p, b.Token, b.Platform)
 	if err != nil {
 		return err
 	}
@@ -84,11 +81,7 @@ func (s *Server) unregisterPushToken(w http.ResponseWriter, r *http.Request, p *
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	err := s.store.DeletePushToken(r.Context(), p.User.ID, b.Token)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("Push token")
-	}
-	if err != nil {
+	if err := s.notifications.UnregisterPushToken(r.Context(), *p, b.Token); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})

@@ -158,7 +158,7 @@ func New(cfg Config, d Deps) *Server {
 	s.emergency = emergency.New(s.base)
 	s.timeline = timeline.New(s.base)
 	s.documents = documents.New(s.base, documents.Deps{Files: d.Files, Jobs: d.DocumentJobs, LinkSecret: d.LinkSecret, LinkBase: cfg.PublicURL + cfg.Prefix})
-	s.notifications = notifications.New(s.base)
+	s.notifications = notifications.New(s.base, d.Push)
 	s.account = account.New(s.base, s.accountDeps(d))
 	s.push, s.sms = d.Push, d.SMS
 	s.realtime = d.Realtime

@@ -3,13 +3,13 @@ package web
 import (
 	"net/http"
 
-	"github.com/carecircle/carecircle/internal/store"
+	"github.com/carecircle/carecircle/internal/feature/notifications"
 )
 
 // notifications lists the viewer's notifications, newest first.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
 	p.Title = "Notifications"
-	list, err := s.store.UserNotifications(r.Context(), p.Viewer.User.ID, store.NotificationQuery{Limit: 100})
+	list, err := s.svc.notifications.List(r.Context(), *p.Viewer, notifications.Query{Limit: 100})
 	if err != nil {
 		return "", err
 	}

@@ -101,7 +101,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	s.svc.emergency = emergency.New(s.base)
 	s.svc.timeline = timeline.New(s.base)
 	s.svc.documents = documents.New(s.base, documents.Deps{})
-	s.svc.notifications = notifications.New(s.base)
+	s.svc.notifications = notifications.New(s.base, nil)
 	s.svc.account = account.New(s.base, account.Deps{Tokens: d.Tokens})
 	var err error
 	if s.pages, err = parsePages(); err != nil {
