@@ -42,11 +42,15 @@ func (s *Service) UnreadCount(ctx context.Context, a feature.Actor) (int, error)
 }
 
 // Unread returns the actor's newest unread notifications, at most limit of
-// them, and how many are unread in all, as the dashboard shows them.
+// them (none for a limit below 1), and how many are unread in all, as the
+// dashboard shows them.
 func (s *Service) Unread(ctx context.Context, a feature.Actor, limit int) ([]care.Notification, int, error) {
-	ns, err := s.List(ctx, a, Query{UnreadOnly: true, Limit: limit})
-	if err != nil {
-		return nil, 0, err
+	ns := []care.Notification{}
+	if limit > 0 {
+		var err error
+		if ns, err = s.List(ctx, a, Query{UnreadOnly: true, Limit: limit}); err != nil {
+			return nil, 0, err
+		}
 	}
 	n, err := s.UnreadCount(ctx, a)
 	if err != nil {
