@@ -1,14 +1,12 @@
 package web
 
 import (
-	"errors"
 	"net/http"
-
-	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
-// dashboard shows today at a glance for the chosen care recipient.
+// dashboard shows today at a glance for the chosen care recipient: the
+// day's doses, the next appointments, who is on duty and the unread
+// notifications, each from its feature's query.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
 	if len(p.Families) == 0 {
 		http.Redirect(w, r, "/onboarding", http.StatusSeeOther)
@@ -16,38 +14,23 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p *page) (str
 	}
 	p.Title = "Today"
 	ctx := r.Context()
-	now := s.clock.Now()
 	data := map[string]any{}
 	if p.CR != nil {
 		doses, err := s.todaysDoses(r, p.Viewer, p.CR)
 		if err != nil {
 			return "", err
 		}
-		appts, err := s.store.Appointments(ctx, p.CR.ID, store.AppointmentFilter{EndAfter: &now,
-			Statuses: []care.AppointmentStatus{care.AppointmentScheduled, care.AppointmentConfirmed}})
+		appts, err := s.svc.appointments.Upcoming(ctx, *p.Viewer, p.CR.ID, 3)
 		if err != nil {
 			return "", err
 		}
-		if len(appts) > 3 {
-			appts = appts[:3]
-		}
-		onDuty, err := s.store.OnDutyShifts(ctx, p.CR.ID)
+		onDuty, current, err := s.svc.shifts.OnDuty(ctx, *p.Viewer, p.CR.ID)
 		if err != nil {
 			return "", err
-		}
-		var current *care.Shift
-		if len(onDuty) == 0 {
-			if current, err = s.store.CurrentShift(ctx, p.CR.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return "", err
-			}
 		}
 		data["Doses"], data["Appointments"], data["OnDuty"], data["Current"] = doses, appts, onDuty, current
 	}
-	unread, err := s.store.UserNotifications(ctx, p.Viewer.User.ID, store.NotificationQuery{UnreadOnly: true, Limit: 5})
-	if err != nil {
-		return "", err
-	}
-	count, err := s.store.UnreadNotificationCount(ctx, p.Viewer.User.ID)
+	unread, count, err := s.svc.notifications.Unread(ctx, *p.Viewer, 5)
 	if err != nil {
 		return "", err
 	}
