@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -214,12 +213,4 @@ func (s *Server) cancelAppointmentSeries(w http.ResponseWriter, r *http.Request,
 	}
 	writeJSON(w, http.StatusOK, seriesChange{Count: n})
 	return nil
-}
-
-// releaseTransport takes someone whose membership of a family has just
-// ended off driving to the appointments still to come, in the transaction
-// that ends it (see appointments.ReleaseTransport). why says what
-// happened, as in "Bo Lee left the family".
-func (s *Server) releaseTransport(ctx context.Context, p *Principal, familyID, userID, why string) error {
-	return s.appointments.ReleaseTransport(ctx, *p, familyID, userID, why)
 }

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/feature/account"
 )
 
@@ -30,13 +28,11 @@ const dummyPasswordHash = account.DummyPasswordHash
 // there as here.
 func (s *Server) accountDeps(d Deps) account.Deps {
 	return account.Deps{
-		Tokens: d.Tokens, Mail: d.Mail, Codes: d.Codes, Lockout: d.Lockout, SMS: d.SMS,
+		Tokens: d.Tokens, Codes: d.Codes, Lockout: d.Lockout, SMS: d.SMS,
 		SessionEnded: s.sessionEnded, SessionsEnded: s.sessionsEnded,
 		CheckPassword: func(hash, password string) bool { return s.checkPassword(hash, password) },
-		Release: func(ctx context.Context, a feature.Actor, familyID, userID, why string) error {
-			return s.releaseCommitments(ctx, &a, familyID, userID, why)
-		},
-		PublicURL: s.cfg.PublicURL,
+		Release:       s.family.Release,
+		PublicURL:     s.cfg.PublicURL,
 	}
 }
 

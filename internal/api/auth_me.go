@@ -21,7 +21,7 @@ type meResponse struct {
 // me answers the caller's account and families; the families come from the
 // cache (see cache.go), the account as authentication read it.
 func (s *Server) me(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	families, err := s.userFamilies(r.Context(), p.User.ID)
+	families, err := s.base.UserFamilies(r.Context(), p.User.ID)
 	if err != nil {
 		return err
 	}

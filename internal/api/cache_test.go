@@ -14,6 +14,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/kv/dbkv"
 	"github.com/carecircle/carecircle/internal/store"
@@ -294,7 +295,7 @@ func TestCachedReadsSkipTheDatabase(t *testing.T) {
 	loads := 0
 	read := func() string {
 		t.Helper()
-		v, err := cachedFamilyRead(ctx, h.api, "f1", "schedule:c1", careRecipientsTTL, func() (string, error) {
+		v, err := feature.FamilyRead(ctx, h.api.base, "f1", "schedule:c1", feature.FamilyViewTTL, func() (string, error) {
 			loads++
 			return "info", nil
 		})
@@ -308,17 +309,17 @@ func TestCachedReadsSkipTheDatabase(t *testing.T) {
 	if loads != 1 {
 		t.Fatalf("two reads loaded %d times, want once", loads)
 	}
-	h.api.familyChanged(ctx, "f2")
+	h.api.base.FamilyChanged(ctx, "f2")
 	read()
 	if loads != 1 {
 		t.Fatal("another family's change dropped the entry")
 	}
-	h.api.familyChanged(ctx, "f1")
+	h.api.base.FamilyChanged(ctx, "f1")
 	read()
 	if loads != 2 {
 		t.Fatal("the family's change did not drop the entry")
 	}
-	h.clock.Advance(careRecipientsTTL - time.Second)
+	h.clock.Advance(feature.FamilyViewTTL - time.Second)
 	read()
 	if loads != 2 {
 		t.Fatal("the entry expired before its TTL")
@@ -377,13 +378,13 @@ func TestCacheDropsAfterCommitOnly(t *testing.T) {
 	familyLoads, memberLoads := 0, 0
 	read := func(ctx context.Context) {
 		t.Helper()
-		if _, err := cachedFamilyRead(ctx, h.api, "f1", "view", careRecipientsTTL, func() (string, error) {
+		if _, err := feature.FamilyRead(ctx, h.api.base, "f1", "view", feature.FamilyViewTTL, func() (string, error) {
 			familyLoads++
 			return "family", nil
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := kv.GetOrLoad(ctx, h.api.cache, membershipsCacheKey("u1"), meTTL, func() ([]membership, error) {
+		if _, err := kv.GetOrLoad(ctx, h.api.cache, feature.MembershipsKey("u1"), feature.MembershipsTTL, func() ([]feature.Membership, error) {
 			memberLoads++
 			return nil, nil
 		}); err != nil {
@@ -401,8 +402,8 @@ func TestCacheDropsAfterCommitOnly(t *testing.T) {
 
 	rollback := errors.New("roll back")
 	err := h.store.Atomically(ctx, func(ctx context.Context) error {
-		h.api.familyChanged(ctx, "f1")
-		h.api.membershipsChanged(ctx, "u1")
+		h.api.base.FamilyChanged(ctx, "f1")
+		h.api.base.MembershipsChanged(ctx, "u1")
 		read(ctx)
 		expect("in the transaction", 2, 1)
 		return rollback
@@ -414,8 +415,8 @@ func TestCacheDropsAfterCommitOnly(t *testing.T) {
 	expect("after a rollback", 2, 1)
 
 	err = h.store.Atomically(ctx, func(ctx context.Context) error {
-		h.api.familyChanged(ctx, "f1")
-		h.api.membershipsChanged(ctx, "u1")
+		h.api.base.FamilyChanged(ctx, "f1")
+		h.api.base.MembershipsChanged(ctx, "u1")
 		read(ctx)
 		expect("before the commit", 3, 1)
 		return nil

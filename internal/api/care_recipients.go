@@ -27,7 +27,7 @@ func (s *Server) careRecipientAccess(r *http.Request, p *Principal, param string
 	if err != nil {
 		return nil, err
 	}
-	cr, _, err := s.careRecipientMember(r.Context(), p, id, n)
+	cr, _, err := s.base.CareRecipient(r.Context(), *p, id, n)
 	return cr, err
 }
 

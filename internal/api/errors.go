@@ -37,7 +37,6 @@ func badRequest(format string, args ...any) *Error {
 func forbidden(format string, args ...any) *Error {
 	return errorf(http.StatusForbidden, format, args...)
 }
-func notFound(what string) *Error                { return errorf(http.StatusNotFound, "%s not found", what) }
 func conflict(format string, args ...any) *Error { return errorf(http.StatusConflict, format, args...) }
 func unauthorized(msg string) *Error             { return &Error{Status: http.StatusUnauthorized, Message: msg} }
 

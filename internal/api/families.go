@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/feature/family"
 )
 
@@ -36,10 +35,7 @@ func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, *c
 	if err != nil {
 		return "", nil, err
 	}
-	if err := s.family.Exists(r.Context(), id); err != nil {
-		return "", nil, err
-	}
-	m, err := s.familyMember(r.Context(), p, id, n)
+	m, err := s.family.Access(r.Context(), *p, id, n)
 	if err != nil {
 		return "", nil, err
 	}
@@ -52,13 +48,10 @@ func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, *c
 func (s *Server) familyDeps() family.Deps {
 	return family.Deps{
 		PublicURL:     s.cfg.PublicURL,
-		SendNow:       s.sendNow,
 		Limit:         s.limit,
 		SessionsEnded: func(ctx context.Context, userID string) { s.sessionsEnded(ctx, userID, "") },
-		Release: func(ctx context.Context, a feature.Actor, familyID, userID, why string) error {
-			return s.releaseCommitments(ctx, &a, familyID, userID, why)
-		},
-		ResetTTL: resetTokenTTL,
+		Release:       []family.ReleaseFunc{s.shifts.Release, s.appointments.ReleaseTransport},
+		ResetTTL:      resetTokenTTL,
 	}
 }
 
@@ -212,16 +205,4 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	}
 	writeDeleted(w)
 	return nil
-}
-
-// releaseCommitments undoes, in the transaction that ends someone's
-// membership of a family, what they had taken on there and can no longer
-// do: the shifts they still had to work are cancelled, the appointments
-// they were to drive to lose their driver, and the family's admins are told
-// of each. why says what happened, as in "Bo Lee left the family".
-func (s *Server) releaseCommitments(ctx context.Context, p *Principal, familyID, userID, why string) error {
-	if err := s.releaseShifts(ctx, p, familyID, userID, why); err != nil {
-		return err
-	}
-	return s.releaseTransport(ctx, p, familyID, userID, why)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify"
 	"github.com/carecircle/carecircle/internal/store"
@@ -200,7 +201,7 @@ func TestCannotSendNowWithoutRetryAfter(t *testing.T) {
 		{time.Hour, "3600", "in an hour"},
 		{8*time.Hour + 30*time.Minute, "30600", "in 9 hours"},
 	} {
-		e := cannotSendNow("The invitation", c.wait)
+		e := toError(feature.CannotSendNow("The invitation", c.wait))
 		if e.Status != 503 || e.Header.Get("Retry-After") != c.header || !strings.HasSuffix(e.Message, c.words+".") {
 			t.Errorf("cannotSendNow(%v) = %d %q, Retry-After %q; want %q, %q", c.wait, e.Status, e.Message,
 				e.Header.Get("Retry-After"), c.header, c.words)
@@ -210,7 +211,7 @@ func TestCannotSendNowWithoutRetryAfter(t *testing.T) {
 		return failing{errors.New("no transport")}
 	}})
 	r := h.request("POST", "/auth/register", "", map[string]any{"fullName": "Ann Lee", "email": "ann@example.com", "password": strongPassword})
-	expect503(t, r, "The verification code", defaultMailRetry)
+	expect503(t, r, "The verification code", feature.DefaultMailRetry)
 }
 
 type failing struct{ err error }

@@ -15,15 +15,15 @@ func TestNotificationsReadFlow(t *testing.T) {
 		ctx := context.Background()
 		for i, title := range []string{"first", "second", "third"} {
 			d := care.NotificationDraft{Type: care.NotifyGeneral, Title: title, Body: "b", Data: map[string]any{"i": i}}
-			if err := h.api.notifyUsers(ctx, []string{ann.ID}, d); err != nil {
+			if err := h.api.base.NotifyUsers(ctx, []string{ann.ID}, d); err != nil {
 				t.Fatal(err)
 			}
 			h.clock.Advance(1)
 		}
 		// The same dedupe key twice makes one notification.
 		d := care.NotificationDraft{Type: care.NotifyGeneral, Title: "once", Body: "b", DedupeKey: "k1"}
-		_ = h.api.notifyUsers(ctx, []string{bo.ID}, d)
-		_ = h.api.notifyUsers(ctx, []string{bo.ID}, d)
+		_ = h.api.base.NotifyUsers(ctx, []string{bo.ID}, d)
+		_ = h.api.base.NotifyUsers(ctx, []string{bo.ID}, d)
 		if n := h.request("GET", "/notifications/unread/count", bo.Token, nil).expect(200).Map()["count"]; n != 1.0 {
 			t.Fatalf("bo's unread = %v, want 1", n)
 		}

@@ -112,20 +112,18 @@ type Server struct {
 	documents      *documents.Service
 	notifications  *notifications.Service
 	account        *account.Service
-	store          *store.Store
 	tokens         *auth.Tokens
-	mail           mail.Sender
 	limiter        kv.RateLimiter
-	cache          kv.Cache
-	codes          kv.Codes
-	lockout        kv.Lockout
-	clock          clock.Clock
-	logger         *slog.Logger
-	jobs           JobRetrier
-	vapid          string
-	push           *webpush.Sender
-	sms            sms.Sender
-	metrics        *metrics
+	// cache, codes and lockout are the ones the services were given (codes
+	// and lockout in the database when Deps leaves them nil).
+	cache   kv.Cache
+	codes   kv.Codes
+	lockout kv.Lockout
+	clock   clock.Clock
+	logger  *slog.Logger
+	jobs    JobRetrier
+	vapid   string
+	metrics *metrics
 	// realtime closes the live connections of revoked sessions.
 	realtime SessionDisconnector
 	// ops reads the operator's view (the /admin routes, /health's detail).
@@ -145,22 +143,21 @@ type Server struct {
 // New builds the API server.
 func New(cfg Config, d Deps) *Server {
 	s := &Server{
-		cfg: cfg, store: d.Store, tokens: d.Tokens, mail: d.Mail, limiter: d.Limiter,
+		cfg: cfg, tokens: d.Tokens, limiter: d.Limiter,
 		clock: d.Clock, logger: d.Logger, jobs: d.Jobs, vapid: d.VAPIDPublicKey, metrics: newMetrics(), mux: http.NewServeMux(),
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
-	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: d.Clock, Logger: d.Logger})
-	s.family = family.New(s.base, s.familyDeps())
+	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: d.Clock, Logger: d.Logger, Mail: d.Mail})
 	s.careRecipients = carerecipient.New(s.base)
 	s.medications = medications.New(s.base)
 	s.appointments = appointments.New(s.base)
 	s.shifts = shifts.New(s.base)
+	s.family = family.New(s.base, s.familyDeps()) // after the shifts and appointments it releases
 	s.emergency = emergency.New(s.base)
 	s.timeline = timeline.New(s.base)
 	s.documents = documents.New(s.base, documents.Deps{Files: d.Files, Jobs: d.DocumentJobs, LinkSecret: d.LinkSecret, LinkBase: cfg.PublicURL + cfg.Prefix})
 	s.notifications = notifications.New(s.base, d.Push)
 	s.account = account.New(s.base, s.accountDeps(d))
-	s.push, s.sms = d.Push, d.SMS
 	s.realtime = d.Realtime
 	s.ops = d.Operator
 	if s.ops == nil {
@@ -296,10 +293,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	status, code := "ok", http.StatusOK
-	db := map[string]any{"status": "up", "dialect": s.store.Dialect()}
-	start := time.Now()
-	if err := s.store.Ping(ctx); err != nil {
-		db["status"], db["error"] = "down", "database did not answer"
+	ping := s.ops.PingDatabase(ctx)
+	db := map[string]any{"status": ping.Status, "dialect": ping.Dialect}
+	if ping.Status != "up" {
+		db["error"] = "database did not answer"
 		status, code = "error", http.StatusServiceUnavailable
 	}
 	if s.cfg.Production && !s.healthDetailAllowed(r) {
@@ -310,7 +307,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, code, map[string]string{"status": up})
 		return nil
 	}
-	db["latencyMs"] = time.Since(start).Milliseconds()
+	db["latencyMs"] = ping.LatencyMs
 	components := s.ops.Components(ctx)
 	components["database"] = db
 	writeJSON(w, code, map[string]any{
@@ -336,7 +333,7 @@ func (s *Server) healthDetailAllowed(r *http.Request) bool {
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
+	if s.ops.PingDatabase(ctx).Status != "up" {
 		return errorf(http.StatusServiceUnavailable, "Database unavailable")
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

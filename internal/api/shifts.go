@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 )
@@ -46,11 +45,4 @@ func shiftQueryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 		return 0, Problems{name: {"must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}}.Err()
 	}
 	return n, nil
-}
-
-// releaseShifts takes someone whose membership of a family has just ended
-// off its rota, in the transaction that ends it (see shifts.Release). why
-// says what happened, as in "Bo Lee left the family".
-func (s *Server) releaseShifts(ctx context.Context, p *Principal, familyID, userID, why string) error {
-	return s.shifts.Release(ctx, *p, familyID, userID, why)
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/kv"
+	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -35,6 +36,8 @@ type Deps struct {
 	Cache  kv.Cache
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Mail sends transactional mail (SendNow); nil fails every such send.
+	Mail mail.Sender
 }
 
 // Base is what every feature's service shares: the store, the cache, the
@@ -46,11 +49,12 @@ type Base struct {
 	Cache  kv.Cache
 	Clock  clock.Clock
 	Logger *slog.Logger
+	Mail   mail.Sender
 }
 
 // New builds the base the feature services share.
 func New(d Deps) *Base {
-	b := &Base{Store: d.Store, Cache: d.Cache, Clock: d.Clock, Logger: d.Logger}
+	b := &Base{Store: d.Store, Cache: d.Cache, Clock: d.Clock, Logger: d.Logger, Mail: d.Mail}
 	if b.Clock == nil {
 		b.Clock = clock.Real{}
 	}

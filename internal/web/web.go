@@ -1,5 +1,6 @@
 // Package web serves CareCircle's web app: server-rendered pages
-// (html/template) for the signed-in user, read from the store, with small
+// (html/template) for the signed-in user, read through the application
+// layer (internal/feature/...) as the API answers, with small
 // progressive JavaScript modules that act through the REST API, a service
 // worker for push and offline use, and a web app manifest. Every asset is
 // embedded; there is no build step.
@@ -68,7 +69,6 @@ type Server struct {
 	base *feature.Base
 	// svc are the application layer's services the pages read through.
 	svc    services
-	store  *store.Store
 	tokens *auth.Tokens
 	clock  clock.Clock
 	logger *slog.Logger
@@ -84,7 +84,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.APIPrefix == "" {
 		cfg.APIPrefix = "/api/v1"
 	}
-	s := &Server{cfg: cfg, store: d.Store, tokens: d.Tokens, clock: d.Clock, logger: d.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, tokens: d.Tokens, clock: d.Clock, logger: d.Logger, mux: http.NewServeMux()}
 	s.ops, s.jobsUI = d.Operator, d.JobsUI
 	if s.clock == nil {
 		s.clock = clock.Real{}

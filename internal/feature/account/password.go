@@ -38,7 +38,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 	}
 	token := auth.NewOpaqueToken()
 	msg := mail.PasswordResetMessage(s.public, u.Email, u.FullName, token, ResetTokenTTL)
-	if err := s.sendNow(ctx, msg, "The password reset link"); err != nil {
+	if err := s.b.SendNow(ctx, msg, "The password reset link"); err != nil {
 		return fmt.Errorf("forgot password: %w", err)
 	}
 	// Stored (voiding the earlier links) only once sent; nobody opens the

@@ -9,8 +9,6 @@ package account
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/kv/dbkv"
-	"github.com/carecircle/carecircle/internal/mail"
 	"github.com/carecircle/carecircle/internal/notify/sms"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -40,14 +37,6 @@ const (
 // so an unknown email costs as much time as a wrong password.
 const DummyPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$2nemrRy9TJ7/CEHq9712SA$kr1aivZ9cSVAiGAvXP7fVnGDUXk022Iaj/JFeQQV0Jw"
 
-// NowSender is a mail.Sender that also sends transactional mail (codes,
-// reset links) now or not at all. Its failures may say when to try again
-// with a RetryAfter() time.Duration method.
-type NowSender interface {
-	mail.Sender
-	SendNow(ctx context.Context, m mail.Message) error
-}
-
 // Release gives up, in the transaction that ends a user's membership of a
 // family, what they had taken on there (shifts to work, appointments to
 // drive to), telling the family's admins why.
@@ -57,8 +46,6 @@ type Release func(ctx context.Context, a feature.Actor, familyID, userID, why st
 type Deps struct {
 	// Tokens signs the access tokens of new and refreshed sessions.
 	Tokens *auth.Tokens
-	// Mail sends verification codes and password reset links.
-	Mail mail.Sender
 	// Codes and Lockout keep one-time codes, resend cooldowns and login
 	// lockouts; nil keeps them in the database.
 	Codes   kv.Codes
@@ -86,7 +73,6 @@ type Deps struct {
 type Service struct {
 	b        *feature.Base
 	tokens   *auth.Tokens
-	mail     mail.Sender
 	codes    kv.Codes
 	lockout  kv.Lockout
 	sms      sms.Sender
@@ -100,7 +86,7 @@ type Service struct {
 // New builds the service on the shared base.
 func New(b *feature.Base, d Deps) *Service {
 	s := &Service{
-		b: b, tokens: d.Tokens, mail: d.Mail, codes: d.Codes, lockout: d.Lockout, sms: d.SMS,
+		b: b, tokens: d.Tokens, codes: d.Codes, lockout: d.Lockout, sms: d.SMS,
 		ended: d.SessionEnded, allEnded: d.SessionsEnded, check: d.CheckPassword, release: d.Release, public: d.PublicURL,
 	}
 	if s.codes == nil {
@@ -120,59 +106,6 @@ func New(b *feature.Base, d Deps) *Service {
 func tooMany(retry time.Duration) error {
 	return &feature.Error{Kind: feature.KindTooMany, Message: "Too many requests. Please try again later.",
 		RetryAfter: max((retry+time.Second-1)/time.Second, 1) * time.Second}
-}
-
-// defaultMailRetry is the wait asked for when a mail failure does not say.
-const defaultMailRetry = time.Minute
-
-// sendNow sends transactional mail m now (Send for a sender without
-// SendNow). When nothing could send it, the failure is KindUnavailable with
-// the wait before a new try; what names the mail in its message ("The
-// verification code could not be emailed right now"). The caller keeps
-// nothing as sent in that case.
-func (s *Service) sendNow(ctx context.Context, m mail.Message, what string) error {
-	var err error
-	if n, ok := s.mail.(NowSender); ok {
-		err = n.SendNow(ctx, m)
-	} else {
-		err = s.mail.Send(ctx, m)
-	}
-	if err == nil {
-		return nil
-	}
-	if ctx.Err() != nil {
-		// The client went away; nobody reads the answer.
-		return err
-	}
-	wait := defaultMailRetry
-	var ra interface{ RetryAfter() time.Duration }
-	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
-		wait = ra.RetryAfter()
-	}
-	return fmt.Errorf("%w (%s: %w)", cannotSendNow(what, wait), m.Template, err)
-}
-
-// cannotSendNow is the failure of an email that could not be sent: the
-// wait in whole seconds (rounded up), and in words.
-func cannotSendNow(what string, wait time.Duration) *feature.Error {
-	wait = max((wait+time.Second-1)/time.Second, 1) * time.Second
-	e := feature.Errorf(feature.KindUnavailable, "%s could not be emailed right now. Please try again %s.", what, waitText(wait))
-	e.RetryAfter = wait
-	return e
-}
-
-// waitText says a wait in words: "in a minute", "in 5 minutes", "in 4 hours".
-func waitText(d time.Duration) string {
-	switch {
-	case d <= time.Minute:
-		return "in a minute"
-	case d < time.Hour:
-		return fmt.Sprintf("in %d minutes", (d+time.Minute-1)/time.Minute)
-	case d <= time.Hour:
-		return "in an hour"
-	default:
-		return fmt.Sprintf("in %d hours", (d+time.Hour-1)/time.Hour)
-	}
 }
 
 // sessionEnded closes the realtime connections of a session just revoked.

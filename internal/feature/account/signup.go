@@ -83,7 +83,7 @@ func (s *Service) SendVerificationCode(ctx context.Context, u *care.User) error 
 	}
 	code := auth.NewCode()
 	msg := mail.VerificationCodeMessage(s.public, u.Email, u.FullName, code, VerifyCodeTTL)
-	if err := s.sendNow(ctx, msg, "The verification code"); err != nil {
+	if err := s.b.SendNow(ctx, msg, "The verification code"); err != nil {
 		if cerr := s.codes.EndCooldown(context.WithoutCancel(ctx), key); cerr != nil {
 			s.b.Logger.ErrorContext(ctx, "verification code cooldown not ended", slog.Any("error", cerr))
 		}

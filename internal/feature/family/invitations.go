@@ -108,7 +108,7 @@ func (s *Service) send(ctx context.Context, inv *care.Invitation, inviterName, t
 		To: inv.Email, FamilyName: familyName, InviterName: inviterName, Role: string(inv.Role),
 		Message: msg, Token: token, ExpiresAt: expiresAt,
 	})
-	return s.d.SendNow(ctx, m, "The invitation")
+	return s.b.SendNow(ctx, m, "The invitation")
 }
 
 // Invitations lists the open invitations of a family of the actor's.

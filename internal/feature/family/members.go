@@ -92,10 +92,7 @@ func (s *Service) Remove(ctx context.Context, a feature.Actor, familyID, memberI
 		if err := s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: familyID, ActorID: a.ID(), Data: m}); err != nil {
 			return err
 		}
-		if s.d.Release == nil {
-			return nil
-		}
-		return s.d.Release(ctx, a, familyID, m.UserID, why)
+		return s.Release(ctx, a, familyID, m.UserID, why)
 	})
 	return memberError(err)
 }
@@ -153,7 +150,7 @@ func (s *Service) ResetPassword(ctx context.Context, a feature.Actor, familyID, 
 	}
 	token := auth.NewOpaqueToken()
 	msg := mail.PasswordResetMessage(s.d.PublicURL, u.Email, u.FullName, token, s.d.ResetTTL)
-	if err := s.d.SendNow(ctx, msg, "The password reset link"); err != nil {
+	if err := s.b.SendNow(ctx, msg, "The password reset link"); err != nil {
 		return fmt.Errorf("reset member password: %w", err)
 	}
 	if err := s.b.Store.CreatePasswordReset(ctx, u.ID, auth.HashToken(token), s.d.ResetTTL); err != nil {

@@ -13,32 +13,32 @@ import (
 	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/kv"
-	"github.com/carecircle/carecircle/internal/mail"
 )
 
-// Deps are what the family's commands need beyond the base: the mail they
-// send now (invitation links, a member's password reset link), the limit on
+// Deps are what the family's commands need beyond the base: the limit on
 // member resets, the realtime connections of a member signed out, and what
 // other features release when a membership ends. A service that only
 // answers queries (the web pages') needs none of them.
 type Deps struct {
 	// PublicURL is the base of the links in the emails.
 	PublicURL string
-	// SendNow sends transactional mail now, or fails saying when to try
-	// again; what names the mail in that failure ("The invitation").
-	SendNow func(ctx context.Context, m mail.Message, what string) error
 	// Limit refuses a request over the limit l kept under key.
 	Limit func(ctx context.Context, key string, l kv.Limit) error
 	// SessionsEnded closes the realtime connections of every session of
 	// the user, just revoked together.
 	SessionsEnded func(ctx context.Context, userID string)
-	// Release undoes, in the transaction that ends userID's membership of
-	// the family, what they had taken on there (shifts, driving to
-	// appointments); why says what happened, as in "Bo Lee left the family".
-	Release func(ctx context.Context, a feature.Actor, familyID, userID, why string) error
+	// Release are the other features' commands that give up what a member
+	// had taken on in the family (shifts.Release, appointments'
+	// ReleaseTransport), run by Release.
+	Release []ReleaseFunc
 	// ResetTTL is how long a password reset link stays valid.
 	ResetTTL time.Duration
 }
+
+// ReleaseFunc gives up, in the transaction that ends userID's membership of
+// the family, what they had taken on there, telling the family's admins
+// why ("Bo Lee left the family").
+type ReleaseFunc func(ctx context.Context, a feature.Actor, familyID, userID, why string) error
 
 // Service runs a family's commands and queries: the family itself, its
 // members and their roles, and its invitations.
@@ -49,6 +49,19 @@ type Service struct {
 
 // New builds the service on the shared base.
 func New(b *feature.Base, d Deps) *Service { return &Service{b: b, d: d} }
+
+// Release gives up, in the transaction ctx carries (the one that ends
+// userID's membership), everything the member had taken on in the family:
+// the shifts they still had to work, the appointments they were to drive
+// to. Removing a member and deleting an account both end with it.
+func (s *Service) Release(ctx context.Context, a feature.Actor, familyID, userID, why string) error {
+	for _, release := range s.d.Release {
+		if err := release(ctx, a, familyID, userID, why); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // NewFamily is a family to create: its name, an optional description, and
 // the nickname its creator goes by in it.
