@@ -7,8 +7,8 @@ import (
 
 	"github.com/carecircle/carecircle/internal/app"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/demo"
 	"github.com/carecircle/carecircle/internal/jobs"
-	"github.com/carecircle/carecircle/internal/web/demo"
 )
 
 // seed creates the demo family in the configured database (migrating it

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carecircle/carecircle/internal/demo"
 	"github.com/carecircle/carecircle/internal/store/storetest"
-	"github.com/carecircle/carecircle/internal/web/demo"
 )
 
 // TestSeedDemo seeds the demo family on each database, signs in as its

@@ -14,9 +14,9 @@ import (
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/demo"
 	"github.com/carecircle/carecircle/internal/jobs"
 	"github.com/carecircle/carecircle/internal/store"
-	"github.com/carecircle/carecircle/internal/web/demo"
 )
 
 // adminFixture is what the operator's page test prepares before the server

@@ -10,8 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/carecircle/carecircle/internal/demo"
 	"github.com/carecircle/carecircle/internal/store"
-	"github.com/carecircle/carecircle/internal/web/demo"
 )
 
 // TestScreenshots writes the documentation's screenshots of the main pages,
