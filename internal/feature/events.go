@@ -3,6 +3,7 @@ package feature
 import (
 	"context"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -28,4 +29,11 @@ func (b *Base) Emit(ctx context.Context, ev Event) error {
 		return err
 	}
 	return b.Store.AppendEvent(ctx, store.OutboxEvent{ID: id, Type: ev.Type, FamilyID: ev.FamilyID, Envelope: env})
+}
+
+// EmitAbout appends the event typ about something of the care recipient
+// cr's (cr themselves, a medication, an appointment…), caused by the actor;
+// data is it as callers see it (as it was, for a deletion).
+func (b *Base) EmitAbout(ctx context.Context, a Actor, cr *care.CareRecipient, typ string, data any) error {
+	return b.Emit(ctx, Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: data})
 }

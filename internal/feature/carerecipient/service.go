@@ -18,11 +18,15 @@ import (
 // Service runs the commands and queries of care recipients, their doctors
 // and their emergency contacts.
 type Service struct {
-	b *feature.Base
+	b        *feature.Base
+	doctors  feature.Records[care.Doctor]
+	contacts feature.Records[care.EmergencyContact]
 }
 
 // New builds the service on the shared base.
-func New(b *feature.Base) *Service { return &Service{b: b} }
+func New(b *feature.Base) *Service {
+	return &Service{b: b, doctors: doctors(b), contacts: contacts(b)}
+}
 
 // familyAccess checks that the family familyID exists (KindNotFound
 // otherwise) and that the actor is a member of it with at least the needed
@@ -151,11 +155,5 @@ func (s *Service) Delete(ctx context.Context, a feature.Actor, id string) error 
 // emit announces a change to a care recipient; cr is the care recipient as
 // callers see them (as they were, for a deletion).
 func (s *Service) emit(ctx context.Context, a feature.Actor, typ string, cr *care.CareRecipient) error {
-	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: cr})
-}
-
-// emitAbout announces a change to something of cr's (a doctor, an
-// emergency contact); data is it as callers see it.
-func (s *Service) emitAbout(ctx context.Context, a feature.Actor, cr *care.CareRecipient, typ string, data any) error {
-	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: data})
+	return s.b.EmitAbout(ctx, a, cr, typ, cr)
 }

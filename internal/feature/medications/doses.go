@@ -30,11 +30,7 @@ type Dose struct {
 // final log, or of an inactive medication, is a conflict. The rest of the
 // family is notified.
 func (s *Service) LogDose(ctx context.Context, a feature.Actor, medID string, read feature.Input[Dose]) (log *care.MedicationLog, created bool, err error) {
-	m, err := s.b.Store.Medication(ctx, medID)
-	if err != nil {
-		return nil, false, notFound(err)
-	}
-	cr, _, err := s.b.CareRecipient(ctx, a, m.CareRecipientID, feature.Writer)
+	m, cr, _, err := s.meds.Get(ctx, a, "", medID, feature.Writer)
 	if err != nil {
 		return nil, false, err
 	}
@@ -86,7 +82,7 @@ func (s *Service) LogDose(ctx context.Context, a feature.Actor, medID string, re
 	case errors.Is(err, care.ErrMedicationInactive):
 		return nil, false, errInactive
 	case err != nil:
-		return nil, false, notFound(err)
+		return nil, false, s.meds.Missing(err)
 	}
 	return log, created, nil
 }

@@ -7,23 +7,29 @@ package medications
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/feature"
-	"github.com/carecircle/carecircle/internal/store"
 )
 
 // Service runs the medications' commands and queries.
 type Service struct {
-	b *feature.Base
+	b    *feature.Base
+	meds feature.Records[care.Medication]
 }
 
 // New builds the service on the shared base.
-func New(b *feature.Base) *Service { return &Service{b: b} }
+func New(b *feature.Base) *Service {
+	return &Service{b: b, meds: feature.Records[care.Medication]{
+		Base: b, What: "Medication", Load: b.Store.Medication,
+		ID:     func(m *care.Medication) string { return m.ID },
+		Owner:  func(m *care.Medication) *string { return &m.CareRecipientID },
+		Create: b.Store.CreateMedication, Update: b.Store.UpdateMedication, Delete: b.Store.DeleteMedication,
+	}}
+}
 
 // errInactive refuses dose logs for a stopped medication.
 var errInactive = feature.Conflict("This medication is inactive; reactivate it to log doses")
@@ -32,52 +38,13 @@ var errInactive = feature.Conflict("This medication is inactive; reactivate it t
 // crID, then loads the medication medID, which must be the care
 // recipient's (KindNotFound otherwise).
 func (s *Service) access(ctx context.Context, a feature.Actor, crID, medID string, n feature.Need) (*care.CareRecipient, *care.Medication, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := s.b.Store.Medication(ctx, medID)
-	if feature.IsNotFound(err) || (err == nil && m.CareRecipientID != cr.ID) {
-		return nil, nil, feature.NotFound("Medication")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return cr, m, nil
-}
-
-// notFound turns the store's "no such row" from a write into the
-// medication's KindNotFound (it was deleted meanwhile).
-func notFound(err error) error {
-	if feature.IsNotFound(err) {
-		return feature.NotFound("Medication")
-	}
-	return err
+	m, cr, _, err := s.meds.Of(ctx, a, crID, medID, n)
+	return cr, m, err
 }
 
 // Create adds a medication to the care recipient crID (a writer's command).
 func (s *Service) Create(ctx context.Context, a feature.Actor, crID string, read feature.Input[care.Medication]) (*care.Medication, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.Writer)
-	if err != nil {
-		return nil, err
-	}
-	in, err := read()
-	if err != nil {
-		return nil, err
-	}
-	in.CareRecipientID = cr.ID
-	var m *care.Medication
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		var err error
-		if m, err = s.b.Store.CreateMedication(ctx, in); err != nil {
-			return err
-		}
-		return s.emit(ctx, a, cr, events.MedicationCreated, m)
-	})
-	if errors.Is(err, store.ErrReference) {
-		return nil, feature.NotFound("Care recipient")
-	}
-	return m, err
+	return s.meds.Add(ctx, a, crID, read, events.MedicationCreated)
 }
 
 // List lists the care recipient's active medications, or all of them.
@@ -104,19 +71,7 @@ func (s *Service) Update(ctx context.Context, a feature.Actor, crID, medID strin
 	if err != nil {
 		return nil, err
 	}
-	edit, err := read()
-	if err != nil {
-		return nil, err
-	}
-	var out *care.Medication
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		var err error
-		if out, err = s.b.Store.UpdateMedication(ctx, m.ID, edit); err != nil {
-			return err
-		}
-		return s.emit(ctx, a, cr, events.MedicationUpdated, out)
-	})
-	return out, notFound(err)
+	return s.meds.Edit(ctx, a, cr, m, read, events.MedicationUpdated)
 }
 
 // Deactivate stops a medication: no more reminders or dose logs, its
@@ -138,9 +93,9 @@ func (s *Service) Deactivate(ctx context.Context, a feature.Actor, crID, medID s
 		if err != nil || !wasActive {
 			return err
 		}
-		return s.emit(ctx, a, cr, events.MedicationUpdated, out)
+		return s.b.EmitAbout(ctx, a, cr, events.MedicationUpdated, out)
 	})
-	return out, notFound(err)
+	return out, s.meds.Missing(err)
 }
 
 // Delete deletes a medication with its dose logs.
@@ -149,19 +104,7 @@ func (s *Service) Delete(ctx context.Context, a feature.Actor, crID, medID strin
 	if err != nil {
 		return err
 	}
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		if err := s.b.Store.DeleteMedication(ctx, m.ID); err != nil {
-			return err
-		}
-		return s.emit(ctx, a, cr, events.MedicationDeleted, m)
-	})
-	return notFound(err)
-}
-
-// emit announces a change to one of cr's medications; m is the medication
-// as callers see it (as it was, for a deletion).
-func (s *Service) emit(ctx context.Context, a feature.Actor, cr *care.CareRecipient, typ string, m *care.Medication) error {
-	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: m})
+	return s.meds.Remove(ctx, a, cr, m, events.MedicationDeleted)
 }
 
 // zone is the IANA zone of a care recipient, where its dates are read.
