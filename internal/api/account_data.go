@@ -95,7 +95,7 @@ func (s *Server) writeExport(ctx context.Context, w io.Writer, a feature.Actor, 
 		}
 		ew.raw(`,"` + string(sec) + `":[`) // section names are plain constants
 		first := true
-		err := s.account.EachExported(ctx, a, sec, func(v any) error {
+		err := s.svc.Account.EachExported(ctx, a, sec, func(v any) error {
 			if !first {
 				ew.raw(`,`)
 			}

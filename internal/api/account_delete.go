@@ -31,7 +31,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, p *Princi
 			return err
 		}
 	}
-	if err := s.account.Delete(ctx, *p, b.Password); err != nil {
+	if err := s.svc.Account.Delete(ctx, *p, b.Password); err != nil {
 		return err
 	}
 	s.clearAuthCookies(w)

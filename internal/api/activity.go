@@ -27,7 +27,7 @@ func (s *Server) familyActivity(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	page, err := s.timeline.Activity(r.Context(), *p, id, func() (timeline.Page, error) {
+	page, err := s.svc.Timeline.Activity(r.Context(), *p, id, func() (timeline.Page, error) {
 		q, problems := r.URL.Query(), Problems{}
 		limit := timelineInt(problems, "limit", q.Get("limit"), defaultActivityLimit, 1, maxActivityLimit)
 		offset := timelineInt(problems, "offset", q.Get("offset"), 0, 0, maxActivityOffset)

@@ -16,7 +16,7 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 	if err != nil {
 		return err
 	}
-	out, err := s.appointments.Update(r.Context(), *p, crID, id, func() (appointments.Change, error) {
+	out, err := s.svc.Appointments.Update(r.Context(), *p, crID, id, func() (appointments.Change, error) {
 		var b appointmentPatch
 		if err := decode(w, r, &b); err != nil {
 			return appointments.Change{}, err
@@ -50,7 +50,7 @@ func (s *Server) deleteAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 	if err != nil {
 		return err
 	}
-	if err := s.appointments.Delete(r.Context(), *p, crID, id); err != nil {
+	if err := s.svc.Appointments.Delete(r.Context(), *p, crID, id); err != nil {
 		return err
 	}
 	writeDeleted(w)
@@ -64,7 +64,7 @@ func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 	if err != nil {
 		return err
 	}
-	out, err := s.appointments.Cancel(r.Context(), *p, crID, id, func() error {
+	out, err := s.svc.Appointments.Cancel(r.Context(), *p, crID, id, func() error {
 		var none struct{}
 		return decodeOptional(w, r, &none)
 	})
@@ -82,7 +82,7 @@ func (s *Server) assignTransport(w http.ResponseWriter, r *http.Request, p *Prin
 	if err != nil {
 		return err
 	}
-	out, err := s.appointments.AssignTransport(r.Context(), *p, crID, id, func() (appointments.Transport, error) {
+	out, err := s.svc.Appointments.AssignTransport(r.Context(), *p, crID, id, func() (appointments.Transport, error) {
 		var b transportBody
 		err := decode(w, r, &b)
 		return appointments.Transport{AssignedToID: b.AssignedToID, Notes: b.Notes}, err
@@ -101,7 +101,7 @@ func (s *Server) confirmTransport(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	out, err := s.appointments.ConfirmTransport(r.Context(), *p, crID, id)
+	out, err := s.svc.Appointments.ConfirmTransport(r.Context(), *p, crID, id)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Server) updateAppointmentSeries(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	out, err := s.appointments.UpdateSeries(r.Context(), *p, id, func(loc *time.Location) (appointments.SeriesChange, error) {
+	out, err := s.svc.Appointments.UpdateSeries(r.Context(), *p, id, func(loc *time.Location) (appointments.SeriesChange, error) {
 		from, err := seriesFrom(r, loc)
 		if err != nil {
 			return appointments.SeriesChange{}, err
@@ -200,7 +200,7 @@ func (s *Server) cancelAppointmentSeries(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	n, err := s.appointments.CancelSeries(r.Context(), *p, id, func(loc *time.Location) (*time.Time, error) {
+	n, err := s.svc.Appointments.CancelSeries(r.Context(), *p, id, func(loc *time.Location) (*time.Time, error) {
 		from, err := seriesFrom(r, loc)
 		if err != nil {
 			return nil, err

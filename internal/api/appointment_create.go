@@ -51,7 +51,7 @@ func (s *Server) createAppointments(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return nil, err
 	}
-	return s.appointments.Create(r.Context(), *p, crID, func(loc *time.Location) (appointments.Draft, error) {
+	return s.svc.Appointments.Create(r.Context(), *p, crID, func(loc *time.Location) (appointments.Draft, error) {
 		limit, err := appointmentQueryInt(r, "maxOccurrences", care.DefaultSeriesOccurrences, 1, care.MaxSeriesOccurrences)
 		if err != nil {
 			return appointments.Draft{}, err

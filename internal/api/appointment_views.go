@@ -26,7 +26,7 @@ func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	list, err := s.appointments.List(r.Context(), *p, crID, func(loc *time.Location) (appointments.Filter, error) {
+	list, err := s.svc.Appointments.List(r.Context(), *p, crID, func(loc *time.Location) (appointments.Filter, error) {
 		q, problems := r.URL.Query(), Problems{}
 		var f appointments.Filter
 		if v := q.Get("startDate"); v != "" {
@@ -62,7 +62,7 @@ func (s *Server) upcomingAppointments(w http.ResponseWriter, r *http.Request, p 
 	if err != nil {
 		return err
 	}
-	list, err := s.appointments.StartingWithin(r.Context(), *p, crID, func() (int, error) {
+	list, err := s.svc.Appointments.StartingWithin(r.Context(), *p, crID, func() (int, error) {
 		return shiftQueryInt(r, "days", appointmentUpcomingDays, 1, appointmentUpcomingMaxDays)
 	})
 	if err != nil {
@@ -80,7 +80,7 @@ func (s *Server) appointmentDay(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	list, err := s.appointments.Day(r.Context(), *p, crID, func() (*time.Time, error) {
+	list, err := s.svc.Appointments.Day(r.Context(), *p, crID, func() (*time.Time, error) {
 		v := r.URL.Query().Get("date")
 		if v == "" {
 			return nil, nil
@@ -106,7 +106,7 @@ func (s *Server) listAppointmentSeries(w http.ResponseWriter, r *http.Request, p
 	if err != nil {
 		return err
 	}
-	list, err := s.appointments.Series(r.Context(), *p, crID)
+	list, err := s.svc.Appointments.Series(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	a, err := s.appointments.Get(r.Context(), *p, crID, id)
+	a, err := s.svc.Appointments.Get(r.Context(), *p, crID, id)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Server) appointmentOccurrences(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	out, err := s.appointments.Occurrences(r.Context(), *p, crID, id, func(loc *time.Location, now time.Time) (appointments.Window, error) {
+	out, err := s.svc.Appointments.Occurrences(r.Context(), *p, crID, id, func(loc *time.Location, now time.Time) (appointments.Window, error) {
 		q, problems := r.URL.Query(), Problems{}
 		from, to := now, time.Time{}
 		okFrom, okTo := true, true

@@ -31,7 +31,6 @@ func (s *Server) accountDeps(d Deps) account.Deps {
 		Tokens: d.Tokens, Codes: d.Codes, Lockout: d.Lockout, SMS: d.SMS,
 		SessionEnded: s.sessionEnded, SessionsEnded: s.sessionsEnded,
 		CheckPassword: func(hash, password string) bool { return s.checkPassword(hash, password) },
-		Release:       s.family.Release,
 		PublicURL:     s.cfg.PublicURL,
 	}
 }

@@ -36,7 +36,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, "auth:login:"+b.Email, kv.Limit{Count: 10, Period: 15 * time.Minute}); err != nil {
 		return err
 	}
-	in, err := s.account.Login(ctx, b.Email, b.Password, b.RememberMe, s.client(r))
+	in, err := s.svc.Account.Login(ctx, b.Email, b.Password, b.RememberMe, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tok, err := s.account.Refresh(r.Context(), old)
+	tok, err := s.svc.Account.Refresh(r.Context(), old)
 	if errors.Is(err, account.ErrRefreshReused) {
 		s.clearAuthCookies(w)
 	}
@@ -110,7 +110,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if b.RefreshToken != nil {
 		other = *b.RefreshToken
 	}
-	if err := s.account.Logout(r.Context(), *p, other); err != nil {
+	if err := s.svc.Account.Logout(r.Context(), *p, other); err != nil {
 		return err
 	}
 	s.clearAuthCookies(w)
@@ -124,7 +124,7 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request, p *Principal)
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	if err := s.account.LogoutAll(r.Context(), *p); err != nil {
+	if err := s.svc.Account.LogoutAll(r.Context(), *p); err != nil {
 		return err
 	}
 	s.clearAuthCookies(w)
@@ -134,7 +134,7 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request, p *Principal)
 
 // sessions lists the caller's live sessions, marking the current one.
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	list, err := s.account.Sessions(r.Context(), *p)
+	list, err := s.svc.Account.Sessions(r.Context(), *p)
 	if err != nil {
 		return err
 	}

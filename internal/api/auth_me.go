@@ -100,7 +100,7 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	u, err := s.account.UpdateProfile(r.Context(), *p, b.change())
+	u, err := s.svc.Account.UpdateProfile(r.Context(), *p, b.change())
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Server) completeOnboarding(w http.ResponseWriter, r *http.Request, p *P
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	u, err := s.account.CompleteOnboarding(r.Context(), *p)
+	u, err := s.svc.Account.CompleteOnboarding(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Server) invalidateCache(w http.ResponseWriter, r *http.Request, p *Prin
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	s.account.ForgetMemberships(r.Context(), *p)
+	s.svc.Account.ForgetMemberships(r.Context(), *p)
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 	return nil
 }

@@ -24,7 +24,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, "auth:forgot:"+b.Email, kv.Limit{Count: 3, Period: time.Hour}); err != nil {
 		return err
 	}
-	if err := s.account.ForgotPassword(ctx, b.Email); err != nil {
+	if err := s.svc.Account.ForgotPassword(ctx, b.Email); err != nil {
 		return err
 	}
 	writeAuthMessage(w, forgotPasswordMessage)
@@ -34,7 +34,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) error {
 // verifyResetToken tells the reset page whether its link still works, and
 // whose account it is for (masked).
 func (s *Server) verifyResetToken(w http.ResponseWriter, r *http.Request) error {
-	email, err := s.account.CheckResetToken(r.Context(), r.PathValue("token"))
+	email, err := s.svc.Account.CheckResetToken(r.Context(), r.PathValue("token"))
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	if err := s.account.ResetPassword(r.Context(), b.Token, b.NewPassword); err != nil {
+	if err := s.svc.Account.ResetPassword(r.Context(), b.Token, b.NewPassword); err != nil {
 		return err
 	}
 	writeAuthMessage(w, "Password has been reset. Please sign in with your new password.")
@@ -104,7 +104,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *Princ
 	if err := s.limit(ctx, "auth:change-password:"+p.User.ID, kv.Limit{Count: 5, Period: 15 * time.Minute}); err != nil {
 		return err
 	}
-	if err := s.account.ChangePassword(ctx, *p, b.CurrentPassword, b.NewPassword); err != nil {
+	if err := s.svc.Account.ChangePassword(ctx, *p, b.CurrentPassword, b.NewPassword); err != nil {
 		return err
 	}
 	writeAuthMessage(w, "Password changed. Other devices have been signed out.")

@@ -49,7 +49,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, "auth:register:"+s.clientIP(r), kv.Limit{Count: 10, Period: time.Hour}); err != nil {
 		return err
 	}
-	u, err := s.account.Register(ctx, account.Registration{
+	u, err := s.svc.Account.Register(ctx, account.Registration{
 		FullName: b.FullName, Email: b.Email, Password: b.Password, Phone: b.Phone, Timezone: *b.Timezone,
 	})
 	if err != nil {
@@ -66,7 +66,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 // account.Service.SendVerificationCode): 429 within the cooldown of the
 // last one, 503 with Retry-After when it cannot be emailed now.
 func (s *Server) sendVerificationCode(ctx context.Context, u *care.User) error {
-	return s.account.SendVerificationCode(ctx, u)
+	return s.svc.Account.SendVerificationCode(ctx, u)
 }
 
 // verifyEmailRequest is the body of POST /auth/verify-email.
@@ -107,7 +107,7 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, "auth:verify:"+b.Email, kv.Limit{Count: 10, Period: 15 * time.Minute}); err != nil {
 		return err
 	}
-	in, err := s.account.VerifyEmail(ctx, b.Email, b.OTP, s.client(r))
+	in, err := s.svc.Account.VerifyEmail(ctx, b.Email, b.OTP, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) erro
 	if err := s.limit(ctx, "auth:resend:"+b.Email, kv.Limit{Count: 5, Period: time.Hour}); err != nil {
 		return err
 	}
-	if err := s.account.ResendVerification(ctx, b.Email); err != nil {
+	if err := s.svc.Account.ResendVerification(ctx, b.Email); err != nil {
 		return err
 	}
 	writeAuthMessage(w, resendMessage)

@@ -91,7 +91,7 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	cr, err := s.careRecipients.Create(r.Context(), *p, familyID, func() (care.CareRecipient, error) {
+	cr, err := s.svc.CareRecipients.Create(r.Context(), *p, familyID, func() (care.CareRecipient, error) {
 		b := careRecipientBody{now: s.clock.Now()}
 		err := decode(w, r, &b)
 		return b.careRecipient(), err
@@ -108,7 +108,7 @@ func (s *Server) listCareRecipients(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return err
 	}
-	crs, err := s.careRecipients.List(r.Context(), *p, familyID)
+	crs, err := s.svc.CareRecipients.List(r.Context(), *p, familyID)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *Server) getCareRecipient(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	d, err := s.careRecipients.Get(r.Context(), *p, id)
+	d, err := s.svc.CareRecipients.Get(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	cr, err := s.careRecipients.Update(r.Context(), *p, id, func() (feature.Edit[care.CareRecipient], error) {
+	cr, err := s.svc.CareRecipients.Update(r.Context(), *p, id, func() (feature.Edit[care.CareRecipient], error) {
 		b := careRecipientPatch{now: s.clock.Now()}
 		err := decode(w, r, &b)
 		return b.apply, err
@@ -212,7 +212,7 @@ func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	if err := s.careRecipients.Delete(r.Context(), *p, id); err != nil {
+	if err := s.svc.CareRecipients.Delete(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)

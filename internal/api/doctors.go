@@ -46,7 +46,7 @@ func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	d, err := s.careRecipients.CreateDoctor(r.Context(), *p, crID, func() (care.Doctor, error) {
+	d, err := s.svc.CareRecipients.CreateDoctor(r.Context(), *p, crID, func() (care.Doctor, error) {
 		var b doctorBody
 		err := decode(w, r, &b)
 		return b.doctor(), err
@@ -63,7 +63,7 @@ func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	ds, err := s.careRecipients.Doctors(r.Context(), *p, crID)
+	ds, err := s.svc.CareRecipients.Doctors(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Server) getDoctor(w http.ResponseWriter, r *http.Request, p *Principal)
 	if err != nil {
 		return err
 	}
-	d, err := s.careRecipients.Doctor(r.Context(), *p, id)
+	d, err := s.svc.CareRecipients.Doctor(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	d, err := s.careRecipients.UpdateDoctor(r.Context(), *p, id, func() (feature.Edit[care.Doctor], error) {
+	d, err := s.svc.CareRecipients.UpdateDoctor(r.Context(), *p, id, func() (feature.Edit[care.Doctor], error) {
 		var b doctorPatch
 		err := decode(w, r, &b)
 		return b.apply, err
@@ -139,7 +139,7 @@ func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	if err := s.careRecipients.DeleteDoctor(r.Context(), *p, id); err != nil {
+	if err := s.svc.CareRecipients.DeleteDoctor(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)

@@ -52,7 +52,7 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	ds, err := s.documents.List(r.Context(), *p, familyID, func() ([]documents.Type, error) {
+	ds, err := s.svc.Documents.List(r.Context(), *p, familyID, func() ([]documents.Type, error) {
 		t := r.URL.Query().Get("type")
 		if t == "" {
 			return nil, nil
@@ -74,7 +74,7 @@ func (s *Server) expiringDocuments(w http.ResponseWriter, r *http.Request, p *Pr
 	if err != nil {
 		return err
 	}
-	ds, err := s.documents.Expiring(r.Context(), *p, familyID, func() (int, error) {
+	ds, err := s.svc.Documents.Expiring(r.Context(), *p, familyID, func() (int, error) {
 		return queryInt(r, "days", 30, 1, 3650)
 	})
 	if err != nil {
@@ -90,7 +90,7 @@ func (s *Server) documentsByCategory(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	out, err := s.documents.ByCategory(r.Context(), *p, familyID)
+	out, err := s.svc.Documents.ByCategory(r.Context(), *p, familyID)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	d, err := s.documents.Get(r.Context(), *p, familyID, docID)
+	d, err := s.svc.Documents.Get(r.Context(), *p, familyID, docID)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Server) updateDocument(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	d, err := s.documents.Update(r.Context(), *p, familyID, docID, func() (feature.Edit[documents.Document], error) {
+	d, err := s.svc.Documents.Update(r.Context(), *p, familyID, docID, func() (feature.Edit[documents.Document], error) {
 		var b documentPatch
 		err := decode(w, r, &b)
 		return b.apply, err
@@ -187,7 +187,7 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	if err := s.documents.Delete(r.Context(), *p, familyID, docID); err != nil {
+	if err := s.svc.Documents.Delete(r.Context(), *p, familyID, docID); err != nil {
 		return err
 	}
 	writeDeleted(w)

@@ -23,7 +23,7 @@ func (s *Server) documentLinks(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	links, err := s.documents.Links(r.Context(), *p, familyID, docID, func() error {
+	links, err := s.svc.Documents.Links(r.Context(), *p, familyID, docID, func() error {
 		return s.auditRead(r, p, "document.link", "document", docID)
 	})
 	if err != nil {
@@ -41,7 +41,7 @@ func (s *Server) downloadDocument(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	q := r.URL.Query()
-	d, err := s.documents.Open(r.Context(), documents.SignedLink{FamilyID: familyID, DocumentID: docID,
+	d, err := s.svc.Documents.Open(r.Context(), documents.SignedLink{FamilyID: familyID, DocumentID: docID,
 		Variant: q.Get("variant"), Disposition: q.Get("disposition"), Expires: q.Get("expires"), Signature: q.Get("signature")})
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	d, err := s.documents.Upload(r.Context(), *p, familyID, func(put documents.Put) (documents.Upload, error) {
+	d, err := s.svc.Documents.Upload(r.Context(), *p, familyID, func(put documents.Put) (documents.Upload, error) {
 		if r.ContentLength > maxDocumentBytes+uploadOverhead {
 			return documents.Upload{}, documents.TooLarge()
 		}

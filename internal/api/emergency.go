@@ -65,7 +65,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	a, err := s.emergency.Raise(r.Context(), *p, crID, func() (emergency.NewAlert, error) {
+	a, err := s.svc.Emergency.Raise(r.Context(), *p, crID, func() (emergency.NewAlert, error) {
 		var b alertBody
 		err := decode(w, r, &b)
 		return emergency.NewAlert{Type: care.AlertType(b.Type), Title: b.Title, Description: b.Description,
@@ -85,7 +85,7 @@ func (s *Server) openAlerts(w http.ResponseWriter, r *http.Request, p *Principal
 	if err != nil {
 		return err
 	}
-	list, err := s.emergency.Open(r.Context(), *p, crID)
+	list, err := s.svc.Emergency.Open(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (s *Server) alertHistory(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	list, err := s.emergency.History(r.Context(), *p, crID, limit)
+	list, err := s.svc.Emergency.History(r.Context(), *p, crID, limit)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Server) acknowledgeAlert(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	a, err := s.emergency.Acknowledge(r.Context(), *p, crID, id, func() (struct{}, error) {
+	a, err := s.svc.Emergency.Acknowledge(r.Context(), *p, crID, id, func() (struct{}, error) {
 		return struct{}{}, decodeOptional(w, r, &alertEmptyBody{})
 	})
 	if err != nil {
@@ -145,7 +145,7 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	a, err := s.emergency.Resolve(r.Context(), *p, crID, id, func() (*string, error) {
+	a, err := s.svc.Emergency.Resolve(r.Context(), *p, crID, id, func() (*string, error) {
 		var b alertResolveBody
 		err := decodeOptional(w, r, &b)
 		return b.ResolutionNotes, err

@@ -52,7 +52,7 @@ func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	c, err := s.careRecipients.CreateEmergencyContact(r.Context(), *p, crID, func() (care.EmergencyContact, error) {
+	c, err := s.svc.CareRecipients.CreateEmergencyContact(r.Context(), *p, crID, func() (care.EmergencyContact, error) {
 		var b emergencyContactBody
 		err := decode(w, r, &b)
 		return b.contact(), err
@@ -69,7 +69,7 @@ func (s *Server) listEmergencyContacts(w http.ResponseWriter, r *http.Request, p
 	if err != nil {
 		return err
 	}
-	cs, err := s.careRecipients.EmergencyContacts(r.Context(), *p, crID)
+	cs, err := s.svc.CareRecipients.EmergencyContacts(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	c, err := s.careRecipients.UpdateEmergencyContact(r.Context(), *p, id, func() (feature.Edit[care.EmergencyContact], error) {
+	c, err := s.svc.CareRecipients.UpdateEmergencyContact(r.Context(), *p, id, func() (feature.Edit[care.EmergencyContact], error) {
 		var b emergencyContactPatch
 		err := decode(w, r, &b)
 		return b.apply, err
@@ -133,7 +133,7 @@ func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	if err := s.careRecipients.DeleteEmergencyContact(r.Context(), *p, id); err != nil {
+	if err := s.svc.CareRecipients.DeleteEmergencyContact(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)

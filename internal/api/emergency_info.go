@@ -12,7 +12,7 @@ func (s *Server) emergencyInfo(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	card, err := s.emergency.Card(r.Context(), *p, crID)
+	card, err := s.svc.Emergency.Card(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}

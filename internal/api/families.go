@@ -35,22 +35,21 @@ func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, *c
 	if err != nil {
 		return "", nil, err
 	}
-	m, err := s.family.Access(r.Context(), *p, id, n)
+	m, err := s.svc.Family.Access(r.Context(), *p, id, n)
 	if err != nil {
 		return "", nil, err
 	}
 	return id, m, nil
 }
 
-// familyDeps are what the family's commands need from the API: its mail,
-// limits and realtime connections, and the release of a leaving member's
-// shifts and driving.
+// familyDeps are what the family's commands need from the API: its mail
+// links, limits and realtime connections (features.New adds the release of
+// a leaving member's shifts and driving).
 func (s *Server) familyDeps() family.Deps {
 	return family.Deps{
 		PublicURL:     s.cfg.PublicURL,
 		Limit:         s.limit,
 		SessionsEnded: func(ctx context.Context, userID string) { s.sessionsEnded(ctx, userID, "") },
-		Release:       []family.ReleaseFunc{s.shifts.Release, s.appointments.ReleaseTransport},
 		ResetTTL:      resetTokenTTL,
 	}
 }
@@ -76,7 +75,7 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	d, err := s.family.Create(r.Context(), *p, family.NewFamily{Name: b.Name, Description: b.Description, Nickname: b.Nickname})
+	d, err := s.svc.Family.Create(r.Context(), *p, family.NewFamily{Name: b.Name, Description: b.Description, Nickname: b.Nickname})
 	if err != nil {
 		return err
 	}
@@ -86,7 +85,7 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 
 // listFamilies lists the caller's families with their role in each.
 func (s *Server) listFamilies(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	fams, err := s.family.List(r.Context(), *p)
+	fams, err := s.svc.Family.List(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -99,7 +98,7 @@ func (s *Server) getFamily(w http.ResponseWriter, r *http.Request, p *Principal)
 	if err != nil {
 		return err
 	}
-	d, err := s.family.Get(r.Context(), *p, id)
+	d, err := s.svc.Family.Get(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	f, err := s.family.Rename(r.Context(), *p, id, func() (*string, error) {
+	f, err := s.svc.Family.Rename(r.Context(), *p, id, func() (*string, error) {
 		var b renameFamilyBody
 		if err := decode(w, r, &b); err != nil || !b.Name.Set {
 			return nil, err
@@ -140,7 +139,7 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	if err := s.family.Delete(r.Context(), *p, id); err != nil {
+	if err := s.svc.Family.Delete(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)
@@ -152,7 +151,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	members, err := s.family.Members(r.Context(), *p, id)
+	members, err := s.svc.Family.Members(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}
@@ -177,7 +176,7 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	m, err := s.family.ChangeRole(r.Context(), *p, familyID, memberID, func() (care.Role, error) {
+	m, err := s.svc.Family.ChangeRole(r.Context(), *p, familyID, memberID, func() (care.Role, error) {
 		var b memberRoleBody
 		err := decode(w, r, &b)
 		return b.Role, err
@@ -200,7 +199,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	if err := s.family.Remove(r.Context(), *p, familyID, memberID); err != nil {
+	if err := s.svc.Family.Remove(r.Context(), *p, familyID, memberID); err != nil {
 		return err
 	}
 	writeDeleted(w)

@@ -48,7 +48,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if err != nil {
 		return err
 	}
-	inv, err := s.family.Invite(r.Context(), *p, familyID, func() (family.NewInvitation, error) {
+	inv, err := s.svc.Family.Invite(r.Context(), *p, familyID, func() (family.NewInvitation, error) {
 		var b inviteBody
 		err := decode(w, r, &b)
 		return family.NewInvitation{Email: b.Email, Role: b.Role, Message: b.Message}, err
@@ -65,7 +65,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p *Prin
 	if err != nil {
 		return err
 	}
-	invs, err := s.family.Invitations(r.Context(), *p, familyID)
+	invs, err := s.svc.Family.Invitations(r.Context(), *p, familyID)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p *Prin
 // An expired invitation is 410 Gone; one already accepted, declined or
 // cancelled is 400.
 func (s *Server) invitationDetails(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.family.Details(r.Context(), r.PathValue("token"))
+	d, err := s.svc.Family.Details(r.Context(), r.PathValue("token"))
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Server) invitationDetails(w http.ResponseWriter, r *http.Request) error
 // acceptInvitation makes the signed-in invitee a member and answers with the
 // family.
 func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	d, err := s.family.Accept(r.Context(), *p, r.PathValue("token"))
+	d, err := s.svc.Family.Accept(r.Context(), *p, r.PathValue("token"))
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 }
 
 func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error {
-	if err := s.family.Decline(r.Context(), r.PathValue("token")); err != nil {
+	if err := s.svc.Family.Decline(r.Context(), r.PathValue("token")); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"message": "Invitation declined"})
@@ -109,7 +109,7 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	if err := s.family.Cancel(r.Context(), *p, id); err != nil {
+	if err := s.svc.Family.Cancel(r.Context(), *p, id); err != nil {
 		return err
 	}
 	writeDeleted(w)
@@ -125,7 +125,7 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	inv, err := s.family.Resend(r.Context(), *p, id)
+	inv, err := s.svc.Family.Resend(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}

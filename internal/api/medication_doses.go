@@ -60,7 +60,7 @@ func (s *Server) logDose(w http.ResponseWriter, r *http.Request, p *Principal) e
 	if err != nil {
 		return err
 	}
-	log, created, err := s.medications.LogDose(r.Context(), *p, id, func() (medications.Dose, error) {
+	log, created, err := s.svc.Medications.LogDose(r.Context(), *p, id, func() (medications.Dose, error) {
 		var b doseLogBody
 		err := decode(w, r, &b)
 		return medications.Dose{Status: care.DoseStatus(b.Status), At: b.at, Clock: b.clock, Daily: b.daily,
@@ -85,7 +85,7 @@ func (s *Server) listMedicationLogs(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return err
 	}
-	logs, err := s.medications.Logs(r.Context(), *p, crID, medID, func(loc *time.Location) (medications.LogRange, error) {
+	logs, err := s.svc.Medications.Logs(r.Context(), *p, crID, medID, func(loc *time.Location) (medications.LogRange, error) {
 		return doseLogQuery(r, loc)
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ func (s *Server) todaysMedicationSchedule(w http.ResponseWriter, r *http.Request
 		}
 		date = &d
 	}
-	out, err := s.medications.Today(r.Context(), *p, crID, date)
+	out, err := s.svc.Medications.Today(r.Context(), *p, crID, date)
 	if err != nil {
 		return err
 	}

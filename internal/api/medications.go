@@ -28,7 +28,7 @@ func (s *Server) createMedication(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	m, err := s.medications.Create(r.Context(), *p, crID, func() (care.Medication, error) {
+	m, err := s.svc.Medications.Create(r.Context(), *p, crID, func() (care.Medication, error) {
 		var b medicationBody
 		err := decode(w, r, &b)
 		return b.medication(), err
@@ -54,7 +54,7 @@ func (s *Server) listMedications(w http.ResponseWriter, r *http.Request, p *Prin
 	default:
 		return Problems{"activeOnly": {"must be true or false"}}.Err()
 	}
-	ms, err := s.medications.List(r.Context(), *p, crID, activeOnly)
+	ms, err := s.svc.Medications.List(r.Context(), *p, crID, activeOnly)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Server) getMedication(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	m, err := s.medications.Get(r.Context(), *p, crID, medID)
+	m, err := s.svc.Medications.Get(r.Context(), *p, crID, medID)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	m, err := s.medications.Update(r.Context(), *p, crID, medID, func() (feature.Edit[care.Medication], error) {
+	m, err := s.svc.Medications.Update(r.Context(), *p, crID, medID, func() (feature.Edit[care.Medication], error) {
 		var b medicationPatch
 		err := decode(w, r, &b)
 		return b.apply, err
@@ -110,7 +110,7 @@ func (s *Server) deactivateMedication(w http.ResponseWriter, r *http.Request, p 
 	if err != nil {
 		return err
 	}
-	m, err := s.medications.Deactivate(r.Context(), *p, crID, medID)
+	m, err := s.svc.Medications.Deactivate(r.Context(), *p, crID, medID)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) deleteMedication(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	if err := s.medications.Delete(r.Context(), *p, crID, medID); err != nil {
+	if err := s.svc.Medications.Delete(r.Context(), *p, crID, medID); err != nil {
 		return err
 	}
 	writeDeleted(w)

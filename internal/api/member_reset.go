@@ -24,7 +24,7 @@ func (s *Server) resetMemberPassword(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	err = s.family.ResetPassword(r.Context(), *p, familyID, userID, func() (struct{}, error) {
+	err = s.svc.Family.ResetPassword(r.Context(), *p, familyID, userID, func() (struct{}, error) {
 		return struct{}{}, decodeOptional(w, r, &struct{}{})
 	})
 	if err != nil {

@@ -63,7 +63,7 @@ func (s *Server) writeNotifications(w http.ResponseWriter, r *http.Request, p *P
 	if err != nil {
 		return err
 	}
-	ns, err := s.notifications.List(r.Context(), *p, notifications.Query{UnreadOnly: unread, Limit: limit, Offset: offset})
+	ns, err := s.svc.Notifications.List(r.Context(), *p, notifications.Query{UnreadOnly: unread, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *Server) writeNotifications(w http.ResponseWriter, r *http.Request, p *P
 }
 
 func (s *Server) unreadCount(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	n, err := s.notifications.UnreadCount(r.Context(), *p)
+	n, err := s.svc.Notifications.UnreadCount(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	n, err := s.notifications.MarkRead(r.Context(), *p, b.IDs)
+	n, err := s.svc.Notifications.MarkRead(r.Context(), *p, b.IDs)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Server) markAllRead(w http.ResponseWriter, r *http.Request, p *Principa
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	n, err := s.notifications.MarkAllRead(r.Context(), *p)
+	n, err := s.svc.Notifications.MarkAllRead(r.Context(), *p)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (s *Server) markOneRead(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	n, err := s.notifications.MarkOneRead(r.Context(), *p, id)
+	n, err := s.svc.Notifications.MarkOneRead(r.Context(), *p, id)
 	if err != nil {
 		return err
 	}

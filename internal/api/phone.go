@@ -60,7 +60,7 @@ func (s *Server) sendPhoneCode(w http.ResponseWriter, r *http.Request, p *Princi
 		return err
 	}
 	ctx := r.Context()
-	phone, err := s.account.SendPhoneCode(ctx, *p, b.Phone, func(phone string) error {
+	phone, err := s.svc.Account.SendPhoneCode(ctx, *p, b.Phone, func(phone string) error {
 		if err := s.limit(ctx, "phone:code:"+p.User.ID, kv.Limit{Count: 5, Period: time.Hour}); err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (s *Server) verifyPhone(w http.ResponseWriter, r *http.Request, p *Principa
 	if err := s.limit(ctx, "phone:verify:"+p.User.ID, kv.Limit{Count: 10, Period: 15 * time.Minute}); err != nil {
 		return err
 	}
-	u, err := s.account.VerifyPhone(ctx, *p, b.Code)
+	u, err := s.svc.Account.VerifyPhone(ctx, *p, b.Code)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ func (s *Server) preferenceRoutes() {
 }
 
 func (s *Server) getNotificationPreferences(w http.ResponseWriter, _ *http.Request, p *Principal) error {
-	writeJSON(w, http.StatusOK, s.notifications.Preferences(*p))
+	writeJSON(w, http.StatusOK, s.svc.Notifications.Preferences(*p))
 	return nil
 }
 
@@ -73,7 +73,7 @@ func (s *Server) patchNotificationPreferences(w http.ResponseWriter, r *http.Req
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	np, err := s.notifications.UpdatePreferences(r.Context(), *p, b.apply)
+	np, err := s.svc.Notifications.UpdatePreferences(r.Context(), *p, b.apply)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func (s *Server) subscribePush(w http.ResponseWriter, r *http.Request, p *Princi
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	sub, err := s.notifications.Subscribe(r.Context(), *p, notifications.PushSubscription{
+	sub, err := s.svc.Notifications.Subscribe(r.Context(), *p, notifications.PushSubscription{
 		Endpoint: b.Endpoint, P256dh: b.Keys.P256dh, Auth: b.Keys.Auth,
 		Platform: b.Platform, DeviceName: b.DeviceName,
 	})
@@ -96,7 +96,7 @@ func (s *Server) unsubscribePush(w http.ResponseWriter, r *http.Request, p *Prin
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	if err := s.notifications.Unsubscribe(r.Context(), *p, b.Endpoint); err != nil {
+	if err := s.svc.Notifications.Unsubscribe(r.Context(), *p, b.Endpoint); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})

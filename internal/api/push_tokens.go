@@ -52,7 +52,7 @@ func (s *Server) registerPushToken(w http.ResponseWriter, r *http.Request, p *Pr
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	tok, err := s.notifications.RegisterPushToken(r.Context(), *p, b.Token, b.Platform)
+	tok, err := s.svc.Notifications.RegisterPushToken(r.Context(), *p, b.Token, b.Platform)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *Server) unregisterPushToken(w http.ResponseWriter, r *http.Request, p *
 	if err := decode(w, r, &b); err != nil {
 		return err
 	}
-	if err := s.notifications.UnregisterPushToken(r.Context(), *p, b.Token); err != nil {
+	if err := s.svc.Notifications.UnregisterPushToken(r.Context(), *p, b.Token); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})

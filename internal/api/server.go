@@ -11,16 +11,8 @@ import (
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/feature"
-	"github.com/carecircle/carecircle/internal/feature/account"
-	"github.com/carecircle/carecircle/internal/feature/appointments"
-	"github.com/carecircle/carecircle/internal/feature/carerecipient"
 	"github.com/carecircle/carecircle/internal/feature/documents"
-	"github.com/carecircle/carecircle/internal/feature/emergency"
-	"github.com/carecircle/carecircle/internal/feature/family"
-	"github.com/carecircle/carecircle/internal/feature/medications"
-	"github.com/carecircle/carecircle/internal/feature/notifications"
-	"github.com/carecircle/carecircle/internal/feature/shifts"
-	"github.com/carecircle/carecircle/internal/feature/timeline"
+	"github.com/carecircle/carecircle/internal/feature/features"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/kv/dbkv"
 	"github.com/carecircle/carecircle/internal/mail"
@@ -101,19 +93,11 @@ type SharedState = operator.SharedState
 type Server struct {
 	cfg Config
 	// base is what the application layer's services share.
-	base           *feature.Base
-	family         *family.Service
-	careRecipients *carerecipient.Service
-	medications    *medications.Service
-	appointments   *appointments.Service
-	shifts         *shifts.Service
-	emergency      *emergency.Service
-	timeline       *timeline.Service
-	documents      *documents.Service
-	notifications  *notifications.Service
-	account        *account.Service
-	tokens         *auth.Tokens
-	limiter        kv.RateLimiter
+	base *feature.Base
+	// svc are the application layer's services the handlers call.
+	svc     features.Services
+	tokens  *auth.Tokens
+	limiter kv.RateLimiter
 	// cache, codes and lockout are the ones the services were given (codes
 	// and lockout in the database when Deps leaves them nil).
 	cache   kv.Cache
@@ -148,16 +132,12 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.cache, s.codes, s.lockout = d.Cache, d.Codes, d.Lockout
 	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: d.Clock, Logger: d.Logger, Mail: d.Mail})
-	s.careRecipients = carerecipient.New(s.base)
-	s.medications = medications.New(s.base)
-	s.appointments = appointments.New(s.base)
-	s.shifts = shifts.New(s.base)
-	s.family = family.New(s.base, s.familyDeps()) // after the shifts and appointments it releases
-	s.emergency = emergency.New(s.base)
-	s.timeline = timeline.New(s.base)
-	s.documents = documents.New(s.base, documents.Deps{Files: d.Files, Jobs: d.DocumentJobs, LinkSecret: d.LinkSecret, LinkBase: cfg.PublicURL + cfg.Prefix})
-	s.notifications = notifications.New(s.base, d.Push)
-	s.account = account.New(s.base, s.accountDeps(d))
+	s.svc = features.New(s.base, features.Deps{
+		Family:    s.familyDeps(),
+		Documents: documents.Deps{Files: d.Files, Jobs: d.DocumentJobs, LinkSecret: d.LinkSecret, LinkBase: cfg.PublicURL + cfg.Prefix},
+		Push:      d.Push,
+		Account:   s.accountDeps(d),
+	})
 	s.realtime = d.Realtime
 	s.ops = d.Operator
 	if s.ops == nil {

@@ -50,7 +50,7 @@ func (s *Server) checkInShift(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.CheckIn(r.Context(), *p, crID, id, func() (shifts.CheckIn, error) {
+	sh, err := s.svc.Shifts.CheckIn(r.Context(), *p, crID, id, func() (shifts.CheckIn, error) {
 		var b shiftCheckinBody
 		err := decodeOptional(w, r, &b)
 		return shifts.CheckIn{Notes: b.Notes, Location: b.Location}, err
@@ -68,7 +68,7 @@ func (s *Server) confirmShift(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.Confirm(r.Context(), *p, crID, id, readShiftEmpty(w, r))
+	sh, err := s.svc.Shifts.Confirm(r.Context(), *p, crID, id, readShiftEmpty(w, r))
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Server) checkOutShift(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.CheckOut(r.Context(), *p, crID, id, func() (shifts.CheckOut, error) {
+	sh, err := s.svc.Shifts.CheckOut(r.Context(), *p, crID, id, func() (shifts.CheckOut, error) {
 		var b shiftCheckoutBody
 		err := decodeOptional(w, r, &b)
 		return shifts.CheckOut{Notes: b.Notes, Location: b.Location, HandoffNotes: b.HandoffNotes}, err
@@ -102,7 +102,7 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.Cancel(r.Context(), *p, crID, id, readShiftEmpty(w, r))
+	sh, err := s.svc.Shifts.Cancel(r.Context(), *p, crID, id, readShiftEmpty(w, r))
 	if err != nil {
 		return err
 	}

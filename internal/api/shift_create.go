@@ -59,7 +59,7 @@ func (s *Server) createShift(w http.ResponseWriter, r *http.Request, p *Principa
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.Create(r.Context(), *p, crID, func() (shifts.NewShift, error) {
+	sh, err := s.svc.Shifts.Create(r.Context(), *p, crID, func() (shifts.NewShift, error) {
 		var b shiftBody
 		err := decode(w, r, &b)
 		return shifts.NewShift{CaregiverID: b.CaregiverID, Start: b.start, End: b.end, Notes: b.Notes}, err

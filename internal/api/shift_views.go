@@ -26,7 +26,7 @@ func (s *Server) listShifts(w http.ResponseWriter, r *http.Request, p *Principal
 	if err != nil {
 		return err
 	}
-	shs, err := s.shifts.List(r.Context(), *p, crID, func() (int, error) {
+	shs, err := s.svc.Shifts.List(r.Context(), *p, crID, func() (int, error) {
 		return shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
 	})
 	if err != nil {
@@ -45,7 +45,7 @@ func (s *Server) shiftRange(w http.ResponseWriter, r *http.Request, p *Principal
 	if err != nil {
 		return err
 	}
-	shs, err := s.shifts.Range(r.Context(), *p, crID, func(loc *time.Location) (time.Time, time.Time, error) {
+	shs, err := s.svc.Shifts.Range(r.Context(), *p, crID, func(loc *time.Location) (time.Time, time.Time, error) {
 		return shiftSpan(r, loc)
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func (s *Server) shiftDay(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err != nil {
 		return err
 	}
-	shs, err := s.shifts.Day(r.Context(), *p, crID, func() (*time.Time, error) {
+	shs, err := s.svc.Shifts.Day(r.Context(), *p, crID, func() (*time.Time, error) {
 		v := r.URL.Query().Get("date")
 		if v == "" {
 			return nil, nil
@@ -124,7 +124,7 @@ func (s *Server) currentShift(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.Current(r.Context(), *p, crID)
+	sh, err := s.svc.Shifts.Current(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Server) onDuty(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.Current(r.Context(), *p, crID)
+	sh, err := s.svc.Shifts.Current(r.Context(), *p, crID)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (s *Server) upcomingShifts(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	shs, err := s.shifts.Upcoming(r.Context(), *p, crID, func() (q shifts.Upcoming, err error) {
+	shs, err := s.svc.Shifts.Upcoming(r.Context(), *p, crID, func() (q shifts.Upcoming, err error) {
 		if q.Days, err = shiftQueryInt(r, "days", 7, 1, shiftMaxUpcoming); err != nil {
 			return q, err
 		}
@@ -185,7 +185,7 @@ func (s *Server) getShift(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err != nil {
 		return err
 	}
-	sh, err := s.shifts.Get(r.Context(), *p, crID, id)
+	sh, err := s.svc.Shifts.Get(r.Context(), *p, crID, id)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (s *Server) myShifts(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err != nil {
 		return err
 	}
-	shs, err := s.shifts.Mine(r.Context(), *p, upcomingOnly, limit)
+	shs, err := s.svc.Shifts.Mine(r.Context(), *p, upcomingOnly, limit)
 	if err != nil {
 		return err
 	}

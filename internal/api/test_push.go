@@ -23,7 +23,7 @@ func (s *Server) testPush(w http.ResponseWriter, r *http.Request, p *Principal) 
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	out, err := s.notifications.TestPush(r.Context(), *p, func(ctx context.Context) error {
+	out, err := s.svc.Notifications.TestPush(r.Context(), *p, func(ctx context.Context) error {
 		return s.limit(ctx, "push:test:"+p.User.ID, kv.Limit{Count: 5, Period: time.Minute})
 	})
 	if err != nil {

@@ -56,7 +56,7 @@ func (s *Server) createTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	e, err := s.timeline.Create(r.Context(), *p, crID, func() (care.TimelineEntry, error) {
+	e, err := s.svc.Timeline.Create(r.Context(), *p, crID, func() (care.TimelineEntry, error) {
 		b := timelineBody{now: s.clock.Now()}
 		err := decode(w, r, &b)
 		return b.entry(), err
@@ -77,7 +77,7 @@ func (s *Server) listTimeline(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	list, err := s.timeline.List(r.Context(), *p, crID, func(loc *time.Location) (timeline.Filter, error) {
+	list, err := s.svc.Timeline.List(r.Context(), *p, crID, func(loc *time.Location) (timeline.Filter, error) {
 		return timelineQuery(r, loc)
 	})
 	if err != nil {
@@ -131,7 +131,7 @@ func (s *Server) vitalsHistory(w http.ResponseWriter, r *http.Request, p *Princi
 	if err != nil {
 		return err
 	}
-	list, err := s.timeline.Vitals(r.Context(), *p, crID, func() (int, error) {
+	list, err := s.svc.Timeline.Vitals(r.Context(), *p, crID, func() (int, error) {
 		problems := Problems{}
 		days := timelineInt(problems, "days", r.URL.Query().Get("days"), defaultVitalsDays, 1, care.MaxVitalsDays)
 		return days, problems.Err()
@@ -150,7 +150,7 @@ func (s *Server) timelineIncidents(w http.ResponseWriter, r *http.Request, p *Pr
 	if err != nil {
 		return err
 	}
-	list, err := s.timeline.Incidents(r.Context(), *p, crID, func() (timeline.Page, error) {
+	list, err := s.svc.Timeline.Incidents(r.Context(), *p, crID, func() (timeline.Page, error) {
 		problems := Problems{}
 		limit, offset := timelinePage(problems, r)
 		return timeline.Page{Limit: limit, Offset: offset}, problems.Err()
@@ -167,7 +167,7 @@ func (s *Server) getTimelineEntry(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	e, err := s.timeline.Get(r.Context(), *p, crID, entryID)
+	e, err := s.svc.Timeline.Get(r.Context(), *p, crID, entryID)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (s *Server) updateTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	e, err := s.timeline.Update(r.Context(), *p, crID, entryID, func() (feature.Edit[care.TimelineEntry], error) {
+	e, err := s.svc.Timeline.Update(r.Context(), *p, crID, entryID, func() (feature.Edit[care.TimelineEntry], error) {
 		b := timelinePatch{now: s.clock.Now()}
 		err := decode(w, r, &b)
 		return b.apply, err
@@ -200,7 +200,7 @@ func (s *Server) deleteTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	if err := s.timeline.Delete(r.Context(), *p, crID, entryID); err != nil {
+	if err := s.svc.Timeline.Delete(r.Context(), *p, crID, entryID); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})

@@ -25,6 +25,7 @@ import (
 	"github.com/carecircle/carecircle/internal/feature/documents"
 	"github.com/carecircle/carecircle/internal/feature/emergency"
 	"github.com/carecircle/carecircle/internal/feature/family"
+	"github.com/carecircle/carecircle/internal/feature/features"
 	"github.com/carecircle/carecircle/internal/feature/medications"
 	"github.com/carecircle/carecircle/internal/feature/notifications"
 	"github.com/carecircle/carecircle/internal/feature/shifts"
@@ -93,16 +94,12 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: s.clock, Logger: s.logger})
-	s.svc.family = family.New(s.base, family.Deps{})
-	s.svc.careRecipients = carerecipient.New(s.base)
-	s.svc.medications = medications.New(s.base)
-	s.svc.appointments = appointments.New(s.base)
-	s.svc.shifts = shifts.New(s.base)
-	s.svc.emergency = emergency.New(s.base)
-	s.svc.timeline = timeline.New(s.base)
-	s.svc.documents = documents.New(s.base, documents.Deps{})
-	s.svc.notifications = notifications.New(s.base, nil)
-	s.svc.account = account.New(s.base, account.Deps{Tokens: d.Tokens})
+	f := features.New(s.base, features.Deps{Account: account.Deps{Tokens: d.Tokens}})
+	s.svc = services{
+		family: f.Family, careRecipients: f.CareRecipients, medications: f.Medications, appointments: f.Appointments,
+		shifts: f.Shifts, emergency: f.Emergency, timeline: f.Timeline, documents: f.Documents,
+		notifications: f.Notifications, account: f.Account,
+	}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -150,7 +147,8 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// services are the application layer's services, one per feature.
+// services are the application layer's services (features.Services) under
+// the names the pages call them by.
 type services struct {
 	family         *family.Service
 	careRecipients *carerecipient.Service
