@@ -65,16 +65,38 @@ func (s *Store) CreateSession(ctx context.Context, ns NewSession) (*care.Session
 // ActiveSession loads a session that is neither revoked nor expired, with its
 // user. Anything else is ErrNotFound.
 func (s *Store) ActiveSession(ctx context.Context, sessionID string) (*care.Session, *care.User, error) {
-	sess, err := scanSession(s.rq(ctx).QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
-		WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2`, sessionID, ts(s.now())))
+	// One round trip for both: every signed-in request asks this.
+	var g gathered
+	sess, _ := scanSession(&g)
+	u, _ := scanUser(&g)
+	err := s.rq(ctx).QueryRowContext(ctx, `SELECT `+activeSessionColumns+`
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`, sessionID, ts(s.now())).Scan(g.dest...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: active session: %w", err)
-	}
-	u, err := s.UserByID(ctx, sess.UserID)
-	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("store: active session: %w", mapErr(err))
 	}
 	return sess, u, nil
+}
+
+// activeSessionColumns are a session's columns (s.) then its user's (u.),
+// as prefixed("s.", sessionColumns) + ", " + prefixed("u.", userColumns)
+// spells them (a test holds that).
+const activeSessionColumns = `s.id, s.user_id, s.device_info, s.ip_address, s.user_agent, s.remember_me,
+	s.created_at, s.last_used_at, s.expires_at, s.revoked_at, u.id, u.email, u.password_hash, u.full_name,
+	u.phone, u.timezone, u.avatar_url, u.status, u.system_role, u.email_verified, u.email_verified_at,
+	u.phone_verified, u.last_login_at, u.onboarding_completed, u.preferences, u.failed_logins, u.locked_until,
+	u.created_at, u.updated_at`
+
+// gathered collects the destinations that scan functions (scanSession,
+// scanUser…) ask a row for, so that one row of a join fills the values of
+// several: call each scan function with it first, then scan the row once
+// into dest.
+type gathered struct{ dest []any }
+
+// Scan records dest; it never fails.
+func (g *gathered) Scan(dest ...any) error {
+	g.dest = append(g.dest, dest...)
+	return nil
 }
 
 // RotateRefreshToken exchanges the refresh token with hash oldHash for one
