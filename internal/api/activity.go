@@ -29,13 +29,9 @@ func (s *Server) familyActivity(w http.ResponseWriter, r *http.Request, p *Princ
 	}
 	page, err := s.svc.Timeline.Activity(r.Context(), *p, id, func() (timeline.Page, error) {
 		q, problems := r.URL.Query(), Problems{}
-		limit := timelineInt(problems, "limit", q.Get("limit"), defaultActivityLimit, 1, maxActivityLimit)
-		offset := timelineInt(problems, "offset", q.Get("offset"), 0, 0, maxActivityOffset)
+		limit := problems.wholeNumber("limit", q.Get("limit"), defaultActivityLimit, 1, maxActivityLimit)
+		offset := problems.wholeNumber("offset", q.Get("offset"), 0, 0, maxActivityOffset)
 		return timeline.Page{Limit: limit, Offset: offset}, problems.Err()
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return writeOK(w, page, err)
 }

@@ -87,11 +87,7 @@ func (s *Server) adminLedger(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	out, err := s.ops.LedgerLastHour(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }
 
 func (s *Server) adminEmailQuota(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -99,11 +95,7 @@ func (s *Server) adminEmailQuota(w http.ResponseWriter, r *http.Request, p *Prin
 		return err
 	}
 	out, err := s.ops.EmailQuota(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }
 
 func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request, p *Principal) error {

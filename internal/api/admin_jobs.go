@@ -35,11 +35,7 @@ func (s *Server) listFailedJobs(w http.ResponseWriter, r *http.Request, p *Princ
 		return err
 	}
 	list, err := s.ops.FailedJobs(r.Context(), limit, offset)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 func (s *Server) retryFailedJob(w http.ResponseWriter, r *http.Request, p *Principal) error {

@@ -23,11 +23,7 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 		}
 		return appointments.Change{Apply: b.edit, DoctorName: b.DoctorName}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }
 
 // edit changes a as the patch asks: its fields, times, aliases and status.
@@ -50,11 +46,7 @@ func (s *Server) deleteAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Appointments.Delete(r.Context(), *p, crID, id); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.Appointments.Delete(r.Context(), *p, crID, id))
 }
 
 // cancelAppointment cancels one scheduled or confirmed appointment; one
@@ -68,11 +60,7 @@ func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 		var none struct{}
 		return decodeOptional(w, r, &none)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }
 
 // assignTransport makes a family member the appointment's driver, replacing

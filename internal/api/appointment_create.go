@@ -37,11 +37,7 @@ func (s *Server) createAppointment(w http.ResponseWriter, r *http.Request, p *Pr
 // occurrences as one series, in one transaction.
 func (s *Server) createRecurringAppointments(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	res, err := s.createAppointments(w, r, p, true)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, res)
-	return nil
+	return writeCreated(w, res, err)
 }
 
 // createAppointments creates what the body asks for; with series, the body
@@ -52,7 +48,7 @@ func (s *Server) createAppointments(w http.ResponseWriter, r *http.Request, p *P
 		return nil, err
 	}
 	return s.svc.Appointments.Create(r.Context(), *p, crID, func(loc *time.Location) (appointments.Draft, error) {
-		limit, err := appointmentQueryInt(r, "maxOccurrences", care.DefaultSeriesOccurrences, 1, care.MaxSeriesOccurrences)
+		limit, err := queryWholeNumber(r, "maxOccurrences", care.DefaultSeriesOccurrences, 1, care.MaxSeriesOccurrences)
 		if err != nil {
 			return appointments.Draft{}, err
 		}

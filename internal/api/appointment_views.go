@@ -48,11 +48,7 @@ func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request, p *Pri
 		}
 		return f, problems.Err()
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 // upcomingAppointments lists the appointments starting in the next ?days
@@ -63,13 +59,9 @@ func (s *Server) upcomingAppointments(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	list, err := s.svc.Appointments.StartingWithin(r.Context(), *p, crID, func() (int, error) {
-		return shiftQueryInt(r, "days", appointmentUpcomingDays, 1, appointmentUpcomingMaxDays)
+		return queryWholeNumber(r, "days", appointmentUpcomingDays, 1, appointmentUpcomingMaxDays)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 // appointmentDay lists the appointments, in any status, that overlap one
@@ -92,11 +84,7 @@ func (s *Server) appointmentDay(w http.ResponseWriter, r *http.Request, p *Princ
 		}
 		return &d, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 // listAppointmentSeries lists the care recipient's recurring series with
@@ -107,11 +95,7 @@ func (s *Server) listAppointmentSeries(w http.ResponseWriter, r *http.Request, p
 		return err
 	}
 	list, err := s.svc.Appointments.Series(r.Context(), *p, crID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -120,11 +104,7 @@ func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request, p *Princ
 		return err
 	}
 	a, err := s.svc.Appointments.Get(r.Context(), *p, crID, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return writeOK(w, a, err)
 }
 
 // appointmentOccurrences lists the occurrences of the appointment's rule
@@ -154,9 +134,5 @@ func (s *Server) appointmentOccurrences(w http.ResponseWriter, r *http.Request, 
 		}
 		return appointments.Window{From: from, To: to}, problems.Err()
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }

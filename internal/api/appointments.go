@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/feature/appointments"
@@ -66,37 +65,11 @@ func appointmentIDs(r *http.Request) (crID, id string, err error) {
 	return crID, id, nil
 }
 
-// appointmentQueryInt reads an optional whole-number query parameter within
-// [lo, hi], def when absent.
-func appointmentQueryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, Problems{name: {"must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}}.Err()
-	}
-	return n, nil
-}
-
 // appointmentInstant checks an RFC 3339 timestamp between 1970 and 2199,
 // truncated to the second (recurrence rules count in seconds).
 func (p Problems) appointmentInstant(field, v string) (time.Time, bool) {
-	if v == "" {
-		p.Add(field, "is required")
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		p.Add(field, "must be an RFC 3339 timestamp such as 2026-03-02T09:00:00Z")
-		return time.Time{}, false
-	}
-	if t.Year() < 1970 || t.Year() >= 2200 {
-		p.Add(field, "must be between 1970 and 2199")
-		return time.Time{}, false
-	}
-	return t.UTC().Truncate(time.Second), true
+	t, ok := p.instant(field, v)
+	return t.Truncate(time.Second), ok
 }
 
 // appointmentDate reads a YYYY-MM-DD date between 1970 and 2199, as

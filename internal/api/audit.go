@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -256,8 +255,8 @@ func auditQuery(r *http.Request) (feature.AuditQuery, int, error) {
 	if q.From != nil && q.To != nil && !q.From.Before(*q.To) {
 		p.Add("from", "must be before to")
 	}
-	page := auditInt(p, "page", v.Get("page"), 1, 1, 1_000_000)
-	q.Limit = auditInt(p, "limit", v.Get("limit"), 50, 1, 200)
+	page := p.wholeNumber("page", v.Get("page"), 1, 1, 1_000_000)
+	q.Limit = p.wholeNumber("limit", v.Get("limit"), 50, 1, 200)
 	q.Offset = (page - 1) * q.Limit
 	return q, page, p.Err()
 }
@@ -280,16 +279,4 @@ func auditBound(p Problems, field, v string, end bool) *time.Time {
 		d = d.AddDate(0, 0, 1)
 	}
 	return &d
-}
-
-func auditInt(p Problems, field, v string, def, lo, hi int) int {
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		p.Add(field, "must be a whole number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
-		return def
-	}
-	return n
 }

@@ -135,9 +135,5 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request, p *Principal)
 // sessions lists the caller's live sessions, marking the current one.
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	list, err := s.svc.Account.Sessions(r.Context(), *p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }

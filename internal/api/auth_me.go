@@ -101,11 +101,7 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request, p *Principal) 
 		return err
 	}
 	u, err := s.svc.Account.UpdateProfile(r.Context(), *p, b.change())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, u)
-	return nil
+	return writeOK(w, u, err)
 }
 
 // completeOnboarding records that the caller finished the onboarding pages

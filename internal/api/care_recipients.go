@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/feature"
 )
 
 // careRecipientRoutes registers care recipients with their doctors and
@@ -96,11 +95,7 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 		err := decode(w, r, &b)
 		return b.careRecipient(), err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, cr)
-	return nil
+	return writeCreated(w, cr, err)
 }
 
 func (s *Server) listCareRecipients(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -109,11 +104,7 @@ func (s *Server) listCareRecipients(w http.ResponseWriter, r *http.Request, p *P
 		return err
 	}
 	crs, err := s.svc.CareRecipients.List(r.Context(), *p, familyID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, crs)
-	return nil
+	return writeOK(w, crs, err)
 }
 
 // getCareRecipient answers with the care recipient, their doctors and their
@@ -124,11 +115,7 @@ func (s *Server) getCareRecipient(w http.ResponseWriter, r *http.Request, p *Pri
 		return err
 	}
 	d, err := s.svc.CareRecipients.Get(r.Context(), *p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return writeOK(w, d, err)
 }
 
 // careRecipientPatch is the body of PATCH /care-recipients/{id}: absent
@@ -194,16 +181,8 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	cr, err := s.svc.CareRecipients.Update(r.Context(), *p, id, func() (feature.Edit[care.CareRecipient], error) {
-		b := careRecipientPatch{now: s.clock.Now()}
-		err := decode(w, r, &b)
-		return b.apply, err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, cr)
-	return nil
+	cr, err := s.svc.CareRecipients.Update(r.Context(), *p, id, patchInput(w, r, &careRecipientPatch{now: s.clock.Now()}))
+	return writeOK(w, cr, err)
 }
 
 // deleteCareRecipient deletes a care recipient (a family admin's command).
@@ -212,9 +191,5 @@ func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	if err := s.svc.CareRecipients.Delete(r.Context(), *p, id); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.CareRecipients.Delete(r.Context(), *p, id))
 }

@@ -9,9 +9,11 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/google/uuid"
 )
 
@@ -27,6 +29,40 @@ type validator interface {
 // types and bodies over 1 MiB are refused; then dst validates itself.
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	return decodeAndValidate(w, r, dst, false)
+}
+
+// wholeNumber reads an optional whole-number parameter v within [lo, hi]:
+// def when absent or wrong (wrong is recorded against field).
+func (p Problems) wholeNumber(field, v string, def, lo, hi int) int {
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.Add(field, "must be a whole number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
+		return def
+	}
+	return n
+}
+
+// queryWholeNumber reads the optional whole-number query parameter name
+// within [lo, hi], def when absent; 400 against name when it is not one.
+func queryWholeNumber(r *http.Request, name string, def, lo, hi int) (int, error) {
+	p := Problems{}
+	n := p.wholeNumber(name, r.URL.Query().Get(name), def, lo, hi)
+	if err := p.Err(); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// patchInput is the input of an edit command: it decodes the request body
+// into b (checking it as decode does), whose apply is the edit to make.
+func patchInput[T any](w http.ResponseWriter, r *http.Request, b interface{ apply(*T) error }) feature.Input[feature.Edit[T]] {
+	return func() (feature.Edit[T], error) {
+		err := decode(w, r, b)
+		return b.apply, err
+	}
 }
 
 // decodeOptional is decode for bodies that may be absent altogether.

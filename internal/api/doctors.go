@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/feature"
 )
 
 func (s *Server) doctorRoutes() {
@@ -51,11 +50,7 @@ func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 		err := decode(w, r, &b)
 		return b.doctor(), err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, d)
-	return nil
+	return writeCreated(w, d, err)
 }
 
 func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -64,11 +59,7 @@ func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	ds, err := s.svc.CareRecipients.Doctors(r.Context(), *p, crID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	return writeOK(w, ds, err)
 }
 
 func (s *Server) getDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -77,11 +68,7 @@ func (s *Server) getDoctor(w http.ResponseWriter, r *http.Request, p *Principal)
 		return err
 	}
 	d, err := s.svc.CareRecipients.Doctor(r.Context(), *p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return writeOK(w, d, err)
 }
 
 // doctorPatch is the body of PATCH /doctors/{doctorId}: absent fields stay,
@@ -122,16 +109,8 @@ func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.CareRecipients.UpdateDoctor(r.Context(), *p, id, func() (feature.Edit[care.Doctor], error) {
-		var b doctorPatch
-		err := decode(w, r, &b)
-		return b.apply, err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	d, err := s.svc.CareRecipients.UpdateDoctor(r.Context(), *p, id, patchInput(w, r, &doctorPatch{}))
+	return writeOK(w, d, err)
 }
 
 func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -139,9 +118,5 @@ func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	if err := s.svc.CareRecipients.DeleteDoctor(r.Context(), *p, id); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.CareRecipients.DeleteDoctor(r.Context(), *p, id))
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/feature/documents"
 )
 
@@ -61,11 +60,7 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request, p *Princi
 		pr.oneOf("type", t, documentTypes()...)
 		return []documents.Type{documents.Type(t)}, pr.Err()
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	return writeOK(w, ds, err)
 }
 
 // expiringDocuments lists the documents that expire within ?days (30).
@@ -77,11 +72,7 @@ func (s *Server) expiringDocuments(w http.ResponseWriter, r *http.Request, p *Pr
 	ds, err := s.svc.Documents.Expiring(r.Context(), *p, familyID, func() (int, error) {
 		return queryInt(r, "days", 30, 1, 3650)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	return writeOK(w, ds, err)
 }
 
 // documentsByCategory answers {TYPE: [documents…]} with every type present.
@@ -91,11 +82,7 @@ func (s *Server) documentsByCategory(w http.ResponseWriter, r *http.Request, p *
 		return err
 	}
 	out, err := s.svc.Documents.ByCategory(r.Context(), *p, familyID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -107,11 +94,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	d, err := s.svc.Documents.Get(r.Context(), *p, familyID, docID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return writeOK(w, d, err)
 }
 
 // maxDocumentNameLen bounds a document's name, which defaults to the file's.
@@ -169,16 +152,8 @@ func (s *Server) updateDocument(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.Documents.Update(r.Context(), *p, familyID, docID, func() (feature.Edit[documents.Document], error) {
-		var b documentPatch
-		err := decode(w, r, &b)
-		return b.apply, err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	d, err := s.svc.Documents.Update(r.Context(), *p, familyID, docID, patchInput(w, r, &documentPatch{}))
+	return writeOK(w, d, err)
 }
 
 // deleteDocument deletes a document with its file (an admin's command).
@@ -187,9 +162,5 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request, p *Princ
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Documents.Delete(r.Context(), *p, familyID, docID); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.Documents.Delete(r.Context(), *p, familyID, docID))
 }

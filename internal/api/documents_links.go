@@ -26,11 +26,7 @@ func (s *Server) documentLinks(w http.ResponseWriter, r *http.Request, p *Princi
 	links, err := s.svc.Documents.Links(r.Context(), *p, familyID, docID, func() error {
 		return s.auditRead(r, p, "document.link", "document", docID)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, links)
-	return nil
+	return writeOK(w, links, err)
 }
 
 // downloadDocument serves a document through a signed link, with range

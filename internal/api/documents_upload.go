@@ -61,11 +61,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request, p *Princ
 		}
 		return up.document()
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, d)
-	return nil
+	return writeCreated(w, d, err)
 }
 
 // readUpload reads every part: text fields into up.fields, the file into

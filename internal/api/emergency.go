@@ -71,11 +71,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, p *Principa
 		return emergency.NewAlert{Type: care.AlertType(b.Type), Title: b.Title, Description: b.Description,
 			Location: b.Location}, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, a)
-	return nil
+	return writeCreated(w, a, err)
 }
 
 // openAlerts lists the care recipient's ACTIVE and ACKNOWLEDGED alerts,
@@ -86,11 +82,7 @@ func (s *Server) openAlerts(w http.ResponseWriter, r *http.Request, p *Principal
 		return err
 	}
 	list, err := s.svc.Emergency.Open(r.Context(), *p, crID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 // alertHistory lists the care recipient's alerts in every status, newest
@@ -100,16 +92,12 @@ func (s *Server) alertHistory(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	limit, err := shiftQueryInt(r, "limit", alertHistoryDefault, 1, alertHistoryMax)
+	limit, err := queryWholeNumber(r, "limit", alertHistoryDefault, 1, alertHistoryMax)
 	if err != nil {
 		return err
 	}
 	list, err := s.svc.Emergency.History(r.Context(), *p, crID, limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 // alertIDs reads the path's care recipient and alert ids.
@@ -131,11 +119,7 @@ func (s *Server) acknowledgeAlert(w http.ResponseWriter, r *http.Request, p *Pri
 	a, err := s.svc.Emergency.Acknowledge(r.Context(), *p, crID, id, func() (struct{}, error) {
 		return struct{}{}, decodeOptional(w, r, &alertEmptyBody{})
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return writeOK(w, a, err)
 }
 
 // resolveAlert closes an ACTIVE or ACKNOWLEDGED alert, with notes on how it
@@ -150,9 +134,5 @@ func (s *Server) resolveAlert(w http.ResponseWriter, r *http.Request, p *Princip
 		err := decodeOptional(w, r, &b)
 		return b.ResolutionNotes, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return writeOK(w, a, err)
 }

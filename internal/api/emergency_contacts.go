@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/feature"
 )
 
 func (s *Server) emergencyContactRoutes() {
@@ -57,11 +56,7 @@ func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, 
 		err := decode(w, r, &b)
 		return b.contact(), err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, c)
-	return nil
+	return writeCreated(w, c, err)
 }
 
 func (s *Server) listEmergencyContacts(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -70,11 +65,7 @@ func (s *Server) listEmergencyContacts(w http.ResponseWriter, r *http.Request, p
 		return err
 	}
 	cs, err := s.svc.CareRecipients.EmergencyContacts(r.Context(), *p, crID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, cs)
-	return nil
+	return writeOK(w, cs, err)
 }
 
 // emergencyContactPatch is the body of PATCH /emergency-contacts/{contactId}:
@@ -116,16 +107,8 @@ func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.CareRecipients.UpdateEmergencyContact(r.Context(), *p, id, func() (feature.Edit[care.EmergencyContact], error) {
-		var b emergencyContactPatch
-		err := decode(w, r, &b)
-		return b.apply, err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	c, err := s.svc.CareRecipients.UpdateEmergencyContact(r.Context(), *p, id, patchInput(w, r, &emergencyContactPatch{}))
+	return writeOK(w, c, err)
 }
 
 func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -133,9 +116,5 @@ func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	if err := s.svc.CareRecipients.DeleteEmergencyContact(r.Context(), *p, id); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.CareRecipients.DeleteEmergencyContact(r.Context(), *p, id))
 }

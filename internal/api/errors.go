@@ -145,6 +145,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeOK ends a handler that answers a command's or query's result: v as
+// JSON with 200, or err (rendered by handle) when it failed.
+func writeOK(w http.ResponseWriter, v any, err error) error {
+	return writeStatus(w, http.StatusOK, v, err)
+}
+
+// writeCreated is writeOK for a command that made something: 201.
+func writeCreated(w http.ResponseWriter, v any, err error) error {
+	return writeStatus(w, http.StatusCreated, v, err)
+}
+
+// writeStatus writes v as JSON with status, or returns err when there is one.
+func writeStatus(w http.ResponseWriter, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, v)
+	return nil
+}
+
 // Problems collects validation failures by field.
 type Problems map[string][]string
 

@@ -22,9 +22,10 @@ func (s *Server) familyRoutes() {
 	s.invitationRoutes()
 }
 
-// writeDeleted answers a successful DELETE as the existing API does.
-func writeDeleted(w http.ResponseWriter) {
-	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+// writeDeleted answers a DELETE as the existing API does: {"success":
+// true}, or err (rendered by handle) when the command failed.
+func writeDeleted(w http.ResponseWriter, err error) error {
+	return writeOK(w, map[string]bool{"success": true}, err)
 }
 
 // familyAccess reads {familyId} and checks the principal's membership
@@ -76,21 +77,13 @@ func (s *Server) createFamily(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	d, err := s.svc.Family.Create(r.Context(), *p, family.NewFamily{Name: b.Name, Description: b.Description, Nickname: b.Nickname})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, d)
-	return nil
+	return writeCreated(w, d, err)
 }
 
 // listFamilies lists the caller's families with their role in each.
 func (s *Server) listFamilies(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	fams, err := s.svc.Family.List(r.Context(), *p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, fams)
-	return nil
+	return writeOK(w, fams, err)
 }
 
 func (s *Server) getFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -99,11 +92,7 @@ func (s *Server) getFamily(w http.ResponseWriter, r *http.Request, p *Principal)
 		return err
 	}
 	d, err := s.svc.Family.Get(r.Context(), *p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return writeOK(w, d, err)
 }
 
 type renameFamilyBody struct {
@@ -127,11 +116,7 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 		}
 		return &b.Name.Value, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, f)
-	return nil
+	return writeOK(w, f, err)
 }
 
 func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -139,11 +124,7 @@ func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Family.Delete(r.Context(), *p, id); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.Family.Delete(r.Context(), *p, id))
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -152,11 +133,7 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	members, err := s.svc.Family.Members(r.Context(), *p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, members)
-	return nil
+	return writeOK(w, members, err)
 }
 
 type memberRoleBody struct {
@@ -181,11 +158,7 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 		err := decode(w, r, &b)
 		return b.Role, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return writeOK(w, m, err)
 }
 
 // removeMember ends a membership (an admin removing someone, or leaving
@@ -199,9 +172,5 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Princip
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Family.Remove(r.Context(), *p, familyID, memberID); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.Family.Remove(r.Context(), *p, familyID, memberID))
 }

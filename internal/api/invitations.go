@@ -66,11 +66,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p *Prin
 		return err
 	}
 	invs, err := s.svc.Family.Invitations(r.Context(), *p, familyID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, invs)
-	return nil
+	return writeOK(w, invs, err)
 }
 
 // invitationDetails shows the holder of a link what they were invited to.
@@ -78,22 +74,14 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p *Prin
 // cancelled is 400.
 func (s *Server) invitationDetails(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.svc.Family.Details(r.Context(), r.PathValue("token"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return writeOK(w, d, err)
 }
 
 // acceptInvitation makes the signed-in invitee a member and answers with the
 // family.
 func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	d, err := s.svc.Family.Accept(r.Context(), *p, r.PathValue("token"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return writeOK(w, d, err)
 }
 
 func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error {
@@ -109,11 +97,7 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Family.Cancel(r.Context(), *p, id); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.Family.Cancel(r.Context(), *p, id))
 }
 
 // resendInvitation issues a new link with a new expiry, which makes the old

@@ -88,11 +88,7 @@ func (s *Server) listMedicationLogs(w http.ResponseWriter, r *http.Request, p *P
 	logs, err := s.svc.Medications.Logs(r.Context(), *p, crID, medID, func(loc *time.Location) (medications.LogRange, error) {
 		return doseLogQuery(r, loc)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, logs)
-	return nil
+	return writeOK(w, logs, err)
 }
 
 // doseLogQuery reads startDate, endDate and limit.

@@ -21,9 +21,5 @@ func (s *Server) todaysMedicationSchedule(w http.ResponseWriter, r *http.Request
 		date = &d
 	}
 	out, err := s.svc.Medications.Today(r.Context(), *p, crID, date)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/feature"
 )
 
 // medicationRoutes registers a care recipient's medications, today's dose
@@ -33,11 +32,7 @@ func (s *Server) createMedication(w http.ResponseWriter, r *http.Request, p *Pri
 		err := decode(w, r, &b)
 		return b.medication(), err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, m)
-	return nil
+	return writeCreated(w, m, err)
 }
 
 // listMedications lists the active medications, or all with activeOnly=false.
@@ -55,11 +50,7 @@ func (s *Server) listMedications(w http.ResponseWriter, r *http.Request, p *Prin
 		return Problems{"activeOnly": {"must be true or false"}}.Err()
 	}
 	ms, err := s.svc.Medications.List(r.Context(), *p, crID, activeOnly)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ms)
-	return nil
+	return writeOK(w, ms, err)
 }
 
 // medicationIDs reads the path's care recipient and medication ids.
@@ -77,11 +68,7 @@ func (s *Server) getMedication(w http.ResponseWriter, r *http.Request, p *Princi
 		return err
 	}
 	m, err := s.svc.Medications.Get(r.Context(), *p, crID, medID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return writeOK(w, m, err)
 }
 
 // updateMedication edits a medication. The merged result is checked as a
@@ -92,16 +79,8 @@ func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	m, err := s.svc.Medications.Update(r.Context(), *p, crID, medID, func() (feature.Edit[care.Medication], error) {
-		var b medicationPatch
-		err := decode(w, r, &b)
-		return b.apply, err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	m, err := s.svc.Medications.Update(r.Context(), *p, crID, medID, patchInput(w, r, &medicationPatch{}))
+	return writeOK(w, m, err)
 }
 
 // deactivateMedication stops a medication (see medications.Deactivate).
@@ -111,11 +90,7 @@ func (s *Server) deactivateMedication(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	m, err := s.svc.Medications.Deactivate(r.Context(), *p, crID, medID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return writeOK(w, m, err)
 }
 
 // deleteMedication deletes a medication with its dose logs.
@@ -124,9 +99,5 @@ func (s *Server) deleteMedication(w http.ResponseWriter, r *http.Request, p *Pri
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Medications.Delete(r.Context(), *p, crID, medID); err != nil {
-		return err
-	}
-	writeDeleted(w)
-	return nil
+	return writeDeleted(w, s.svc.Medications.Delete(r.Context(), *p, crID, medID))
 }

@@ -64,11 +64,7 @@ func (s *Server) writeNotifications(w http.ResponseWriter, r *http.Request, p *P
 		return err
 	}
 	ns, err := s.svc.Notifications.List(r.Context(), *p, notifications.Query{UnreadOnly: unread, Limit: limit, Offset: offset})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, ns)
-	return nil
+	return writeOK(w, ns, err)
 }
 
 func (s *Server) unreadCount(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -129,9 +125,5 @@ func (s *Server) markOneRead(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	n, err := s.svc.Notifications.MarkOneRead(r.Context(), *p, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, n)
-	return nil
+	return writeOK(w, n, err)
 }

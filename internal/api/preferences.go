@@ -74,9 +74,5 @@ func (s *Server) patchNotificationPreferences(w http.ResponseWriter, r *http.Req
 		return err
 	}
 	np, err := s.svc.Notifications.UpdatePreferences(r.Context(), *p, b.apply)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, np)
-	return nil
+	return writeOK(w, np, err)
 }

@@ -76,11 +76,7 @@ func (s *Server) subscribePush(w http.ResponseWriter, r *http.Request, p *Princi
 		Endpoint: b.Endpoint, P256dh: b.Keys.P256dh, Auth: b.Keys.Auth,
 		Platform: b.Platform, DeviceName: b.DeviceName,
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, sub)
-	return nil
+	return writeCreated(w, sub, err)
 }
 
 // pushEndpointBody is the body of DELETE /notifications/push-subscription.

@@ -53,11 +53,7 @@ func (s *Server) registerPushToken(w http.ResponseWriter, r *http.Request, p *Pr
 		return err
 	}
 	tok, err := s.svc.Notifications.RegisterPushToken(r.Context(), *p, b.Token, b.Platform)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, tok)
-	return nil
+	return writeCreated(w, tok, err)
 }
 
 // pushTokenDeleteBody is the body of DELETE /notifications/push-token; the

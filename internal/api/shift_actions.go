@@ -55,11 +55,7 @@ func (s *Server) checkInShift(w http.ResponseWriter, r *http.Request, p *Princip
 		err := decodeOptional(w, r, &b)
 		return shifts.CheckIn{Notes: b.Notes, Location: b.Location}, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sh)
-	return nil
+	return writeOK(w, sh, err)
 }
 
 // confirmShift lets the assigned caregiver confirm they will come.
@@ -69,11 +65,7 @@ func (s *Server) confirmShift(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	sh, err := s.svc.Shifts.Confirm(r.Context(), *p, crID, id, readShiftEmpty(w, r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sh)
-	return nil
+	return writeOK(w, sh, err)
 }
 
 // checkOutShift completes the assigned caregiver's shift with their notes
@@ -88,11 +80,7 @@ func (s *Server) checkOutShift(w http.ResponseWriter, r *http.Request, p *Princi
 		err := decodeOptional(w, r, &b)
 		return shifts.CheckOut{Notes: b.Notes, Location: b.Location, HandoffNotes: b.HandoffNotes}, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sh)
-	return nil
+	return writeOK(w, sh, err)
 }
 
 // cancelShift cancels a scheduled or confirmed shift; a family ADMIN or the
@@ -103,9 +91,5 @@ func (s *Server) cancelShift(w http.ResponseWriter, r *http.Request, p *Principa
 		return err
 	}
 	sh, err := s.svc.Shifts.Cancel(r.Context(), *p, crID, id, readShiftEmpty(w, r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sh)
-	return nil
+	return writeOK(w, sh, err)
 }

@@ -20,8 +20,8 @@ type shiftBody struct {
 
 func (b *shiftBody) Validate(p Problems) {
 	var okStart, okEnd bool
-	b.start, okStart = p.shiftInstant("startTime", b.StartTime)
-	b.end, okEnd = p.shiftInstant("endTime", b.EndTime)
+	b.start, okStart = p.instant("startTime", b.StartTime)
+	b.end, okEnd = p.instant("endTime", b.EndTime)
 	if okStart && okEnd {
 		switch {
 		case !b.end.After(b.start):
@@ -34,8 +34,9 @@ func (b *shiftBody) Validate(p Problems) {
 	b.Notes = p.optText("notes", b.Notes, maxNotesLen)
 }
 
-// shiftInstant checks a required RFC 3339 timestamp field.
-func (p Problems) shiftInstant(field, v string) (time.Time, bool) {
+// instant checks a required RFC 3339 timestamp field between 1970 and
+// 2199, in UTC.
+func (p Problems) instant(field, v string) (time.Time, bool) {
 	if v == "" {
 		p.Add(field, "is required")
 		return time.Time{}, false
@@ -64,9 +65,5 @@ func (s *Server) createShift(w http.ResponseWriter, r *http.Request, p *Principa
 		err := decode(w, r, &b)
 		return shifts.NewShift{CaregiverID: b.CaregiverID, Start: b.start, End: b.end, Notes: b.Notes}, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, sh)
-	return nil
+	return writeCreated(w, sh, err)
 }

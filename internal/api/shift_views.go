@@ -27,13 +27,9 @@ func (s *Server) listShifts(w http.ResponseWriter, r *http.Request, p *Principal
 		return err
 	}
 	shs, err := s.svc.Shifts.List(r.Context(), *p, crID, func() (int, error) {
-		return shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
+		return queryWholeNumber(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, shs)
-	return nil
+	return writeOK(w, shs, err)
 }
 
 // shiftRange lists the shifts, in any status, that overlap
@@ -48,11 +44,7 @@ func (s *Server) shiftRange(w http.ResponseWriter, r *http.Request, p *Principal
 	shs, err := s.svc.Shifts.Range(r.Context(), *p, crID, func(loc *time.Location) (time.Time, time.Time, error) {
 		return shiftSpan(r, loc)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, shs)
-	return nil
+	return writeOK(w, shs, err)
 }
 
 // shiftSpan reads the range of GET .../shifts/range: startDate and endDate,
@@ -89,7 +81,7 @@ func (p Problems) shiftBound(field, v string, loc *time.Location, endOfDay bool)
 		}
 		return shifts.DayStart(d, loc), true
 	}
-	return p.shiftInstant(field, v)
+	return p.instant(field, v)
 }
 
 // shiftDay lists the shifts, in any status, that overlap one calendar day in
@@ -110,11 +102,7 @@ func (s *Server) shiftDay(w http.ResponseWriter, r *http.Request, p *Principal) 
 		}
 		return &d, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, shs)
-	return nil
+	return writeOK(w, shs, err)
 }
 
 // currentShift answers the shift in progress for the care recipient, else
@@ -125,11 +113,7 @@ func (s *Server) currentShift(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	sh, err := s.svc.Shifts.Current(r.Context(), *p, crID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sh)
-	return nil
+	return writeOK(w, sh, err)
 }
 
 // onDuty answers who is on duty now as {caregiver, shift}, or null when
@@ -167,17 +151,13 @@ func (s *Server) upcomingShifts(w http.ResponseWriter, r *http.Request, p *Princ
 		return err
 	}
 	shs, err := s.svc.Shifts.Upcoming(r.Context(), *p, crID, func() (q shifts.Upcoming, err error) {
-		if q.Days, err = shiftQueryInt(r, "days", 7, 1, shiftMaxUpcoming); err != nil {
+		if q.Days, err = queryWholeNumber(r, "days", 7, 1, shiftMaxUpcoming); err != nil {
 			return q, err
 		}
-		q.Limit, err = shiftQueryInt(r, "limit", shiftUpcomingMaxLimit, 1, shiftUpcomingMaxLimit)
+		q.Limit, err = queryWholeNumber(r, "limit", shiftUpcomingMaxLimit, 1, shiftUpcomingMaxLimit)
 		return q, err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, shs)
-	return nil
+	return writeOK(w, shs, err)
 }
 
 func (s *Server) getShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -186,11 +166,7 @@ func (s *Server) getShift(w http.ResponseWriter, r *http.Request, p *Principal) 
 		return err
 	}
 	sh, err := s.svc.Shifts.Get(r.Context(), *p, crID, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sh)
-	return nil
+	return writeOK(w, sh, err)
 }
 
 // myShifts lists the caller's own shifts in every family they belong to,
@@ -206,14 +182,10 @@ func (s *Server) myShifts(w http.ResponseWriter, r *http.Request, p *Principal) 
 	default:
 		return Problems{"upcomingOnly": {"must be true or false"}}.Err()
 	}
-	limit, err := shiftQueryInt(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
+	limit, err := queryWholeNumber(r, "limit", shiftListLimit, 1, shiftListMaxLimit)
 	if err != nil {
 		return err
 	}
 	shs, err := s.svc.Shifts.Mine(r.Context(), *p, upcomingOnly, limit)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, shs)
-	return nil
+	return writeOK(w, shs, err)
 }

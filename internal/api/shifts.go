@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 )
 
 // shiftRoutes registers caregiver shifts: scheduling, the views of who is on
@@ -31,18 +30,4 @@ func shiftIDs(r *http.Request) (crID, id string, err error) {
 	}
 	id, err = pathID(r, "shiftId")
 	return crID, id, err
-}
-
-// shiftQueryInt reads an optional whole-number query parameter within
-// [lo, hi], def when absent.
-func shiftQueryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, Problems{name: {"must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}}.Err()
-	}
-	return n, nil
 }

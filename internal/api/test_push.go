@@ -26,9 +26,5 @@ func (s *Server) testPush(w http.ResponseWriter, r *http.Request, p *Principal) 
 	out, err := s.svc.Notifications.TestPush(r.Context(), *p, func(ctx context.Context) error {
 		return s.limit(ctx, "push:test:"+p.User.ID, kv.Limit{Count: 5, Period: time.Minute})
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeOK(w, out, err)
 }

@@ -2,12 +2,10 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
-	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/feature/timeline"
 )
 
@@ -61,11 +59,7 @@ func (s *Server) createTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 		err := decode(w, r, &b)
 		return b.entry(), err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, e)
-	return nil
+	return writeCreated(w, e, err)
 }
 
 // listTimeline lists the care recipient's entries, newest first: ?type (one
@@ -80,11 +74,7 @@ func (s *Server) listTimeline(w http.ResponseWriter, r *http.Request, p *Princip
 	list, err := s.svc.Timeline.List(r.Context(), *p, crID, func(loc *time.Location) (timeline.Filter, error) {
 		return timelineQuery(r, loc)
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 // timelineQuery reads the filters and paging of a timeline list.
@@ -106,22 +96,8 @@ func timelineQuery(r *http.Request, loc *time.Location) (timeline.Filter, error)
 // timelinePage reads ?limit (1 to 200, 50 by default) and ?offset.
 func timelinePage(p Problems, r *http.Request) (limit, offset int) {
 	q := r.URL.Query()
-	return timelineInt(p, "limit", q.Get("limit"), defaultTimelineLimit, 1, maxTimelineLimit),
-		timelineInt(p, "offset", q.Get("offset"), 0, 0, maxTimelineOffset)
-}
-
-// timelineInt reads an optional whole-number query parameter within
-// [lo, hi], def when absent or wrong (wrong is recorded in p).
-func timelineInt(p Problems, field, v string, def, lo, hi int) int {
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		p.Add(field, "must be a whole number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi))
-		return def
-	}
-	return n
+	return p.wholeNumber("limit", q.Get("limit"), defaultTimelineLimit, 1, maxTimelineLimit),
+		p.wholeNumber("offset", q.Get("offset"), 0, 0, maxTimelineOffset)
 }
 
 // vitalsHistory lists the vitals recorded over the last ?days (7, at most
@@ -133,14 +109,10 @@ func (s *Server) vitalsHistory(w http.ResponseWriter, r *http.Request, p *Princi
 	}
 	list, err := s.svc.Timeline.Vitals(r.Context(), *p, crID, func() (int, error) {
 		problems := Problems{}
-		days := timelineInt(problems, "days", r.URL.Query().Get("days"), defaultVitalsDays, 1, care.MaxVitalsDays)
+		days := problems.wholeNumber("days", r.URL.Query().Get("days"), defaultVitalsDays, 1, care.MaxVitalsDays)
 		return days, problems.Err()
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 // timelineIncidents lists what went wrong: INCIDENT entries and every
@@ -155,11 +127,7 @@ func (s *Server) timelineIncidents(w http.ResponseWriter, r *http.Request, p *Pr
 		limit, offset := timelinePage(problems, r)
 		return timeline.Page{Limit: limit, Offset: offset}, problems.Err()
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
+	return writeOK(w, list, err)
 }
 
 func (s *Server) getTimelineEntry(w http.ResponseWriter, r *http.Request, p *Principal) error {
@@ -168,11 +136,7 @@ func (s *Server) getTimelineEntry(w http.ResponseWriter, r *http.Request, p *Pri
 		return err
 	}
 	e, err := s.svc.Timeline.Get(r.Context(), *p, crID, entryID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, e)
-	return nil
+	return writeOK(w, e, err)
 }
 
 // updateTimelineEntry edits an entry (its author or a family admin). An
@@ -182,16 +146,8 @@ func (s *Server) updateTimelineEntry(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	e, err := s.svc.Timeline.Update(r.Context(), *p, crID, entryID, func() (feature.Edit[care.TimelineEntry], error) {
-		b := timelinePatch{now: s.clock.Now()}
-		err := decode(w, r, &b)
-		return b.apply, err
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, e)
-	return nil
+	e, err := s.svc.Timeline.Update(r.Context(), *p, crID, entryID, patchInput(w, r, &timelinePatch{now: s.clock.Now()}))
+	return writeOK(w, e, err)
 }
 
 // deleteTimelineEntry deletes an entry (its author or a family admin).
