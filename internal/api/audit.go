@@ -28,7 +28,7 @@ const maxAuditCapture = 64 << 10
 func (s *Server) auditWrites(method, pattern string, fn authedFunc) authedFunc {
 	action := method + " " + pattern
 	return func(w http.ResponseWriter, r *http.Request, p *Principal) error {
-		rec := &auditWriter{ResponseWriter: w}
+		rec := &auditWriter{statusWriter: statusWriter{ResponseWriter: w}}
 		if err := fn(rec, r, p); err != nil {
 			return err
 		}
@@ -177,29 +177,16 @@ func createdID(w *auditWriter) string {
 
 // auditWriter records a response's status, and the start of a 201 answer.
 type auditWriter struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (w *auditWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
+	statusWriter
+	body bytes.Buffer
 }
 
 func (w *auditWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
 	if w.status == http.StatusCreated && w.body.Len() < maxAuditCapture {
 		w.body.Write(b[:min(len(b), maxAuditCapture-w.body.Len())])
 	}
-	return w.ResponseWriter.Write(b)
+	return w.statusWriter.Write(b)
 }
-
-func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // auditPage is the answer of GET /admin/audit.
 type auditPage struct {

@@ -59,36 +59,47 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// loggedWriter records the status and size of a response.
-type loggedWriter struct {
+// statusWriter records the status a response is answered with: the first
+// one written, or 200 when the body comes first.
+type statusWriter struct {
 	http.ResponseWriter
 	status int
-	bytes  int
 }
 
-func (w *loggedWriter) WriteHeader(code int) {
+func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *loggedWriter) Write(b []byte) (int, error) {
+func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	n, err := w.ResponseWriter.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// loggedWriter records the status and size of a response.
+type loggedWriter struct {
+	statusWriter
+	bytes int
+}
+
+func (w *loggedWriter) Write(b []byte) (int, error) {
+	n, err := w.statusWriter.Write(b)
 	w.bytes += n
 	return n, err
 }
-
-func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog writes one structured line per request.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		lw := &loggedWriter{ResponseWriter: w}
+		lw := &loggedWriter{statusWriter: statusWriter{ResponseWriter: w}}
 		next.ServeHTTP(lw, r)
 		s.metrics.observe(r, lw.status, time.Since(start))
 		level := slog.LevelInfo
