@@ -90,12 +90,7 @@ func (s *Server) appointmentDay(w http.ResponseWriter, r *http.Request, p *Princ
 // listAppointmentSeries lists the care recipient's recurring series with
 // their counts, first, last and next occurrence.
 func (s *Server) listAppointmentSeries(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	list, err := s.svc.Appointments.Series(r.Context(), *p, crID)
-	return writeOK(w, list, err)
+	return answerByID(w, r, p, "careRecipientId", s.svc.Appointments.Series, writeOK)
 }
 
 func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {

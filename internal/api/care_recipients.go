@@ -99,23 +99,13 @@ func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) listCareRecipients(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	crs, err := s.svc.CareRecipients.List(r.Context(), *p, familyID)
-	return writeOK(w, crs, err)
+	return answerByID(w, r, p, "familyId", s.svc.CareRecipients.List, writeOK)
 }
 
 // getCareRecipient answers with the care recipient, their doctors and their
 // emergency contacts.
 func (s *Server) getCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	d, err := s.svc.CareRecipients.Get(r.Context(), *p, id)
-	return writeOK(w, d, err)
+	return answerByID(w, r, p, "id", s.svc.CareRecipients.Get, writeOK)
 }
 
 // careRecipientPatch is the body of PATCH /care-recipients/{id}: absent
@@ -187,9 +177,5 @@ func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *
 
 // deleteCareRecipient deletes a care recipient (a family admin's command).
 func (s *Server) deleteCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.CareRecipients.Delete(r.Context(), *p, id))
+	return deleteByID(w, r, p, "id", s.svc.CareRecipients.Delete)
 }

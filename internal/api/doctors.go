@@ -54,21 +54,11 @@ func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	ds, err := s.svc.CareRecipients.Doctors(r.Context(), *p, crID)
-	return writeOK(w, ds, err)
+	return answerByID(w, r, p, "careRecipientId", s.svc.CareRecipients.Doctors, writeOK)
 }
 
 func (s *Server) getDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "doctorId")
-	if err != nil {
-		return err
-	}
-	d, err := s.svc.CareRecipients.Doctor(r.Context(), *p, id)
-	return writeOK(w, d, err)
+	return answerByID(w, r, p, "doctorId", s.svc.CareRecipients.Doctor, writeOK)
 }
 
 // doctorPatch is the body of PATCH /doctors/{doctorId}: absent fields stay,
@@ -114,9 +104,5 @@ func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "doctorId")
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.CareRecipients.DeleteDoctor(r.Context(), *p, id))
+	return deleteByID(w, r, p, "doctorId", s.svc.CareRecipients.DeleteDoctor)
 }

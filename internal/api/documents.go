@@ -77,12 +77,7 @@ func (s *Server) expiringDocuments(w http.ResponseWriter, r *http.Request, p *Pr
 
 // documentsByCategory answers {TYPE: [documents…]} with every type present.
 func (s *Server) documentsByCategory(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	out, err := s.svc.Documents.ByCategory(r.Context(), *p, familyID)
-	return writeOK(w, out, err)
+	return answerByID(w, r, p, "familyId", s.svc.Documents.ByCategory, writeOK)
 }
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request, p *Principal) error {

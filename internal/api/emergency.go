@@ -77,12 +77,7 @@ func (s *Server) createAlert(w http.ResponseWriter, r *http.Request, p *Principa
 // openAlerts lists the care recipient's ACTIVE and ACKNOWLEDGED alerts,
 // newest first.
 func (s *Server) openAlerts(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	list, err := s.svc.Emergency.Open(r.Context(), *p, crID)
-	return writeOK(w, list, err)
+	return answerByID(w, r, p, "careRecipientId", s.svc.Emergency.Open, writeOK)
 }
 
 // alertHistory lists the care recipient's alerts in every status, newest

@@ -60,12 +60,7 @@ func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) listEmergencyContacts(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	cs, err := s.svc.CareRecipients.EmergencyContacts(r.Context(), *p, crID)
-	return writeOK(w, cs, err)
+	return answerByID(w, r, p, "careRecipientId", s.svc.CareRecipients.EmergencyContacts, writeOK)
 }
 
 // emergencyContactPatch is the body of PATCH /emergency-contacts/{contactId}:
@@ -112,9 +107,5 @@ func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, 
 }
 
 func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "contactId")
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.CareRecipients.DeleteEmergencyContact(r.Context(), *p, id))
+	return deleteByID(w, r, p, "contactId", s.svc.CareRecipients.DeleteEmergencyContact)
 }

@@ -87,12 +87,7 @@ func (s *Server) listFamilies(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) getFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	d, err := s.svc.Family.Get(r.Context(), *p, id)
-	return writeOK(w, d, err)
+	return answerByID(w, r, p, "familyId", s.svc.Family.Get, writeOK)
 }
 
 type renameFamilyBody struct {
@@ -120,20 +115,11 @@ func (s *Server) renameFamily(w http.ResponseWriter, r *http.Request, p *Princip
 }
 
 func (s *Server) deleteFamily(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.Family.Delete(r.Context(), *p, id))
+	return deleteByID(w, r, p, "familyId", s.svc.Family.Delete)
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	members, err := s.svc.Family.Members(r.Context(), *p, id)
-	return writeOK(w, members, err)
+	return answerByID(w, r, p, "familyId", s.svc.Family.Members, writeOK)
 }
 
 type memberRoleBody struct {

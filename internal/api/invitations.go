@@ -61,12 +61,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *Principal) er
 }
 
 func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	invs, err := s.svc.Family.Invitations(r.Context(), *p, familyID)
-	return writeOK(w, invs, err)
+	return answerByID(w, r, p, "familyId", s.svc.Family.Invitations, writeOK)
 }
 
 // invitationDetails shows the holder of a link what they were invited to.
@@ -93,11 +88,7 @@ func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "invitationId")
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.Family.Cancel(r.Context(), *p, id))
+	return deleteByID(w, r, p, "invitationId", s.svc.Family.Cancel)
 }
 
 // resendInvitation issues a new link with a new expiry, which makes the old

@@ -120,10 +120,5 @@ func (s *Server) markAllRead(w http.ResponseWriter, r *http.Request, p *Principa
 }
 
 func (s *Server) markOneRead(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "notificationId")
-	if err != nil {
-		return err
-	}
-	n, err := s.svc.Notifications.MarkOneRead(r.Context(), *p, id)
-	return writeOK(w, n, err)
+	return answerByID(w, r, p, "notificationId", s.svc.Notifications.MarkOneRead, writeOK)
 }

@@ -108,12 +108,7 @@ func (s *Server) shiftDay(w http.ResponseWriter, r *http.Request, p *Principal) 
 // currentShift answers the shift in progress for the care recipient, else
 // the scheduled or confirmed one covering now, else null.
 func (s *Server) currentShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	sh, err := s.svc.Shifts.Current(r.Context(), *p, crID)
-	return writeOK(w, sh, err)
+	return answerByID(w, r, p, "careRecipientId", s.svc.Shifts.Current, writeOK)
 }
 
 // onDuty answers who is on duty now as {caregiver, shift}, or null when
