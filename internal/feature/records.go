@@ -79,6 +79,12 @@ func (r Records[T]) Missing(err error) error {
 // command), announcing it as typ in the transaction that creates it. A
 // care recipient deleted meanwhile is KindNotFound.
 func (r Records[T]) Add(ctx context.Context, a Actor, crID string, read Input[T], typ string) (*T, error) {
+	return r.AddThen(ctx, a, crID, read, typ, nil)
+}
+
+// AddThen adds the record as Add does, and runs then (when not nil) on it
+// in the same transaction, after its event (to notify someone of it).
+func (r Records[T]) AddThen(ctx context.Context, a Actor, crID string, read Input[T], typ string, then func(ctx context.Context, cr *care.CareRecipient, v *T) error) (*T, error) {
 	cr, _, err := r.Base.CareRecipient(ctx, a, crID, Writer)
 	if err != nil {
 		return nil, err
@@ -94,7 +100,10 @@ func (r Records[T]) Add(ctx context.Context, a Actor, crID string, read Input[T]
 		if out, err = r.Create(ctx, in); err != nil {
 			return err
 		}
-		return r.Base.EmitAbout(ctx, a, cr, typ, out)
+		if err := r.Base.EmitAbout(ctx, a, cr, typ, out); err != nil || then == nil {
+			return err
+		}
+		return then(ctx, cr, out)
 	})
 	if errors.Is(err, store.ErrReference) || IsNotFound(err) {
 		return nil, NotFound("Care recipient")
@@ -140,4 +149,19 @@ func Zone(name string) *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// ListIn checks the actor's membership in the family of the care recipient
+// crID, then lists their records with list, picked by the filter that
+// filter reads in their zone (see Zone).
+func ListIn[F, R any](ctx context.Context, b *Base, a Actor, crID string, filter func(loc *time.Location) (F, error), list func(ctx context.Context, crID string, f F) ([]R, error)) ([]R, error) {
+	cr, _, err := b.CareRecipient(ctx, a, crID, AnyMember)
+	if err != nil {
+		return nil, err
+	}
+	f, err := filter(Zone(cr.Timezone))
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, cr.ID, f)
 }

@@ -92,13 +92,10 @@ func (s *Service) Update(ctx context.Context, a feature.Actor, crID, id string, 
 		if out.Status == care.AppointmentCancelled && was != care.AppointmentCancelled {
 			typ = events.AppointmentCancelled
 		}
-		return s.emit(ctx, a, cr, typ, events.AppointmentChangeData{Appointment: out})
+		return s.b.EmitAbout(ctx, a, cr, typ, events.AppointmentChangeData{Appointment: out})
 	})
-	if feature.IsNotFound(err) {
-		return nil, feature.NotFound("Appointment")
-	}
 	if err != nil {
-		return nil, writeError(err, "transportAssignedToId")
+		return nil, writeError(s.appts.Missing(err), "transportAssignedToId")
 	}
 	return out, nil
 }
@@ -109,13 +106,7 @@ func (s *Service) Delete(ctx context.Context, a feature.Actor, crID, id string) 
 	if err != nil {
 		return err
 	}
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		if err := s.b.Store.DeleteAppointment(ctx, appt.ID); err != nil {
-			return err
-		}
-		return s.emit(ctx, a, cr, events.AppointmentDeleted, appt)
-	})
-	return notFound(err)
+	return s.appts.Remove(ctx, a, cr, appt, events.AppointmentDeleted)
 }
 
 // errNotOpen refuses cancelling an appointment that is already over.
@@ -144,13 +135,10 @@ func (s *Service) Cancel(ctx context.Context, a feature.Actor, crID, id string, 
 		if err != nil {
 			return err
 		}
-		return s.emit(ctx, a, cr, events.AppointmentCancelled, events.AppointmentChangeData{Appointment: out})
+		return s.b.EmitAbout(ctx, a, cr, events.AppointmentCancelled, events.AppointmentChangeData{Appointment: out})
 	})
-	if feature.IsNotFound(err) {
-		return nil, feature.NotFound("Appointment")
-	}
 	if err != nil {
-		return nil, writeError(err, "")
+		return nil, writeError(s.appts.Missing(err), "")
 	}
 	return out, nil
 }
@@ -179,16 +167,13 @@ func (s *Service) AssignTransport(ctx context.Context, a feature.Actor, crID, id
 		if out, err = s.b.Store.AssignTransport(ctx, appt.ID, t.AssignedToID, t.Notes); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, a, cr, events.AppointmentTransport, transportAssigned(*out)); err != nil {
+		if err := s.b.EmitAbout(ctx, a, cr, events.AppointmentTransport, transportAssigned(*out)); err != nil {
 			return err
 		}
 		return s.notifyTransport(ctx, a, cr, *out, care.AppointmentWhat(cr, out, 1))
 	})
-	if feature.IsNotFound(err) {
-		return nil, feature.NotFound("Appointment")
-	}
 	if err != nil {
-		return nil, writeError(err, "assignedToId")
+		return nil, writeError(s.appts.Missing(err), "assignedToId")
 	}
 	return out, nil
 }
@@ -207,7 +192,7 @@ func (s *Service) ConfirmTransport(ctx context.Context, a feature.Actor, crID, i
 		if out, err = s.b.Store.ConfirmTransport(ctx, appt.ID, a.ID()); err != nil {
 			return err
 		}
-		return s.emit(ctx, a, cr, events.AppointmentUpdated, events.AppointmentChangeData{Appointment: out})
+		return s.b.EmitAbout(ctx, a, cr, events.AppointmentUpdated, events.AppointmentChangeData{Appointment: out})
 	})
 	switch {
 	case errors.Is(err, store.ErrTransportNotAssignee):
@@ -238,7 +223,7 @@ func (s *Service) UpdateSeries(ctx context.Context, a feature.Actor, seriesID st
 	if err != nil {
 		return nil, err
 	}
-	c, err := read(zone(cr))
+	c, err := read(feature.Zone(cr.Timezone))
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +239,7 @@ func (s *Service) UpdateSeries(ctx context.Context, a feature.Actor, seriesID st
 		if out, err = s.b.Store.UpdateSeries(ctx, id, from, edit); err != nil || len(out) == 0 {
 			return err
 		}
-		return s.emit(ctx, a, cr, events.AppointmentUpdated, seriesChanged(id, from, out))
+		return s.b.EmitAbout(ctx, a, cr, events.AppointmentUpdated, seriesChanged(id, from, out))
 	})
 	if err != nil {
 		return nil, writeError(err, "transportAssignedToId")
@@ -288,7 +273,7 @@ func (s *Service) CancelSeries(ctx context.Context, a feature.Actor, seriesID st
 	if err != nil {
 		return 0, err
 	}
-	at, err := read(zone(cr))
+	at, err := read(feature.Zone(cr.Timezone))
 	if err != nil {
 		return 0, err
 	}
@@ -300,7 +285,7 @@ func (s *Service) CancelSeries(ctx context.Context, a feature.Actor, seriesID st
 		if n, err = s.b.Store.CancelSeries(ctx, id, from); err != nil || n == 0 {
 			return err
 		}
-		return s.emit(ctx, a, cr, events.AppointmentCancelled, events.AppointmentChangeData{
+		return s.b.EmitAbout(ctx, a, cr, events.AppointmentCancelled, events.AppointmentChangeData{
 			SeriesChange: &events.SeriesChange{SeriesID: id, FromDate: from.UTC(), Count: n}})
 	})
 	return n, err
@@ -327,7 +312,7 @@ func (s *Service) ReleaseTransport(ctx context.Context, a feature.Actor, familyI
 			}
 			crs[cr.ID] = cr
 		}
-		if err := s.emit(ctx, a, cr, events.AppointmentUpdated, events.AppointmentChangeData{Appointment: &as[i]}); err != nil {
+		if err := s.b.EmitAbout(ctx, a, cr, events.AppointmentUpdated, events.AppointmentChangeData{Appointment: &as[i]}); err != nil {
 			return err
 		}
 		ids[i] = as[i].ID

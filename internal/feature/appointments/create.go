@@ -84,7 +84,7 @@ func (s *Service) Create(ctx context.Context, a feature.Actor, crID string, read
 	if err != nil {
 		return nil, err
 	}
-	d, err := read(zone(cr))
+	d, err := read(feature.Zone(cr.Timezone))
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *Service) announce(ctx context.Context, a feature.Actor, cr *care.CareRe
 		}
 		created.SeriesID, created.TotalCreated, created.AppointmentIDs = res.SeriesID, res.TotalCreated, ids
 	}
-	if err := s.emit(ctx, a, cr, events.AppointmentCreated, created); err != nil {
+	if err := s.b.EmitAbout(ctx, a, cr, events.AppointmentCreated, created); err != nil {
 		return err
 	}
 	data := map[string]any{"appointmentId": first.ID, "careRecipientId": cr.ID,
@@ -175,7 +175,7 @@ func (s *Service) announce(ctx context.Context, a feature.Actor, cr *care.CareRe
 	if first.TransportAssignment == nil {
 		return nil
 	}
-	if err := s.emit(ctx, a, cr, events.AppointmentTransport, transportAssigned(first)); err != nil {
+	if err := s.b.EmitAbout(ctx, a, cr, events.AppointmentTransport, transportAssigned(first)); err != nil {
 		return err
 	}
 	return s.notifyTransport(ctx, a, cr, first, what)

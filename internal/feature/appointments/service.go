@@ -18,11 +18,19 @@ import (
 
 // Service runs the appointments' commands and queries.
 type Service struct {
-	b *feature.Base
+	b     *feature.Base
+	appts feature.Records[care.Appointment]
 }
 
 // New builds the service on the shared base.
-func New(b *feature.Base) *Service { return &Service{b: b} }
+func New(b *feature.Base) *Service {
+	return &Service{b: b, appts: feature.Records[care.Appointment]{
+		Base: b, What: "Appointment", Load: b.Store.Appointment,
+		ID:     func(appt *care.Appointment) string { return appt.ID },
+		Owner:  func(appt *care.Appointment) *string { return &appt.CareRecipientID },
+		Delete: b.Store.DeleteAppointment,
+	}}
+}
 
 // Filter picks a care recipient's appointments (see store.AppointmentFilter).
 type Filter = store.AppointmentFilter
@@ -32,27 +40,12 @@ type Filter = store.AppointmentFilter
 // care recipient), the care recipient is checked first, and an appointment
 // of another care recipient is KindNotFound.
 func (s *Service) access(ctx context.Context, a feature.Actor, crID, id string, n feature.Need) (*care.Appointment, *care.CareRecipient, error) {
-	nested := crID != ""
-	var cr *care.CareRecipient
-	var err error
-	if nested {
-		if cr, _, err = s.b.CareRecipient(ctx, a, crID, n); err != nil {
-			return nil, nil, err
-		}
+	get := s.appts.Get
+	if crID != "" {
+		get = s.appts.Of
 	}
-	appt, err := s.b.Store.Appointment(ctx, id)
-	if feature.IsNotFound(err) || (err == nil && nested && appt.CareRecipientID != crID) {
-		return nil, nil, feature.NotFound("Appointment")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if !nested {
-		if cr, _, err = s.b.CareRecipient(ctx, a, appt.CareRecipientID, n); err != nil {
-			return nil, nil, err
-		}
-	}
-	return appt, cr, nil
+	appt, cr, _, err := get(ctx, a, crID, id, n)
+	return appt, cr, err
 }
 
 // seriesAccess loads the stored occurrences of the series seriesID and
@@ -72,15 +65,6 @@ func (s *Service) seriesAccess(ctx context.Context, a feature.Actor, seriesID st
 	return list, cr, nil
 }
 
-// notFound turns the store's "no such row" from a write into the
-// appointment's KindNotFound (it was deleted meanwhile).
-func notFound(err error) error {
-	if feature.IsNotFound(err) {
-		return feature.NotFound("Appointment")
-	}
-	return err
-}
-
 // writeError maps the store's refusals of an appointment write to what the
 // caller sees; transportField names the input field holding the driver.
 func writeError(err error, transportField string) error {
@@ -97,16 +81,6 @@ func writeError(err error, transportField string) error {
 	return err
 }
 
-// zone is the care recipient's zone, in which appointments' days and
-// recurrences are kept; UTC if the stored name no longer loads.
-func zone(cr *care.CareRecipient) *time.Location {
-	loc, err := time.LoadLocation(cr.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}
-
 // localDate is t's calendar date in loc, as midnight UTC.
 func localDate(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
@@ -117,11 +91,4 @@ func localDate(t time.Time, loc *time.Location) time.Time {
 // midnight) in loc, also on days whose midnight a DST change skips.
 func DayStart(d time.Time, loc *time.Location) time.Time {
 	return care.ClockTime{}.On(d.Year(), d.Month(), d.Day(), loc).UTC()
-}
-
-// emit announces a change to appointments of cr; data is the appointment
-// as callers see it (as it was, for a deletion), or a summary of a change
-// to a series.
-func (s *Service) emit(ctx context.Context, a feature.Actor, cr *care.CareRecipient, typ string, data any) error {
-	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: data})
 }

@@ -16,15 +16,7 @@ const occurrenceLimit = care.MaxSeriesOccurrences
 // earliest first. filter is given the care recipient's zone, in which the
 // caller's dates are read.
 func (s *Service) List(ctx context.Context, a feature.Actor, crID string, filter func(loc *time.Location) (Filter, error)) ([]care.Appointment, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
-	if err != nil {
-		return nil, err
-	}
-	f, err := filter(zone(cr))
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Store.Appointments(ctx, cr.ID, f)
+	return feature.ListIn(ctx, s.b, a, crID, filter, s.b.Store.Appointments)
 }
 
 // StartingWithin lists the appointments starting in the next days (read
@@ -75,7 +67,7 @@ func (s *Service) Day(ctx context.Context, a feature.Actor, crID string, date fe
 	if err != nil {
 		return nil, err
 	}
-	loc := zone(cr)
+	loc := feature.Zone(cr.Timezone)
 	day := localDate(s.b.Clock.Now(), loc)
 	d, err := date()
 	if err != nil {
@@ -121,7 +113,7 @@ func (s *Service) Occurrences(ctx context.Context, a feature.Actor, crID, id str
 	if err != nil {
 		return nil, err
 	}
-	loc := zone(cr)
+	loc := feature.Zone(cr.Timezone)
 	w, err := window(loc, s.b.Clock.Now())
 	if err != nil {
 		return nil, err

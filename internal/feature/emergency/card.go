@@ -2,7 +2,6 @@ package emergency
 
 import (
 	"context"
-	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/feature"
@@ -47,7 +46,7 @@ func (s *Service) Card(ctx context.Context, a feature.Actor, crID string) (*Card
 	}
 	if cr.DateOfBirth != nil {
 		// The age the care recipient has today where they live.
-		if age, ok := care.AgeOn(*cr.DateOfBirth, now.In(zone(cr.Timezone))); ok {
+		if age, ok := care.AgeOn(*cr.DateOfBirth, now.In(feature.Zone(cr.Timezone))); ok {
 			info.Age = &age
 		}
 	}
@@ -103,14 +102,4 @@ func list(v []string) []string {
 		return []string{}
 	}
 	return v
-}
-
-// zone is the care recipient's zone, named name; UTC if the stored name no
-// longer loads.
-func zone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }

@@ -17,28 +17,25 @@ import (
 
 // Service runs the shifts' commands and queries.
 type Service struct {
-	b *feature.Base
+	b      *feature.Base
+	shifts feature.Records[care.Shift]
 }
 
 // New builds the service on the shared base.
-func New(b *feature.Base) *Service { return &Service{b: b} }
+func New(b *feature.Base) *Service {
+	return &Service{b: b, shifts: feature.Records[care.Shift]{
+		Base: b, What: "Shift", Load: b.Store.Shift,
+		ID:    func(sh *care.Shift) string { return sh.ID },
+		Owner: func(sh *care.Shift) *string { return &sh.CareRecipientID },
+	}}
+}
 
 // access checks the actor's membership in the family of the care recipient
 // crID, then loads the shift id, which must be the care recipient's
 // (KindNotFound otherwise).
 func (s *Service) access(ctx context.Context, a feature.Actor, crID, id string, n feature.Need) (*care.Shift, *care.Member, error) {
-	_, m, err := s.b.CareRecipient(ctx, a, crID, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	sh, err := s.b.Store.Shift(ctx, id)
-	if feature.IsNotFound(err) || (err == nil && sh.CareRecipientID != crID) {
-		return nil, nil, feature.NotFound("Shift")
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return sh, m, nil
+	sh, _, m, err := s.shifts.Of(ctx, a, crID, id, n)
+	return sh, m, err
 }
 
 // emit announces a change to a shift of the family; sh is the shift as
@@ -46,16 +43,6 @@ func (s *Service) access(ctx context.Context, a feature.Actor, crID, id string, 
 func (s *Service) emit(ctx context.Context, a feature.Actor, familyID, typ string, sh *care.Shift) error {
 	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: familyID, CareRecipientID: sh.CareRecipientID,
 		ActorID: a.ID(), Data: sh})
-}
-
-// Zone is the care recipient's zone, named name, in which their shifts'
-// days and times are read; UTC if the stored name no longer loads.
-func Zone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }
 
 // DayStart is the first instant of the calendar date d (read as a UTC

@@ -36,7 +36,7 @@ func (s *Service) Range(ctx context.Context, a feature.Actor, crID string, span 
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := span(Zone(cr.Timezone))
+	from, to, err := span(feature.Zone(cr.Timezone))
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *Service) Day(ctx context.Context, a feature.Actor, crID string, read fe
 	if err != nil {
 		return nil, err
 	}
-	loc := Zone(cr.Timezone)
+	loc := feature.Zone(cr.Timezone)
 	day := s.b.Clock.Now().In(loc)
 	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	date, err := read()
@@ -141,17 +141,8 @@ func (s *Service) Get(ctx context.Context, a feature.Actor, crID, id string) (*c
 // member of that care recipient's family (KindNotFound when there is no
 // such shift, KindForbidden for anyone else).
 func (s *Service) Shift(ctx context.Context, a feature.Actor, id string) (*care.Shift, error) {
-	sh, err := s.b.Store.Shift(ctx, id)
-	if feature.IsNotFound(err) {
-		return nil, feature.NotFound("Shift")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := s.b.CareRecipient(ctx, a, sh.CareRecipientID, feature.AnyMember); err != nil {
-		return nil, err
-	}
-	return sh, nil
+	sh, _, _, err := s.shifts.Get(ctx, a, "", id, feature.AnyMember)
+	return sh, err
 }
 
 // Mine lists the actor's own shifts in every family they belong to, each

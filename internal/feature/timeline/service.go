@@ -7,7 +7,6 @@ package timeline
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
@@ -22,11 +21,19 @@ const maxVitalsPoints = 5000
 
 // Service runs the timeline's commands and queries.
 type Service struct {
-	b *feature.Base
+	b       *feature.Base
+	entries feature.Records[care.TimelineEntry]
 }
 
 // New builds the service on the shared base.
-func New(b *feature.Base) *Service { return &Service{b: b} }
+func New(b *feature.Base) *Service {
+	return &Service{b: b, entries: feature.Records[care.TimelineEntry]{
+		Base: b, What: "Timeline entry", Load: b.Store.TimelineEntry,
+		ID:     func(e *care.TimelineEntry) string { return e.ID },
+		Owner:  func(e *care.TimelineEntry) *string { return &e.CareRecipientID },
+		Create: b.Store.CreateTimelineEntry, Delete: b.Store.DeleteTimelineEntry,
+	}}
+}
 
 // Filter picks and pages a care recipient's entries (see
 // store.TimelineFilter).
@@ -35,25 +42,6 @@ type Filter = store.TimelineFilter
 // Page is one page of a list: at most Limit items after skipping Offset.
 type Page struct {
 	Limit, Offset int
-}
-
-// access loads the entry entryID and checks that the actor is a member of
-// its care recipient's family with at least n. With crID set (the entry
-// named under its care recipient), an entry of another care recipient is
-// not found.
-func (s *Service) access(ctx context.Context, a feature.Actor, crID, entryID string, n feature.Need) (*care.TimelineEntry, *care.CareRecipient, *care.Member, error) {
-	e, err := s.b.Store.TimelineEntry(ctx, entryID)
-	if feature.IsNotFound(err) || (err == nil && crID != "" && e.CareRecipientID != crID) {
-		return nil, nil, nil, feature.NotFound("Timeline entry")
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	cr, m, err := s.b.CareRecipient(ctx, a, e.CareRecipientID, n)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return e, cr, m, nil
 }
 
 // mayChange applies care.MayChangeTimelineEntry: the author or a family
@@ -68,72 +56,29 @@ func mayChange(m *care.Member, a feature.Actor, e *care.TimelineEntry) error {
 	return feature.Forbidden("Only the entry's author or a family admin can change it")
 }
 
-// entryNotFound turns the store's "no such row" from a write into the
-// entry's KindNotFound (it was deleted meanwhile).
-func entryNotFound(err error) error {
-	if feature.IsNotFound(err) {
-		return feature.NotFound("Timeline entry")
-	}
-	return err
-}
-
 // Create records an entry about the care recipient crID (a writer's
 // command), by the actor. A HIGH or CRITICAL entry is announced to the rest
 // of the family at once.
 func (s *Service) Create(ctx context.Context, a feature.Actor, crID string, read feature.Input[care.TimelineEntry]) (*care.TimelineEntry, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.Writer)
-	if err != nil {
-		return nil, err
+	byActor := func() (care.TimelineEntry, error) {
+		in, err := read()
+		author := a.ID()
+		in.CreatedByID = &author
+		return in, err
 	}
-	in, err := read()
-	if err != nil {
-		return nil, err
-	}
-	author := a.ID()
-	in.CareRecipientID, in.CreatedByID = cr.ID, &author
-	var e *care.TimelineEntry
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		var err error
-		if e, err = s.b.Store.CreateTimelineEntry(ctx, in); err != nil {
-			return err
-		}
-		if err := s.emit(ctx, a, cr, events.TimelineEntryCreated, e); err != nil {
-			return err
-		}
+	return s.entries.AddThen(ctx, a, crID, byActor, events.TimelineEntryCreated, func(ctx context.Context, cr *care.CareRecipient, e *care.TimelineEntry) error {
 		if !e.IsUrgent() {
 			return nil
 		}
 		return s.notifyUrgent(ctx, a, cr, e)
 	})
-	if feature.IsNotFound(err) || errors.Is(err, store.ErrReference) {
-		return nil, feature.NotFound("Care recipient")
-	}
-	return e, err
 }
 
 // List lists the care recipient's entries, newest first, that the filter
 // returned by filter picks; filter reads it in the care recipient's zone
 // (dates are local days there; UTC if the stored zone no longer loads).
 func (s *Service) List(ctx context.Context, a feature.Actor, crID string, filter func(loc *time.Location) (Filter, error)) ([]care.TimelineEntry, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
-	if err != nil {
-		return nil, err
-	}
-	f, err := filter(zone(cr))
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Store.TimelineEntries(ctx, cr.ID, f)
-}
-
-// zone is the care recipient's zone, in which dates are read; UTC if the
-// stored name no longer loads.
-func zone(cr *care.CareRecipient) *time.Location {
-	loc, err := time.LoadLocation(cr.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	return feature.ListIn(ctx, s.b, a, crID, filter, s.b.Store.TimelineEntries)
 }
 
 // VitalsReading is one reading of the vitals chart.
@@ -185,7 +130,7 @@ func (s *Service) Incidents(ctx context.Context, a feature.Actor, crID string, r
 // Get returns the entry entryID; with crID set, only if it is that care
 // recipient's.
 func (s *Service) Get(ctx context.Context, a feature.Actor, crID, entryID string) (*care.TimelineEntry, error) {
-	e, _, _, err := s.access(ctx, a, crID, entryID, feature.AnyMember)
+	e, _, _, err := s.entries.Get(ctx, a, crID, entryID, feature.AnyMember)
 	return e, err
 }
 
@@ -194,7 +139,7 @@ func (s *Service) Get(ctx context.Context, a feature.Actor, crID, entryID string
 // whole. An entry that becomes HIGH or CRITICAL is announced as a new one
 // would be.
 func (s *Service) Update(ctx context.Context, a feature.Actor, crID, entryID string, read feature.Input[feature.Edit[care.TimelineEntry]]) (*care.TimelineEntry, error) {
-	e, cr, m, err := s.access(ctx, a, crID, entryID, feature.AnyMember)
+	e, cr, m, err := s.entries.Get(ctx, a, crID, entryID, feature.AnyMember)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +161,7 @@ func (s *Service) Update(ctx context.Context, a feature.Actor, crID, entryID str
 		if err != nil {
 			return err
 		}
-		if err := s.emit(ctx, a, cr, events.TimelineEntryUpdated, up); err != nil {
+		if err := s.b.EmitAbout(ctx, a, cr, events.TimelineEntryUpdated, up); err != nil {
 			return err
 		}
 		if wasUrgent || !up.IsUrgent() {
@@ -225,33 +170,21 @@ func (s *Service) Update(ctx context.Context, a feature.Actor, crID, entryID str
 		return s.notifyUrgent(ctx, a, cr, up)
 	})
 	if err != nil {
-		return nil, entryNotFound(err)
+		return nil, s.entries.Missing(err)
 	}
 	return up, nil
 }
 
 // Delete deletes an entry, which only its author or a family admin may do.
 func (s *Service) Delete(ctx context.Context, a feature.Actor, crID, entryID string) error {
-	e, cr, m, err := s.access(ctx, a, crID, entryID, feature.AnyMember)
+	e, cr, m, err := s.entries.Get(ctx, a, crID, entryID, feature.AnyMember)
 	if err != nil {
 		return err
 	}
 	if err := mayChange(m, a, e); err != nil {
 		return err
 	}
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		if err := s.b.Store.DeleteTimelineEntry(ctx, e.ID); err != nil {
-			return err
-		}
-		return s.emit(ctx, a, cr, events.TimelineEntryDeleted, e)
-	})
-	return entryNotFound(err)
-}
-
-// emit announces a change to an entry to the family; e is the entry as
-// callers see it (as it was, for a deletion).
-func (s *Service) emit(ctx context.Context, a feature.Actor, cr *care.CareRecipient, typ string, e *care.TimelineEntry) error {
-	return s.b.Emit(ctx, feature.Event{Type: typ, FamilyID: cr.FamilyID, CareRecipientID: cr.ID, ActorID: a.ID(), Data: e})
+	return s.entries.Remove(ctx, a, cr, e, events.TimelineEntryDeleted)
 }
 
 // notifyUrgent tells the other active members of a HIGH or CRITICAL entry,
