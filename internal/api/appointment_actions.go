@@ -42,11 +42,7 @@ func (b *appointmentPatch) edit(a *care.Appointment) error {
 }
 
 func (s *Server) deleteAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, id, err := appointmentIDs(r)
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.Appointments.Delete(r.Context(), *p, crID, id))
+	return deleteByIDs(w, r, p, appointmentIDs, s.svc.Appointments.Delete)
 }
 
 // cancelAppointment cancels one scheduled or confirmed appointment; one

@@ -94,12 +94,7 @@ func (s *Server) listAppointmentSeries(w http.ResponseWriter, r *http.Request, p
 }
 
 func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, id, err := appointmentIDs(r)
-	if err != nil {
-		return err
-	}
-	a, err := s.svc.Appointments.Get(r.Context(), *p, crID, id)
-	return writeOK(w, a, err)
+	return answerByIDs(w, r, p, appointmentIDs, s.svc.Appointments.Get, writeOK)
 }
 
 // appointmentOccurrences lists the occurrences of the appointment's rule

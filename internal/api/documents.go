@@ -153,9 +153,5 @@ func (s *Server) updateDocument(w http.ResponseWriter, r *http.Request, p *Princ
 
 // deleteDocument deletes a document with its file (an admin's command).
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, docID, err := documentIDs(r)
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.Documents.Delete(r.Context(), *p, familyID, docID))
+	return deleteByIDs(w, r, p, documentIDs, s.svc.Documents.Delete)
 }

@@ -145,49 +145,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeOK ends a handler that answers a command's or query's result: v as
-// JSON with 200, or err (rendered by handle) when it failed.
-func writeOK(w http.ResponseWriter, v any, err error) error {
-	return writeStatus(w, http.StatusOK, v, err)
-}
-
-// writeCreated is writeOK for a command that made something: 201.
-func writeCreated(w http.ResponseWriter, v any, err error) error {
-	return writeStatus(w, http.StatusCreated, v, err)
-}
-
-// answerByID runs a command or query on the resource the path parameter
-// name identifies (400 when it is not a UUID) and answers its result with
-// write (writeOK or writeCreated).
-func answerByID[T any](w http.ResponseWriter, r *http.Request, p *Principal, name string,
-	run func(context.Context, feature.Actor, string) (T, error), write func(http.ResponseWriter, any, error) error) error {
-	id, err := pathID(r, name)
-	if err != nil {
-		return err
-	}
-	v, err := run(r.Context(), *p, id)
-	return write(w, v, err)
-}
-
-// deleteByID runs the delete command on the resource the path parameter
-// name identifies and answers as writeDeleted does.
-func deleteByID(w http.ResponseWriter, r *http.Request, p *Principal, name string, del func(context.Context, feature.Actor, string) error) error {
-	id, err := pathID(r, name)
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, del(r.Context(), *p, id))
-}
-
-// writeStatus writes v as JSON with status, or returns err when there is one.
-func writeStatus(w http.ResponseWriter, status int, v any, err error) error {
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, v)
-	return nil
-}
-
 // Problems collects validation failures by field.
 type Problems map[string][]string
 

@@ -22,12 +22,6 @@ func (s *Server) familyRoutes() {
 	s.invitationRoutes()
 }
 
-// writeDeleted answers a DELETE as the existing API does: {"success":
-// true}, or err (rendered by handle) when the command failed.
-func writeDeleted(w http.ResponseWriter, err error) error {
-	return writeOK(w, map[string]bool{"success": true}, err)
-}
-
 // familyAccess reads {familyId} and checks the principal's membership
 // (as family.Access does): 404 when there is no such family, 403 for a
 // non-member or a role not enough.

@@ -63,12 +63,7 @@ func medicationIDs(r *http.Request) (crID, medID string, err error) {
 }
 
 func (s *Server) getMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, medID, err := medicationIDs(r)
-	if err != nil {
-		return err
-	}
-	m, err := s.svc.Medications.Get(r.Context(), *p, crID, medID)
-	return writeOK(w, m, err)
+	return answerByIDs(w, r, p, medicationIDs, s.svc.Medications.Get, writeOK)
 }
 
 // updateMedication edits a medication. The merged result is checked as a
@@ -85,19 +80,10 @@ func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Pri
 
 // deactivateMedication stops a medication (see medications.Deactivate).
 func (s *Server) deactivateMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, medID, err := medicationIDs(r)
-	if err != nil {
-		return err
-	}
-	m, err := s.svc.Medications.Deactivate(r.Context(), *p, crID, medID)
-	return writeOK(w, m, err)
+	return answerByIDs(w, r, p, medicationIDs, s.svc.Medications.Deactivate, writeOK)
 }
 
 // deleteMedication deletes a medication with its dose logs.
 func (s *Server) deleteMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, medID, err := medicationIDs(r)
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.Medications.Delete(r.Context(), *p, crID, medID))
+	return deleteByIDs(w, r, p, medicationIDs, s.svc.Medications.Delete)
 }

@@ -156,12 +156,7 @@ func (s *Server) upcomingShifts(w http.ResponseWriter, r *http.Request, p *Princ
 }
 
 func (s *Server) getShift(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, id, err := shiftIDs(r)
-	if err != nil {
-		return err
-	}
-	sh, err := s.svc.Shifts.Get(r.Context(), *p, crID, id)
-	return writeOK(w, sh, err)
+	return answerByIDs(w, r, p, shiftIDs, s.svc.Shifts.Get, writeOK)
 }
 
 // myShifts lists the caller's own shifts in every family they belong to,

@@ -131,12 +131,7 @@ func (s *Server) timelineIncidents(w http.ResponseWriter, r *http.Request, p *Pr
 }
 
 func (s *Server) getTimelineEntry(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, entryID, err := timelineEntryIDs(r)
-	if err != nil {
-		return err
-	}
-	e, err := s.svc.Timeline.Get(r.Context(), *p, crID, entryID)
-	return writeOK(w, e, err)
+	return answerByIDs(w, r, p, timelineEntryIDs, s.svc.Timeline.Get, writeOK)
 }
 
 // updateTimelineEntry edits an entry (its author or a family admin). An

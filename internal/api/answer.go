@@ -1,0 +1,84 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/carecircle/carecircle/internal/feature"
+)
+
+// A handler's last steps, shared: run the command or query on the
+// resource the path names, and answer its result or return its error for
+// handle to render.
+
+// writeOK ends a handler that answers a command's or query's result: v as
+// JSON with 200, or err (rendered by handle) when it failed.
+func writeOK(w http.ResponseWriter, v any, err error) error {
+	return writeStatus(w, http.StatusOK, v, err)
+}
+
+// writeCreated is writeOK for a command that made something: 201.
+func writeCreated(w http.ResponseWriter, v any, err error) error {
+	return writeStatus(w, http.StatusCreated, v, err)
+}
+
+// writeDeleted answers a DELETE as the existing API does: {"success":
+// true}, or err (rendered by handle) when the command failed.
+func writeDeleted(w http.ResponseWriter, err error) error {
+	return writeOK(w, map[string]bool{"success": true}, err)
+}
+
+// answerByID runs a command or query on the resource the path parameter
+// name identifies (400 when it is not a UUID) and answers its result with
+// write (writeOK or writeCreated).
+func answerByID[T any](w http.ResponseWriter, r *http.Request, p *Principal, name string,
+	run func(context.Context, feature.Actor, string) (T, error), write func(http.ResponseWriter, any, error) error) error {
+	id, err := pathID(r, name)
+	if err != nil {
+		return err
+	}
+	v, err := run(r.Context(), *p, id)
+	return write(w, v, err)
+}
+
+// deleteByID runs the delete command on the resource the path parameter
+// name identifies and answers as writeDeleted does.
+func deleteByID(w http.ResponseWriter, r *http.Request, p *Principal, name string, del func(context.Context, feature.Actor, string) error) error {
+	id, err := pathID(r, name)
+	if err != nil {
+		return err
+	}
+	return writeDeleted(w, del(r.Context(), *p, id))
+}
+
+// answerByIDs is answerByID for a resource named by two path parameters
+// (its care recipient or family, and its own id), read by ids.
+func answerByIDs[T any](w http.ResponseWriter, r *http.Request, p *Principal, ids func(*http.Request) (string, string, error),
+	run func(context.Context, feature.Actor, string, string) (T, error), write func(http.ResponseWriter, any, error) error) error {
+	owner, id, err := ids(r)
+	if err != nil {
+		return err
+	}
+	v, err := run(r.Context(), *p, owner, id)
+	return write(w, v, err)
+}
+
+// deleteByIDs is deleteByID for a resource named by two path parameters,
+// read by ids.
+func deleteByIDs(w http.ResponseWriter, r *http.Request, p *Principal, ids func(*http.Request) (string, string, error),
+	del func(context.Context, feature.Actor, string, string) error) error {
+	owner, id, err := ids(r)
+	if err != nil {
+		return err
+	}
+	return writeDeleted(w, del(r.Context(), *p, owner, id))
+}
+
+// writeStatus writes v as JSON with status, or returns err when there is one.
+func writeStatus(w http.ResponseWriter, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, v)
+	return nil
+}
