@@ -74,6 +74,31 @@ func deleteByIDs(w http.ResponseWriter, r *http.Request, p *Principal, ids func(
 	return writeDeleted(w, del(r.Context(), *p, owner, id))
 }
 
+// updateByID answers PATCH on the resource the path parameter name
+// identifies: update runs with the request body decoded into patch (see
+// patchInput), and its result is answered with 200.
+func updateByID[T, R any](w http.ResponseWriter, r *http.Request, p *Principal, name string,
+	update func(context.Context, feature.Actor, string, feature.Input[feature.Edit[T]]) (R, error), patch interface{ apply(*T) error }) error {
+	id, err := pathID(r, name)
+	if err != nil {
+		return err
+	}
+	v, err := update(r.Context(), *p, id, patchInput(w, r, patch))
+	return writeOK(w, v, err)
+}
+
+// updateByIDs is updateByID for a resource named by two path parameters,
+// read by ids.
+func updateByIDs[T, R any](w http.ResponseWriter, r *http.Request, p *Principal, ids func(*http.Request) (string, string, error),
+	update func(context.Context, feature.Actor, string, string, feature.Input[feature.Edit[T]]) (R, error), patch interface{ apply(*T) error }) error {
+	owner, id, err := ids(r)
+	if err != nil {
+		return err
+	}
+	v, err := update(r.Context(), *p, owner, id, patchInput(w, r, patch))
+	return writeOK(w, v, err)
+}
+
 // writeStatus writes v as JSON with status, or returns err when there is one.
 func writeStatus(w http.ResponseWriter, status int, v any, err error) error {
 	if err != nil {

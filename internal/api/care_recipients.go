@@ -167,12 +167,7 @@ func (b *careRecipientPatch) apply(c *care.CareRecipient) error {
 }
 
 func (s *Server) updateCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	cr, err := s.svc.CareRecipients.Update(r.Context(), *p, id, patchInput(w, r, &careRecipientPatch{now: s.clock.Now()}))
-	return writeOK(w, cr, err)
+	return updateByID(w, r, p, "id", s.svc.CareRecipients.Update, &careRecipientPatch{now: s.clock.Now()})
 }
 
 // deleteCareRecipient deletes a care recipient (a family admin's command).

@@ -95,12 +95,7 @@ func (b *doctorPatch) apply(d *care.Doctor) error {
 }
 
 func (s *Server) updateDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "doctorId")
-	if err != nil {
-		return err
-	}
-	d, err := s.svc.CareRecipients.UpdateDoctor(r.Context(), *p, id, patchInput(w, r, &doctorPatch{}))
-	return writeOK(w, d, err)
+	return updateByID(w, r, p, "doctorId", s.svc.CareRecipients.UpdateDoctor, &doctorPatch{})
 }
 
 func (s *Server) deleteDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {

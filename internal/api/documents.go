@@ -143,12 +143,7 @@ func (p Problems) expiryDate(field, v string) *time.Time {
 }
 
 func (s *Server) updateDocument(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, docID, err := documentIDs(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.svc.Documents.Update(r.Context(), *p, familyID, docID, patchInput(w, r, &documentPatch{}))
-	return writeOK(w, d, err)
+	return updateByIDs(w, r, p, documentIDs, s.svc.Documents.Update, &documentPatch{})
 }
 
 // deleteDocument deletes a document with its file (an admin's command).

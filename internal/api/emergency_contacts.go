@@ -98,12 +98,7 @@ func (b *emergencyContactPatch) apply(c *care.EmergencyContact) error {
 // updateEmergencyContact edits a contact; making it primary demotes the
 // previous primary contact.
 func (s *Server) updateEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	id, err := pathID(r, "contactId")
-	if err != nil {
-		return err
-	}
-	c, err := s.svc.CareRecipients.UpdateEmergencyContact(r.Context(), *p, id, patchInput(w, r, &emergencyContactPatch{}))
-	return writeOK(w, c, err)
+	return updateByID(w, r, p, "contactId", s.svc.CareRecipients.UpdateEmergencyContact, &emergencyContactPatch{})
 }
 
 func (s *Server) deleteEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {

@@ -124,12 +124,17 @@ func (b *memberRoleBody) Validate(p Problems) {
 	p.oneOf("role", string(b.Role), care.Roles()...)
 }
 
-func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	memberID, err := pathID(r, "memberId")
-	if err != nil {
-		return err
+// memberIDs reads the path's member id, then its family id.
+func memberIDs(r *http.Request) (familyID, memberID string, err error) {
+	if memberID, err = pathID(r, "memberId"); err != nil {
+		return "", "", err
 	}
-	familyID, err := pathID(r, "familyId")
+	familyID, err = pathID(r, "familyId")
+	return familyID, memberID, err
+}
+
+func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Principal) error {
+	familyID, memberID, err := memberIDs(r)
 	if err != nil {
 		return err
 	}
@@ -144,13 +149,5 @@ func (s *Server) changeMemberRole(w http.ResponseWriter, r *http.Request, p *Pri
 // removeMember ends a membership (an admin removing someone, or leaving
 // themselves) and releases what the member had taken on in the family.
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	memberID, err := pathID(r, "memberId")
-	if err != nil {
-		return err
-	}
-	familyID, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	return writeDeleted(w, s.svc.Family.Remove(r.Context(), *p, familyID, memberID))
+	return deleteByIDs(w, r, p, memberIDs, s.svc.Family.Remove)
 }

@@ -70,12 +70,7 @@ func (s *Server) getMedication(w http.ResponseWriter, r *http.Request, p *Princi
 // whole (a schedule for scheduled frequencies, end not before start), so a
 // PATCH can never leave an inconsistent medication behind.
 func (s *Server) updateMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, medID, err := medicationIDs(r)
-	if err != nil {
-		return err
-	}
-	m, err := s.svc.Medications.Update(r.Context(), *p, crID, medID, patchInput(w, r, &medicationPatch{}))
-	return writeOK(w, m, err)
+	return updateByIDs(w, r, p, medicationIDs, s.svc.Medications.Update, &medicationPatch{})
 }
 
 // deactivateMedication stops a medication (see medications.Deactivate).

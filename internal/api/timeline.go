@@ -137,12 +137,7 @@ func (s *Server) getTimelineEntry(w http.ResponseWriter, r *http.Request, p *Pri
 // updateTimelineEntry edits an entry (its author or a family admin). An
 // entry that becomes HIGH or CRITICAL is announced as a new one would be.
 func (s *Server) updateTimelineEntry(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, entryID, err := timelineEntryIDs(r)
-	if err != nil {
-		return err
-	}
-	e, err := s.svc.Timeline.Update(r.Context(), *p, crID, entryID, patchInput(w, r, &timelinePatch{now: s.clock.Now()}))
-	return writeOK(w, e, err)
+	return updateByIDs(w, r, p, timelineEntryIDs, s.svc.Timeline.Update, &timelinePatch{now: s.clock.Now()})
 }
 
 // deleteTimelineEntry deletes an entry (its author or a family admin).
