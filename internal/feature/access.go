@@ -45,6 +45,18 @@ func (b *Base) Member(ctx context.Context, a Actor, familyID string, n Need) (*c
 	return m, nil
 }
 
+// Family checks that the family familyID exists (KindNotFound otherwise,
+// so that "no such family" is told from "not yours") and the actor's
+// membership in it, as Member does.
+func (b *Base) Family(ctx context.Context, a Actor, familyID string, n Need) (*care.Member, error) {
+	if _, err := b.Store.Family(ctx, familyID); IsNotFound(err) {
+		return nil, NotFound("Family")
+	} else if err != nil {
+		return nil, err
+	}
+	return b.Member(ctx, a, familyID, n)
+}
+
 // CareRecipient loads a care recipient (KindNotFound when there is none)
 // and checks the actor's membership in its family, as Member does.
 func (b *Base) CareRecipient(ctx context.Context, a Actor, id string, n Need) (*care.CareRecipient, *care.Member, error) {

@@ -68,9 +68,13 @@ func (r Records[T]) Of(ctx context.Context, a Actor, crID, id string, n Need) (*
 
 // Missing turns the store's "no such row" from a write into the record's
 // KindNotFound (it was deleted meanwhile).
-func (r Records[T]) Missing(err error) error {
+func (r Records[T]) Missing(err error) error { return Missing(err, r.What) }
+
+// Missing returns err, with the store's "no such row" turned into the
+// KindNotFound of what ("Push token").
+func Missing(err error, what string) error {
 	if IsNotFound(err) {
-		return NotFound(r.What)
+		return NotFound(what)
 	}
 	return err
 }

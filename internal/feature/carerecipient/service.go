@@ -28,19 +28,6 @@ func New(b *feature.Base) *Service {
 	return &Service{b: b, doctors: doctors(b), contacts: contacts(b)}
 }
 
-// familyAccess checks that the family familyID exists (KindNotFound
-// otherwise) and that the actor is a member of it with at least the needed
-// role.
-func (s *Service) familyAccess(ctx context.Context, a feature.Actor, familyID string, n feature.Need) error {
-	if _, err := s.b.Store.Family(ctx, familyID); feature.IsNotFound(err) {
-		return feature.NotFound("Family")
-	} else if err != nil {
-		return err
-	}
-	_, err := s.b.Member(ctx, a, familyID, n)
-	return err
-}
-
 // notFound turns the store's "no such row" from a write into the care
 // recipient's KindNotFound (they were deleted meanwhile).
 func notFound(err error) error {
@@ -54,7 +41,7 @@ func notFound(err error) error {
 // Their schedule is kept in the zone read gives, or else in the creating
 // user's (or the default zone when the user's is not a valid one).
 func (s *Service) Create(ctx context.Context, a feature.Actor, familyID string, read feature.Input[care.CareRecipient]) (*care.CareRecipient, error) {
-	if err := s.familyAccess(ctx, a, familyID, feature.Writer); err != nil {
+	if _, err := s.b.Family(ctx, a, familyID, feature.Writer); err != nil {
 		return nil, err
 	}
 	in, err := read()
@@ -85,7 +72,7 @@ func (s *Service) Create(ctx context.Context, a feature.Actor, familyID string, 
 
 // List lists the family's care recipients, from the family's cached view.
 func (s *Service) List(ctx context.Context, a feature.Actor, familyID string) ([]care.CareRecipient, error) {
-	if err := s.familyAccess(ctx, a, familyID, feature.AnyMember); err != nil {
+	if _, err := s.b.Family(ctx, a, familyID, feature.AnyMember); err != nil {
 		return nil, err
 	}
 	v, err := s.b.FamilyView(ctx, familyID)

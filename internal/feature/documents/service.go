@@ -167,15 +167,6 @@ func (s *Service) access(ctx context.Context, a feature.Actor, familyID, docID s
 	return d, err
 }
 
-// docNotFound turns the store's "no such row" from a write into the
-// document's KindNotFound (it was deleted meanwhile).
-func docNotFound(err error) error {
-	if feature.IsNotFound(err) {
-		return feature.NotFound("Document")
-	}
-	return err
-}
-
 // List lists the family's documents, of the types read returns (all when
 // none).
 func (s *Service) List(ctx context.Context, a feature.Actor, familyID string, read feature.Input[[]Type]) ([]View, error) {
@@ -263,7 +254,7 @@ func (s *Service) Update(ctx context.Context, a feature.Actor, familyID, docID s
 	}
 	out, err := s.b.Store.UpdateDocument(ctx, d.ID, edit)
 	if err != nil {
-		return nil, docNotFound(err)
+		return nil, feature.Missing(err, "Document")
 	}
 	s.b.FamilyChanged(ctx, d.FamilyID)
 	v := view(out)
@@ -288,7 +279,7 @@ func (s *Service) Delete(ctx context.Context, a feature.Actor, familyID, docID s
 		return s.b.Emit(ctx, feature.Event{Type: events.DocumentDeleted, FamilyID: gone.FamilyID, ActorID: a.ID(), Data: view(gone)})
 	})
 	if err != nil {
-		return docNotFound(err)
+		return feature.Missing(err, "Document")
 	}
 	s.removeFiles(ctx, gone)
 	return nil

@@ -71,26 +71,11 @@ type NewFamily struct {
 	Nickname    *string
 }
 
-// Exists reports a family that does not exist as KindNotFound, so that a
-// caller can tell "no such family" (404) from "not yours" (403) before
-// checking a membership, as the API does.
-func (s *Service) Exists(ctx context.Context, familyID string) error {
-	if _, err := s.b.Store.Family(ctx, familyID); feature.IsNotFound(err) {
-		return feature.NotFound("Family")
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
 // Access checks that the family exists (KindNotFound otherwise) and that
 // the actor is a member of it with at least the needed role, and returns
 // the membership.
 func (s *Service) Access(ctx context.Context, a feature.Actor, familyID string, n feature.Need) (*care.Member, error) {
-	if err := s.Exists(ctx, familyID); err != nil {
-		return nil, err
-	}
-	return s.b.Member(ctx, a, familyID, n)
+	return s.b.Family(ctx, a, familyID, n)
 }
 
 // details loads a family with its members, care recipients and open

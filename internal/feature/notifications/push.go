@@ -33,11 +33,7 @@ func (s *Service) Subscribe(ctx context.Context, a feature.Actor, sub PushSubscr
 // Unsubscribe removes the actor's push subscription of the endpoint
 // (KindNotFound when they have none).
 func (s *Service) Unsubscribe(ctx context.Context, a feature.Actor, endpoint string) error {
-	err := s.b.Store.DeletePushSubscription(ctx, a.ID(), endpoint)
-	if feature.IsNotFound(err) {
-		return feature.NotFound("Push subscription")
-	}
-	return err
+	return feature.Missing(s.b.Store.DeletePushSubscription(ctx, a.ID(), endpoint), "Push subscription")
 }
 
 // RegisterPushToken saves the actor's native push token; registering it
@@ -50,11 +46,7 @@ func (s *Service) RegisterPushToken(ctx context.Context, a feature.Actor, token,
 // UnregisterPushToken removes the actor's native push token (KindNotFound
 // when they have no such token).
 func (s *Service) UnregisterPushToken(ctx context.Context, a feature.Actor, token string) error {
-	err := s.b.Store.DeletePushToken(ctx, a.ID(), token)
-	if feature.IsNotFound(err) {
-		return feature.NotFound("Push token")
-	}
-	return err
+	return feature.Missing(s.b.Store.DeletePushToken(ctx, a.ID(), token), "Push token")
 }
 
 // testPushTimeout bounds each push service's answer to a test push.
