@@ -99,6 +99,19 @@ func updateByIDs[T, R any](w http.ResponseWriter, r *http.Request, p *Principal,
 	return writeOK(w, v, err)
 }
 
+// createByID answers POST of a new resource under the one the path
+// parameter name identifies: create runs with the request body decoded into
+// b (see bodyInput), and its result is answered with 201.
+func createByID[T, R any](w http.ResponseWriter, r *http.Request, p *Principal, name string,
+	create func(context.Context, feature.Actor, string, feature.Input[T]) (R, error), b interface{ input() T }) error {
+	id, err := pathID(r, name)
+	if err != nil {
+		return err
+	}
+	v, err := create(r.Context(), *p, id, bodyInput(w, r, b))
+	return writeCreated(w, v, err)
+}
+
 // writeStatus writes v as JSON with status, or returns err when there is one.
 func writeStatus(w http.ResponseWriter, status int, v any, err error) error {
 	if err != nil {

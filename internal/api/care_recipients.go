@@ -67,9 +67,9 @@ func (b *careRecipientBody) Validate(p Problems) {
 	}
 }
 
-// careRecipient is the care recipient the body describes; a nil timezone is left
+// input is the care recipient the body describes; a nil timezone is left
 // empty, for the service to choose the creating user's zone.
-func (b *careRecipientBody) careRecipient() care.CareRecipient {
+func (b *careRecipientBody) input() care.CareRecipient {
 	c := care.CareRecipient{
 		FullName: b.FullName, PreferredName: b.PreferredName,
 		DateOfBirth: b.DateOfBirth, PhotoURL: b.PhotoURL, BloodType: b.BloodType,
@@ -86,16 +86,7 @@ func (b *careRecipientBody) careRecipient() care.CareRecipient {
 // createCareRecipient adds a care recipient whose schedule is kept in the
 // given zone, or else in the creating user's.
 func (s *Server) createCareRecipient(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	familyID, err := pathID(r, "familyId")
-	if err != nil {
-		return err
-	}
-	cr, err := s.svc.CareRecipients.Create(r.Context(), *p, familyID, func() (care.CareRecipient, error) {
-		b := careRecipientBody{now: s.clock.Now()}
-		err := decode(w, r, &b)
-		return b.careRecipient(), err
-	})
-	return writeCreated(w, cr, err)
+	return createByID(w, r, p, "familyId", s.svc.CareRecipients.Create, &careRecipientBody{now: s.clock.Now()})
 }
 
 func (s *Server) listCareRecipients(w http.ResponseWriter, r *http.Request, p *Principal) error {

@@ -56,6 +56,15 @@ func queryWholeNumber(r *http.Request, name string, def, lo, hi int) (int, error
 	return n, nil
 }
 
+// bodyInput is the input of a create command: it decodes the request body
+// into b (checking it as decode does) and gives what b describes.
+func bodyInput[T any](w http.ResponseWriter, r *http.Request, b interface{ input() T }) feature.Input[T] {
+	return func() (T, error) {
+		err := decode(w, r, b)
+		return b.input(), err
+	}
+}
+
 // patchInput is the input of an edit command: it decodes the request body
 // into b (checking it as decode does), whose apply is the edit to make.
 func patchInput[T any](w http.ResponseWriter, r *http.Request, b interface{ apply(*T) error }) feature.Input[feature.Edit[T]] {

@@ -34,23 +34,14 @@ func (b *doctorBody) Validate(p Problems) {
 	b.Notes = p.optText("notes", b.Notes, maxNotesLen)
 }
 
-// doctor is the doctor the body describes.
-func (b *doctorBody) doctor() care.Doctor {
+// input is the doctor the body describes.
+func (b *doctorBody) input() care.Doctor {
 	return care.Doctor{Name: b.Name, Specialty: b.Specialty, Phone: b.Phone, Fax: b.Fax,
 		Email: b.Email, Address: b.Address, Notes: b.Notes}
 }
 
 func (s *Server) createDoctor(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	d, err := s.svc.CareRecipients.CreateDoctor(r.Context(), *p, crID, func() (care.Doctor, error) {
-		var b doctorBody
-		err := decode(w, r, &b)
-		return b.doctor(), err
-	})
-	return writeCreated(w, d, err)
+	return createByID(w, r, p, "careRecipientId", s.svc.CareRecipients.CreateDoctor, &doctorBody{})
 }
 
 func (s *Server) listDoctors(w http.ResponseWriter, r *http.Request, p *Principal) error {

@@ -40,23 +40,14 @@ func requiredPhone(p Problems, field, v string) string {
 	return *t
 }
 
-// contact is the emergency contact the body describes.
-func (b *emergencyContactBody) contact() care.EmergencyContact {
+// input is the emergency contact the body describes.
+func (b *emergencyContactBody) input() care.EmergencyContact {
 	return care.EmergencyContact{Name: b.Name, Relationship: b.Relationship, Phone: b.Phone,
 		Email: b.Email, IsPrimary: b.IsPrimary, Notes: b.Notes}
 }
 
 func (s *Server) createEmergencyContact(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	c, err := s.svc.CareRecipients.CreateEmergencyContact(r.Context(), *p, crID, func() (care.EmergencyContact, error) {
-		var b emergencyContactBody
-		err := decode(w, r, &b)
-		return b.contact(), err
-	})
-	return writeCreated(w, c, err)
+	return createByID(w, r, p, "careRecipientId", s.svc.CareRecipients.CreateEmergencyContact, &emergencyContactBody{})
 }
 
 func (s *Server) listEmergencyContacts(w http.ResponseWriter, r *http.Request, p *Principal) error {

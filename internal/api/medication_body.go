@@ -61,13 +61,13 @@ func (b *medicationBody) Validate(p Problems) {
 	b.EndDate = medicationDate(p, "endDate", b.EndDate)
 	b.Notes = p.optText("notes", b.Notes, maxNotesLen)
 	if len(p) == 0 {
-		m := b.medication()
+		m := b.input()
 		checkMedication(p, &m)
 	}
 }
 
-// medication is the validated body as a medication.
-func (b *medicationBody) medication() care.Medication {
+// input is the validated body as a medication.
+func (b *medicationBody) input() care.Medication {
 	m := care.Medication{
 		Name: b.Name, GenericName: b.GenericName, Dosage: b.Dosage,
 		Form: care.MedicationForm(b.Form), Frequency: care.MedicationFrequency(b.Frequency),

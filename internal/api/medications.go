@@ -2,8 +2,6 @@ package api
 
 import (
 	"net/http"
-
-	"github.com/carecircle/carecircle/internal/care"
 )
 
 // medicationRoutes registers a care recipient's medications, today's dose
@@ -23,16 +21,7 @@ func (s *Server) medicationRoutes() {
 }
 
 func (s *Server) createMedication(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	m, err := s.svc.Medications.Create(r.Context(), *p, crID, func() (care.Medication, error) {
-		var b medicationBody
-		err := decode(w, r, &b)
-		return b.medication(), err
-	})
-	return writeCreated(w, m, err)
+	return createByID(w, r, p, "careRecipientId", s.svc.Medications.Create, &medicationBody{})
 }
 
 // listMedications lists the active medications, or all with activeOnly=false.

@@ -50,16 +50,7 @@ func timelineEntryIDs(r *http.Request) (crID, entryID string, err error) {
 // createTimelineEntry records an entry about the care recipient. A HIGH or
 // CRITICAL entry is announced to the rest of the family at once.
 func (s *Server) createTimelineEntry(w http.ResponseWriter, r *http.Request, p *Principal) error {
-	crID, err := pathID(r, "careRecipientId")
-	if err != nil {
-		return err
-	}
-	e, err := s.svc.Timeline.Create(r.Context(), *p, crID, func() (care.TimelineEntry, error) {
-		b := timelineBody{now: s.clock.Now()}
-		err := decode(w, r, &b)
-		return b.entry(), err
-	})
-	return writeCreated(w, e, err)
+	return createByID(w, r, p, "careRecipientId", s.svc.Timeline.Create, &timelineBody{now: s.clock.Now()})
 }
 
 // listTimeline lists the care recipient's entries, newest first: ?type (one

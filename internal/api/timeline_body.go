@@ -48,9 +48,9 @@ func (b *timelineBody) Validate(p Problems) {
 	p.timelineVitals(care.TimelineType(b.Type), b.Vitals)
 }
 
-// entry is the new entry the body describes (the timeline service sets
+// input is the new entry the body describes (the timeline service sets
 // its care recipient and author).
-func (b *timelineBody) entry() care.TimelineEntry {
+func (b *timelineBody) input() care.TimelineEntry {
 	e := care.TimelineEntry{
 		Type: care.TimelineType(b.Type), Title: b.Title, Description: b.Description, Vitals: b.Vitals,
 		Attachments: b.Attachments, OccurredAt: b.occurred,
