@@ -155,6 +155,16 @@ func Zone(name string) *time.Location {
 	return loc
 }
 
+// ListOf checks the actor's membership in the family of the care
+// recipient crID, then lists their records with list.
+func ListOf[R any](ctx context.Context, b *Base, a Actor, crID string, list func(ctx context.Context, crID string) ([]R, error)) ([]R, error) {
+	cr, _, err := b.CareRecipient(ctx, a, crID, AnyMember)
+	if err != nil {
+		return nil, err
+	}
+	return list(ctx, cr.ID)
+}
+
 // ListIn checks the actor's membership in the family of the care recipient
 // crID, then lists their records with list, picked by the filter that
 // filter reads in their zone (see Zone).

@@ -27,11 +27,7 @@ func (s *Service) CreateEmergencyContact(ctx context.Context, a feature.Actor, c
 // EmergencyContacts lists the care recipient crID's emergency contacts,
 // the primary one first.
 func (s *Service) EmergencyContacts(ctx context.Context, a feature.Actor, crID string) ([]care.EmergencyContact, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Store.EmergencyContacts(ctx, cr.ID)
+	return feature.ListOf(ctx, s.b, a, crID, s.b.Store.EmergencyContacts)
 }
 
 // UpdateEmergencyContact edits the emergency contact id as the edit read

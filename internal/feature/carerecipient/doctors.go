@@ -26,11 +26,7 @@ func (s *Service) CreateDoctor(ctx context.Context, a feature.Actor, crID string
 
 // Doctors lists the care recipient crID's doctors.
 func (s *Service) Doctors(ctx context.Context, a feature.Actor, crID string) ([]care.Doctor, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Store.Doctors(ctx, cr.ID)
+	return feature.ListOf(ctx, s.b, a, crID, s.b.Store.Doctors)
 }
 
 // Doctor returns the doctor id.

@@ -105,21 +105,15 @@ func raisedBy(al *care.EmergencyAlert) string {
 // Open lists the care recipient's ACTIVE and ACKNOWLEDGED alerts, newest
 // first.
 func (s *Service) Open(ctx context.Context, a feature.Actor, crID string) ([]care.EmergencyAlert, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Store.OpenEmergencyAlerts(ctx, cr.ID)
+	return feature.ListOf(ctx, s.b, a, crID, s.b.Store.OpenEmergencyAlerts)
 }
 
 // History lists the care recipient's alerts in every status, newest first,
 // at most limit.
 func (s *Service) History(ctx context.Context, a feature.Actor, crID string, limit int) ([]care.EmergencyAlert, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Store.EmergencyAlertHistory(ctx, cr.ID, limit)
+	return feature.ListOf(ctx, s.b, a, crID, func(ctx context.Context, crID string) ([]care.EmergencyAlert, error) {
+		return s.b.Store.EmergencyAlertHistory(ctx, crID, limit)
+	})
 }
 
 // step is what differs between acknowledging and resolving.

@@ -49,11 +49,9 @@ func (s *Service) Create(ctx context.Context, a feature.Actor, crID string, read
 
 // List lists the care recipient's active medications, or all of them.
 func (s *Service) List(ctx context.Context, a feature.Actor, crID string, activeOnly bool) ([]care.Medication, error) {
-	cr, _, err := s.b.CareRecipient(ctx, a, crID, feature.AnyMember)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Store.Medications(ctx, cr.ID, activeOnly)
+	return feature.ListOf(ctx, s.b, a, crID, func(ctx context.Context, crID string) ([]care.Medication, error) {
+		return s.b.Store.Medications(ctx, crID, activeOnly)
+	})
 }
 
 // Get returns one of the care recipient's medications.
