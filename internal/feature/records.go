@@ -10,7 +10,8 @@ import (
 )
 
 // Records is one kind of a care recipient's records (their medications,
-// doctors, emergency contacts, timeline entries, shifts, appointments): how
+// doctors, emergency contacts, timeline entries, shifts, appointments; or
+// the care recipients themselves, each their own record): how
 // the store reads and writes it, so that every feature loads a record for
 // an actor, and creates, edits and deletes it, the same way. A feature
 // builds one per kind in its New; the writes it does not use may be nil.
@@ -27,6 +28,9 @@ type Records[T any] struct {
 	Create func(ctx context.Context, in T) (*T, error)
 	Update func(ctx context.Context, id string, edit func(*T) error) (*T, error)
 	Delete func(ctx context.Context, id string) error
+	// Changed, when not nil, runs in the transaction of every write, before
+	// its event (to drop a cached view the record is part of).
+	Changed func(ctx context.Context, cr *care.CareRecipient)
 }
 
 // Get loads the record id (KindNotFound when there is none) and checks the
@@ -104,6 +108,7 @@ func (r Records[T]) AddThen(ctx context.Context, a Actor, crID string, read Inpu
 		if out, err = r.Create(ctx, in); err != nil {
 			return err
 		}
+		r.changed(ctx, cr)
 		if err := r.Base.EmitAbout(ctx, a, cr, typ, out); err != nil || then == nil {
 			return err
 		}
@@ -128,6 +133,7 @@ func (r Records[T]) Edit(ctx context.Context, a Actor, cr *care.CareRecipient, v
 		if out, err = r.Update(ctx, r.ID(v), edit); err != nil {
 			return err
 		}
+		r.changed(ctx, cr)
 		return r.Base.EmitAbout(ctx, a, cr, typ, out)
 	})
 	return out, r.Missing(err)
@@ -140,9 +146,17 @@ func (r Records[T]) Remove(ctx context.Context, a Actor, cr *care.CareRecipient,
 		if err := r.Delete(ctx, r.ID(v)); err != nil {
 			return err
 		}
+		r.changed(ctx, cr)
 		return r.Base.EmitAbout(ctx, a, cr, typ, v)
 	})
 	return r.Missing(err)
+}
+
+// changed runs Changed, if any, for a write of a record of cr.
+func (r Records[T]) changed(ctx context.Context, cr *care.CareRecipient) {
+	if r.Changed != nil {
+		r.Changed(ctx, cr)
+	}
 }
 
 // Zone is the IANA zone named name (a care recipient's), in which their

@@ -19,22 +19,22 @@ import (
 // and their emergency contacts.
 type Service struct {
 	b        *feature.Base
+	crs      feature.Records[care.CareRecipient]
 	doctors  feature.Records[care.Doctor]
 	contacts feature.Records[care.EmergencyContact]
 }
 
-// New builds the service on the shared base.
+// New builds the service on the shared base. A change to a care recipient
+// drops their family's cached view, which lists them.
 func New(b *feature.Base) *Service {
-	return &Service{b: b, doctors: doctors(b), contacts: contacts(b)}
-}
-
-// notFound turns the store's "no such row" from a write into the care
-// recipient's KindNotFound (they were deleted meanwhile).
-func notFound(err error) error {
-	if feature.IsNotFound(err) {
-		return feature.NotFound("Care recipient")
+	crs := feature.Records[care.CareRecipient]{
+		Base: b, What: "Care recipient", Load: b.Store.CareRecipient,
+		ID:     func(cr *care.CareRecipient) string { return cr.ID },
+		Owner:  func(cr *care.CareRecipient) *string { return &cr.ID },
+		Update: b.Store.UpdateCareRecipient, Delete: b.Store.DeleteCareRecipient,
+		Changed: func(ctx context.Context, cr *care.CareRecipient) { b.FamilyChanged(ctx, cr.FamilyID) },
 	}
-	return err
+	return &Service{b: b, crs: crs, doctors: doctors(b), contacts: contacts(b)}
 }
 
 // Create adds a care recipient to the family familyID (a writer's command).
@@ -62,7 +62,7 @@ func (s *Service) Create(ctx context.Context, a feature.Actor, familyID string, 
 			return err
 		}
 		s.b.FamilyChanged(ctx, familyID)
-		return s.emit(ctx, a, events.CareRecipientCreated, cr)
+		return s.b.EmitAbout(ctx, a, cr, events.CareRecipientCreated, cr)
 	})
 	if errors.Is(err, store.ErrReference) {
 		return nil, feature.NotFound("Family")
@@ -106,20 +106,7 @@ func (s *Service) Update(ctx context.Context, a feature.Actor, id string, read f
 	if err != nil {
 		return nil, err
 	}
-	edit, err := read()
-	if err != nil {
-		return nil, err
-	}
-	var out *care.CareRecipient
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		var err error
-		if out, err = s.b.Store.UpdateCareRecipient(ctx, cr.ID, edit); err != nil {
-			return err
-		}
-		s.b.FamilyChanged(ctx, cr.FamilyID)
-		return s.emit(ctx, a, events.CareRecipientUpdated, out)
-	})
-	return out, notFound(err)
+	return s.crs.Edit(ctx, a, cr, cr, read, events.CareRecipientUpdated)
 }
 
 // Delete deletes the care recipient id with everything recorded about them
@@ -129,18 +116,5 @@ func (s *Service) Delete(ctx context.Context, a feature.Actor, id string) error 
 	if err != nil {
 		return err
 	}
-	err = s.b.Atomically(ctx, func(ctx context.Context) error {
-		if err := s.b.Store.DeleteCareRecipient(ctx, cr.ID); err != nil {
-			return err
-		}
-		s.b.FamilyChanged(ctx, cr.FamilyID)
-		return s.emit(ctx, a, events.CareRecipientDeleted, cr)
-	})
-	return notFound(err)
-}
-
-// emit announces a change to a care recipient; cr is the care recipient as
-// callers see them (as they were, for a deletion).
-func (s *Service) emit(ctx context.Context, a feature.Actor, typ string, cr *care.CareRecipient) error {
-	return s.b.EmitAbout(ctx, a, cr, typ, cr)
+	return s.crs.Remove(ctx, a, cr, cr, events.CareRecipientDeleted)
 }
