@@ -18,7 +18,7 @@ type calendarDay struct {
 func (s *Server) calendar(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
 	p.Title = "Calendar"
 	if id := r.URL.Query().Get("appointment"); id != "" {
-		a, err := s.svc.appointments.Get(r.Context(), *p.Viewer, "", id)
+		a, err := s.svc.Appointments.Get(r.Context(), *p.Viewer, "", id)
 		if err != nil {
 			return "", errNotFound
 		}
@@ -32,7 +32,7 @@ func (s *Server) calendar(w http.ResponseWriter, r *http.Request, p *page) (stri
 	}
 	now := s.clock.Now()
 	from, to := now.AddDate(0, 0, -7), now.AddDate(0, 2, 0)
-	c, err := s.svc.appointments.Calendar(r.Context(), *p.Viewer, p.CR.ID, from, to)
+	c, err := s.svc.Appointments.Calendar(r.Context(), *p.Viewer, p.CR.ID, from, to)
 	if err != nil {
 		return "", err
 	}

@@ -21,7 +21,7 @@ func (s *Server) careRecipientPage(w http.ResponseWriter, r *http.Request, p *pa
 		return "", err
 	}
 	p.Title = p.CR.FullName
-	d, err := s.svc.careRecipients.Get(r.Context(), *p.Viewer, id)
+	d, err := s.svc.CareRecipients.Get(r.Context(), *p.Viewer, id)
 	if err != nil {
 		return "", err
 	}

@@ -12,7 +12,7 @@ func (s *Server) documents(w http.ResponseWriter, r *http.Request, p *page) (str
 	if p.Family == nil {
 		return "documents", nil
 	}
-	docs, err := s.svc.documents.Browse(r.Context(), *p.Viewer, p.Family.ID)
+	docs, err := s.svc.Documents.Browse(r.Context(), *p.Viewer, p.Family.ID)
 	if err != nil {
 		return "", err
 	}

@@ -12,7 +12,7 @@ import (
 func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) {
 	v, _ := s.signedIn(r)
 	token := r.PathValue("token")
-	d, err := s.svc.family.Lookup(r.Context(), token)
+	d, err := s.svc.Family.Lookup(r.Context(), token)
 	if err != nil && feature.KindOf(err) != feature.KindNotFound {
 		s.fail(w, r, err)
 		return
@@ -36,7 +36,7 @@ func (s *Server) onboarding(w http.ResponseWriter, r *http.Request, p *page) (st
 		step = 3
 		if p.IsAdmin() {
 			var err error
-			if invites, err = s.svc.family.Invitations(r.Context(), *p.Viewer, p.Family.ID); err != nil {
+			if invites, err = s.svc.Family.Invitations(r.Context(), *p.Viewer, p.Family.ID); err != nil {
 				return "", err
 			}
 		}
@@ -51,11 +51,11 @@ func (s *Server) family(w http.ResponseWriter, r *http.Request, p *page) (string
 	if p.Family == nil {
 		return "family", nil
 	}
-	members, err := s.svc.family.Members(r.Context(), *p.Viewer, p.Family.ID)
+	members, err := s.svc.Family.Members(r.Context(), *p.Viewer, p.Family.ID)
 	if err != nil {
 		return "", err
 	}
-	invites, err := s.svc.family.Invitations(r.Context(), *p.Viewer, p.Family.ID)
+	invites, err := s.svc.Family.Invitations(r.Context(), *p.Viewer, p.Family.ID)
 	if err != nil {
 		return "", err
 	}

@@ -16,7 +16,7 @@ type doseRow struct {
 // todaysDoses lays out the care recipient's doses of their local today, in
 // the order they are due.
 func (s *Server) todaysDoses(r *http.Request, v *viewer, cr *care.CareRecipient) ([]doseRow, error) {
-	day, err := s.svc.medications.Today(r.Context(), *v, cr.ID, nil)
+	day, err := s.svc.Medications.Today(r.Context(), *v, cr.ID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Server) medications(w http.ResponseWriter, r *http.Request, p *page) (s
 	if p.CR == nil {
 		return "medications", nil
 	}
-	meds, err := s.svc.medications.List(r.Context(), *p.Viewer, p.CR.ID, false)
+	meds, err := s.svc.Medications.List(r.Context(), *p.Viewer, p.CR.ID, false)
 	if err != nil {
 		return "", err
 	}

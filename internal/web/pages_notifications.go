@@ -9,7 +9,7 @@ import (
 // notifications lists the viewer's notifications, newest first.
 func (s *Server) notifications(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
 	p.Title = "Notifications"
-	list, err := s.svc.notifications.List(r.Context(), *p.Viewer, notifications.Query{Limit: 100})
+	list, err := s.svc.Notifications.List(r.Context(), *p.Viewer, notifications.Query{Limit: 100})
 	if err != nil {
 		return "", err
 	}

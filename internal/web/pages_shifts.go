@@ -12,7 +12,7 @@ func (s *Server) caregivers(w http.ResponseWriter, r *http.Request, p *page) (st
 		return "caregivers", nil
 	}
 	now := s.clock.Now()
-	rota, err := s.svc.shifts.Rota(r.Context(), *p.Viewer, p.CR.ID, now.Add(-24*time.Hour), now.AddDate(0, 0, 14))
+	rota, err := s.svc.Shifts.Rota(r.Context(), *p.Viewer, p.CR.ID, now.Add(-24*time.Hour), now.AddDate(0, 0, 14))
 	if err != nil {
 		return "", err
 	}
@@ -26,7 +26,7 @@ func (s *Server) shiftPage(w http.ResponseWriter, r *http.Request, p *page) (str
 	if err != nil {
 		return "", err
 	}
-	sh, err := s.svc.shifts.Shift(r.Context(), *p.Viewer, id)
+	sh, err := s.svc.Shifts.Shift(r.Context(), *p.Viewer, id)
 	if err != nil {
 		return "", err
 	}

@@ -20,17 +20,17 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, p *page) (str
 		if err != nil {
 			return "", err
 		}
-		appts, err := s.svc.appointments.Upcoming(ctx, *p.Viewer, p.CR.ID, 3)
+		appts, err := s.svc.Appointments.Upcoming(ctx, *p.Viewer, p.CR.ID, 3)
 		if err != nil {
 			return "", err
 		}
-		onDuty, current, err := s.svc.shifts.OnDuty(ctx, *p.Viewer, p.CR.ID)
+		onDuty, current, err := s.svc.Shifts.OnDuty(ctx, *p.Viewer, p.CR.ID)
 		if err != nil {
 			return "", err
 		}
 		data["Doses"], data["Appointments"], data["OnDuty"], data["Current"] = doses, appts, onDuty, current
 	}
-	unread, count, err := s.svc.notifications.Unread(ctx, *p.Viewer, 5)
+	unread, count, err := s.svc.Notifications.Unread(ctx, *p.Viewer, 5)
 	if err != nil {
 		return "", err
 	}

@@ -20,16 +20,7 @@ import (
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/feature/account"
-	"github.com/carecircle/carecircle/internal/feature/appointments"
-	"github.com/carecircle/carecircle/internal/feature/carerecipient"
-	"github.com/carecircle/carecircle/internal/feature/documents"
-	"github.com/carecircle/carecircle/internal/feature/emergency"
-	"github.com/carecircle/carecircle/internal/feature/family"
 	"github.com/carecircle/carecircle/internal/feature/features"
-	"github.com/carecircle/carecircle/internal/feature/medications"
-	"github.com/carecircle/carecircle/internal/feature/notifications"
-	"github.com/carecircle/carecircle/internal/feature/shifts"
-	"github.com/carecircle/carecircle/internal/feature/timeline"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/operator"
 	"github.com/carecircle/carecircle/internal/store"
@@ -69,7 +60,7 @@ type Server struct {
 	// base is what the application layer's services share.
 	base *feature.Base
 	// svc are the application layer's services the pages read through.
-	svc    services
+	svc    features.Services
 	tokens *auth.Tokens
 	clock  clock.Clock
 	logger *slog.Logger
@@ -94,12 +85,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.base = feature.New(feature.Deps{Store: d.Store, Cache: d.Cache, Clock: s.clock, Logger: s.logger})
-	f := features.New(s.base, features.Deps{Account: account.Deps{Tokens: d.Tokens}})
-	s.svc = services{
-		family: f.Family, careRecipients: f.CareRecipients, medications: f.Medications, appointments: f.Appointments,
-		shifts: f.Shifts, emergency: f.Emergency, timeline: f.Timeline, documents: f.Documents,
-		notifications: f.Notifications, account: f.Account,
-	}
+	s.svc = features.New(s.base, features.Deps{Account: account.Deps{Tokens: d.Tokens}})
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -145,21 +131,6 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
-}
-
-// services are the application layer's services (features.Services) under
-// the names the pages call them by.
-type services struct {
-	family         *family.Service
-	careRecipients *carerecipient.Service
-	medications    *medications.Service
-	appointments   *appointments.Service
-	shifts         *shifts.Service
-	emergency      *emergency.Service
-	timeline       *timeline.Service
-	documents      *documents.Service
-	notifications  *notifications.Service
-	account        *account.Service
 }
 
 // viewer is the signed-in user of a request, the actor of the queries a
