@@ -10,23 +10,12 @@ import (
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/feature/appointments"
+	"github.com/carecircle/carecircle/internal/feature/featuretest"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-
-// newActor creates an account and returns it as an actor.
-func newActor(t *testing.T, s *store.Store, email string) feature.Actor {
-	t.Helper()
-	u, err := s.CreateUser(context.Background(), store.NewUser{
-		Email: email, PasswordHash: "hash", FullName: "Test " + email, Timezone: "Europe/Berlin", Status: care.UserActive,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return feature.Actor{User: u}
-}
 
 // TestUpcoming holds what the dashboard shows of appointments: those not
 // yet ended, scheduled or confirmed, soonest first, at most the limit; and
@@ -38,15 +27,8 @@ func TestUpcoming(t *testing.T) {
 		clk := clock.NewFake(t0)
 		st := open(t, clk)
 		svc := appointments.New(feature.New(feature.Deps{Store: st, Clock: clk}))
-		admin, outsider := newActor(t, st, "admin@example.com"), newActor(t, st, "outsider@example.com")
-		fam, _, err := st.CreateFamily(ctx, "Lee", admin.ID(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cr, err := st.CreateCareRecipient(ctx, care.CareRecipient{FamilyID: fam.ID, FullName: "Ana Lee", Timezone: "Europe/Berlin"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		admin, outsider := featuretest.Actor(t, st, "admin@example.com"), featuretest.Actor(t, st, "outsider@example.com")
+		_, cr := featuretest.Family(t, st, admin, "Europe/Berlin")
 		create := func(title string, start time.Time) *care.Appointment {
 			t.Helper()
 			reminders, _ := care.NormalizeReminderMinutes(nil)

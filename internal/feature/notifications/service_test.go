@@ -9,24 +9,13 @@ import (
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/featuretest"
 	"github.com/carecircle/carecircle/internal/feature/notifications"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-
-// newActor creates an account and returns it as an actor.
-func newActor(t *testing.T, s *store.Store, email string) feature.Actor {
-	t.Helper()
-	u, err := s.CreateUser(context.Background(), store.NewUser{
-		Email: email, PasswordHash: "hash", FullName: "Test " + email, Timezone: "Europe/Berlin", Status: care.UserActive,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return feature.Actor{User: u}
-}
 
 // TestUnread holds what the dashboard shows of a user's notifications: the
 // newest unread ones first, at most the limit, none that were read or are
@@ -39,11 +28,8 @@ func TestUnread(t *testing.T) {
 		st := open(t, clk)
 		b := feature.New(feature.Deps{Store: st, Clock: clk})
 		svc := notifications.New(b, nil)
-		ann, bo := newActor(t, st, "ann@example.com"), newActor(t, st, "bo@example.com")
-		fam, _, err := st.CreateFamily(ctx, "Lee", ann.ID(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ann, bo := featuretest.Actor(t, st, "ann@example.com"), featuretest.Actor(t, st, "bo@example.com")
+		famID, _ := featuretest.Family(t, st, ann, "Europe/Berlin")
 		notify := func(title string, to ...feature.Actor) {
 			t.Helper()
 			var ids []string
@@ -51,7 +37,7 @@ func TestUnread(t *testing.T) {
 				ids = append(ids, a.ID())
 			}
 			err := b.NotifyUsers(ctx, ids, care.NotificationDraft{Type: care.NotifyEmergencyAlert, Title: title, Body: title,
-				Data: map[string]any{"familyId": fam.ID}})
+				Data: map[string]any{"familyId": famID}})
 			if err != nil {
 				t.Fatalf("notify %s: %v", title, err)
 			}

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/feature"
+	"github.com/carecircle/carecircle/internal/feature/featuretest"
 	"github.com/carecircle/carecircle/internal/feature/shifts"
 	"github.com/carecircle/carecircle/internal/store"
 	"github.com/carecircle/carecircle/internal/store/storetest"
@@ -21,28 +21,9 @@ func TestOnDuty(t *testing.T) {
 		ctx := context.Background()
 		clk := clock.NewFake(time.Date(2026, 3, 8, 9, 30, 0, 0, time.UTC))
 		st := open(t, clk)
-		user := func(email string) *care.User {
-			u, err := st.CreateUser(ctx, store.NewUser{Email: email, PasswordHash: "hash", FullName: "Test " + email,
-				Timezone: "UTC", Status: care.UserPending})
-			if err == nil {
-				u, err = st.ActivateUser(ctx, u.ID)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}
-		admin, stranger := user("ann@example.com"), user("zed@example.com")
-		family, _, err := st.CreateFamily(ctx, "Lees", admin.ID, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cr, err := st.CreateCareRecipient(ctx, care.CareRecipient{FamilyID: family.ID, FullName: "Gran", Timezone: "Asia/Tokyo"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ann, stranger := featuretest.Actor(t, st, "ann@example.com"), featuretest.Actor(t, st, "zed@example.com")
+		_, cr := featuretest.Family(t, st, ann, "Asia/Tokyo")
 		svc := shifts.New(feature.New(feature.Deps{Store: st, Clock: clk}))
-		ann := feature.Actor{User: admin}
 
 		onDuty, current, err := svc.OnDuty(ctx, ann, cr.ID)
 		if err != nil || len(onDuty) != 0 || current != nil {
@@ -51,7 +32,7 @@ func TestOnDuty(t *testing.T) {
 
 		now := clk.Now()
 		sh, err := svc.Create(ctx, ann, cr.ID, func() (shifts.NewShift, error) {
-			return shifts.NewShift{CaregiverID: admin.ID, Start: now.Add(-time.Hour), End: now.Add(3 * time.Hour)}, nil
+			return shifts.NewShift{CaregiverID: ann.ID(), Start: now.Add(-time.Hour), End: now.Add(3 * time.Hour)}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +50,7 @@ func TestOnDuty(t *testing.T) {
 			t.Fatalf("OnDuty after check-in = %v, %+v, %v; want the shift %s on duty", onDuty, current, err, sh.ID)
 		}
 
-		if _, _, err := svc.OnDuty(ctx, feature.Actor{User: stranger}, cr.ID); feature.KindOf(err) != feature.KindForbidden {
+		if _, _, err := svc.OnDuty(ctx, stranger, cr.ID); feature.KindOf(err) != feature.KindForbidden {
 			t.Fatalf("OnDuty for someone outside the family: %v, want forbidden", err)
 		}
 	})
