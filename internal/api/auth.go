@@ -3,8 +3,8 @@ package api
 import (
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/feature/account"
 )
 
@@ -129,16 +129,5 @@ func deviceLabel(ua string) string {
 	}
 	product, _, _ := strings.Cut(strings.TrimSpace(ua), "/")
 	product, _, _ = strings.Cut(product, " ")
-	return clipUTF8(product, 64)
-}
-
-// clipUTF8 shortens s to at most n bytes without splitting a character.
-func clipUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return care.ClipUTF8(product, 64)
 }

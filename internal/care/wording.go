@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Text is a notification's title and body: what the app lists, what push
@@ -242,4 +243,16 @@ func EmailQuotaText(provider string, used, limit int64) Text {
 // Recipient is the care recipient a shift's summary names, for wording.
 func (c *ShiftCareRecipient) Recipient() *CareRecipient {
 	return &CareRecipient{ID: c.ID, FamilyID: c.FamilyID, FullName: c.FullName, Timezone: c.Timezone}
+}
+
+// ClipUTF8 shortens s to at most n bytes without splitting a character
+// (a user agent kept with a session, a product name shown in a list).
+func ClipUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

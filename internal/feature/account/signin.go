@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
@@ -114,7 +113,7 @@ func (s *Service) signIn(ctx context.Context, u *care.User, rememberMe bool, c C
 		UserID:      u.ID,
 		DeviceInfo:  nilIfEmpty(c.Device),
 		IPAddress:   nilIfEmpty(c.IP),
-		UserAgent:   nilIfEmpty(clipUTF8(c.UserAgent, 512)),
+		UserAgent:   nilIfEmpty(care.ClipUTF8(c.UserAgent, 512)),
 		RememberMe:  rememberMe,
 		TTL:         ttl,
 		RefreshHash: auth.HashToken(refresh),
@@ -220,15 +219,4 @@ func nilIfEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// clipUTF8 shortens s to at most n bytes without splitting a character.
-func clipUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
