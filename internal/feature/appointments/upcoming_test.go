@@ -24,9 +24,8 @@ func TestUpcoming(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
 		ctx := context.Background()
-		clk := clock.NewFake(t0)
-		st := open(t, clk)
-		svc := appointments.New(feature.New(feature.Deps{Store: st, Clock: clk}))
+		st, _, b := featuretest.Base(t, open, t0)
+		svc := appointments.New(b)
 		admin, outsider := featuretest.Actor(t, st, "admin@example.com"), featuretest.Actor(t, st, "outsider@example.com")
 		_, cr := featuretest.Family(t, st, admin, "Europe/Berlin")
 		create := func(title string, start time.Time) *care.Appointment {

@@ -6,8 +6,10 @@ package featuretest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/store"
 )
@@ -39,4 +41,13 @@ func Family(t testing.TB, s *store.Store, admin feature.Actor, zone string) (str
 		t.Fatal(err)
 	}
 	return fam.ID, cr
+}
+
+// Base opens a store with open on a fake clock set at start, and returns
+// the store, the clock and the application layer's base over them.
+func Base(t testing.TB, open func(testing.TB, clock.Clock) *store.Store, start time.Time) (*store.Store, *clock.Fake, *feature.Base) {
+	t.Helper()
+	clk := clock.NewFake(start)
+	st := open(t, clk)
+	return st, clk, feature.New(feature.Deps{Store: st, Clock: clk})
 }

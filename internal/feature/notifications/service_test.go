@@ -24,9 +24,7 @@ func TestUnread(t *testing.T) {
 	t.Parallel()
 	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
 		ctx := context.Background()
-		clk := clock.NewFake(t0)
-		st := open(t, clk)
-		b := feature.New(feature.Deps{Store: st, Clock: clk})
+		st, clk, b := featuretest.Base(t, open, t0)
 		svc := notifications.New(b, nil)
 		ann, bo := featuretest.Actor(t, st, "ann@example.com"), featuretest.Actor(t, st, "bo@example.com")
 		famID, _ := featuretest.Family(t, st, ann, "Europe/Berlin")

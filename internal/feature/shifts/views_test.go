@@ -19,11 +19,10 @@ import (
 func TestOnDuty(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, open func(t testing.TB, clk clock.Clock) *store.Store) {
 		ctx := context.Background()
-		clk := clock.NewFake(time.Date(2026, 3, 8, 9, 30, 0, 0, time.UTC))
-		st := open(t, clk)
+		st, clk, b := featuretest.Base(t, open, time.Date(2026, 3, 8, 9, 30, 0, 0, time.UTC))
 		ann, stranger := featuretest.Actor(t, st, "ann@example.com"), featuretest.Actor(t, st, "zed@example.com")
 		_, cr := featuretest.Family(t, st, ann, "Asia/Tokyo")
-		svc := shifts.New(feature.New(feature.Deps{Store: st, Clock: clk}))
+		svc := shifts.New(b)
 
 		onDuty, current, err := svc.OnDuty(ctx, ann, cr.ID)
 		if err != nil || len(onDuty) != 0 || current != nil {
