@@ -168,8 +168,10 @@ func TestCrashDuringDeliveryDeliversEachReminderOnce(t *testing.T) {
 			// at the minute: 2,000 reminders.
 			f := newCrashFixture(t, st, 1000, 20*time.Second)
 			const want = 2000
+			// Delivered: written and shown, not staged ahead of the instant.
 			count := func() int {
-				return countRows(t, st.DB(), `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND type = 'MEDICATION_REMINDER'`, f.userID)
+				return countRows(t, st.DB(), `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND type = 'MEDICATION_REMINDER'
+					AND NOT EXISTS (SELECT 1 FROM reminder_ledger l WHERE l.key = notifications.dedupe_key AND l.status = 'STAGED')`, f.userID)
 			}
 
 			p := startProcess(t, env)
@@ -185,7 +187,7 @@ func TestCrashDuringDeliveryDeliversEachReminderOnce(t *testing.T) {
 			t.Logf("killed with %d of %d reminders delivered", atKill, want)
 
 			startProcess(t, env)
-			for count() < want || countRows(t, st.DB(), `SELECT COUNT(*) FROM reminder_ledger WHERE status IN ('PLANNED', 'ENQUEUED')`) > 0 {
+			for count() < want || countRows(t, st.DB(), `SELECT COUNT(*) FROM reminder_ledger WHERE status IN ('PLANNED', 'ENQUEUED', 'STAGED')`) > 0 {
 				if time.Now().After(deadline.Add(4 * time.Minute)) {
 					t.Fatalf("only %d of %d reminders delivered", count(), want)
 				}

@@ -636,7 +636,7 @@ func (s *snapshot) progress() string {
 	}
 	done := 0
 	for _, e := range s.ledger {
-		if e.status != "PLANNED" && e.status != "ENQUEUED" {
+		if e.status != "PLANNED" && e.status != "ENQUEUED" && e.status != "STAGED" {
 			done++
 		}
 	}
@@ -768,7 +768,7 @@ func (d *deployment) delivered(s *snapshot) bool {
 		return false
 	}
 	for _, e := range s.ledger {
-		if e.status == "PLANNED" || e.status == "ENQUEUED" {
+		if e.status == "PLANNED" || e.status == "ENQUEUED" || e.status == "STAGED" {
 			return false
 		}
 	}

@@ -38,6 +38,23 @@ func suppressed(reason string) outcome {
 	return outcome{status: store.LedgerSuppressed, reason: reason}
 }
 
+// fingerprint identifies the outcome: what it writes and announces, to
+// whom, and the ledger state it leaves, but not when.
+func (o outcome) fingerprint() (string, error) {
+	var notice string
+	if o.notice != nil {
+		var err error
+		if notice, err = o.addressed.Fingerprint(); err != nil {
+			return "", err
+		}
+	}
+	var missed int64
+	if o.missedDose != nil {
+		missed = o.missedDose.Unix()
+	}
+	return fmt.Sprintf("%s|%s|%d|%s", o.status, o.reason, missed, notice), nil
+}
+
 // deliver delivers entries inside the transaction ctx carries: each entry
 // still in state from moves to SENT (with its notifications) or SUPPRESSED. The ledger update and the
 // notifications commit together, and notifications carry the ledger key as
@@ -153,6 +170,9 @@ type preparer struct {
 	e          *Engine
 	members    map[string][]care.Member
 	recipients map[string]*care.CareRecipient
+	// now is the instant the reminder being decided is decided as of: the
+	// clock's time, or a staged reminder's fire time ahead of it.
+	now time.Time
 	// meds and logs hold what prefetch read for medication reminders;
 	// fetched tells which medication ids it looked up (a missing one is
 	// deleted).
@@ -260,6 +280,19 @@ func (p *preparer) familyMembers(ctx context.Context, familyID string) ([]care.M
 }
 
 func (p *preparer) outcome(ctx context.Context, en store.LedgerEntry) (outcome, error) {
+	p.now = p.e.clock.Now()
+	ahead := en.FireAt.After(p.now)
+	if ahead {
+		p.now = en.FireAt
+	}
+	o, err := p.decide(ctx, en)
+	if ahead && o.notice != nil {
+		o.notice.At = en.FireAt
+	}
+	return o, err
+}
+
+func (p *preparer) decide(ctx context.Context, en store.LedgerEntry) (outcome, error) {
 	cr, err := p.careRecipient(ctx, en.CareRecipientID)
 	if err != nil || cr == nil {
 		return suppressed("care recipient removed"), err
@@ -417,7 +450,7 @@ func scheduledAt(times []string, local time.Time) bool {
 // minutesUntil is how many whole minutes (rounded up) remain until t; a
 // reminder sent late after downtime says what is true when it arrives.
 func (p *preparer) minutesUntil(t time.Time) int {
-	d := t.Sub(p.e.clock.Now())
+	d := t.Sub(p.now)
 	if d <= 0 {
 		return 0
 	}

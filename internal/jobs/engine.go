@@ -31,7 +31,11 @@ type EngineConfig struct {
 	MaxCatchUp time.Duration
 	// BatchSize is how many reminders one delivery job carries.
 	BatchSize int
-	Rules     PlanRules
+	// StageAhead is how long before its instant a reminder is decided and
+	// written, hidden, so that the instant itself only flips it (stage.go);
+	// 0 decides and writes everything at the instant.
+	StageAhead time.Duration
+	Rules      PlanRules
 }
 
 // DefaultEngineConfig is the production configuration.
@@ -42,6 +46,7 @@ func DefaultEngineConfig() EngineConfig {
 		Grace:        10 * time.Minute,
 		MaxCatchUp:   24 * time.Hour,
 		BatchSize:    100,
+		StageAhead:   2 * time.Minute,
 		Rules:        PlanRules{MissedAfter: time.Hour, RefillCheckAt: care.ClockTime{Hour: 9}},
 	}
 }
@@ -125,10 +130,27 @@ func (e *Engine) Wake() {
 // claimBatch is how many due entries one dispatch transaction takes.
 const claimBatch = 500
 
-// DispatchDue moves every reminder due at now onward: too-late ones are
-// skipped, the rest enqueued for delivery (or delivered inline when the queue
-// is off). It returns how many entries it handled.
+// DispatchDue moves every reminder due at now onward: staged ones are sent
+// (SendStagedDue); of the rest, too-late ones are skipped and the others
+// enqueued for delivery (or delivered inline when the queue is off). Then
+// it stages the reminders that fire within StageAhead (StageDue). It
+// returns how many entries it handled.
 func (e *Engine) DispatchDue(ctx context.Context, now time.Time) (int, error) {
+	total, err := e.SendStagedDue(ctx, now)
+	if err != nil {
+		return total, err
+	}
+	n, err := e.dispatchPlanned(ctx, now)
+	total += n
+	if err != nil {
+		return total, err
+	}
+	n, err = e.StageDue(ctx, now)
+	return total + n, err
+}
+
+// dispatchPlanned moves the planned (not staged) reminders due at now.
+func (e *Engine) dispatchPlanned(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for {
 		n, err := e.store.ClaimDue(ctx, now, claimBatch, func(ctx context.Context, due []store.LedgerEntry) error {
@@ -278,7 +300,7 @@ func (e *Engine) dispatchLoop(ctx context.Context) error {
 			backoff = 0
 		}
 		sleep := maxSleep
-		if next, err := e.store.NextFireAt(ctx); err == nil && next != nil {
+		if next, ok := e.nextWork(ctx); ok {
 			sleep = min(maxSleep, max(backoff, next.Sub(e.clock.Now())))
 		}
 		timer := time.NewTimer(sleep)
@@ -291,6 +313,23 @@ func (e *Engine) dispatchLoop(ctx context.Context) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// nextWork is when the dispatcher next has something to do: a staged
+// reminder's instant, or StageAhead before a planned one's.
+func (e *Engine) nextWork(ctx context.Context) (time.Time, bool) {
+	planned, staged, err := e.store.NextFireTimes(ctx)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var next time.Time
+	if planned != nil {
+		next = planned.Add(-e.cfg.StageAhead)
+	}
+	if staged != nil && (next.IsZero() || staged.Before(next)) {
+		next = *staged
+	}
+	return next, !next.IsZero()
 }
 
 // recordRun appends a run to the job-run log.

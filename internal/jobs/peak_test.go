@@ -102,14 +102,20 @@ func seedPeakFamily(ctx context.Context, st *store.Store, f int) (peakFamily, er
 
 // TestMorningPeakDeliversEveryReminderOnce plans 5,000 reminders due at the
 // same instant, changes the world of a few of them after planning (a dose
-// logged, a medication stopped), and delivers the peak through River: every
-// other reminder reaches each member once, the changed ones reach nobody,
-// and the ledger accounts for every one.
+// logged, a medication stopped), and delivers the peak: decided at the
+// instant through River, or staged a minute ahead and sent at the instant
+// by the dispatcher. Every other reminder reaches each member once, the
+// changed ones reach nobody, and the ledger accounts for every one.
 func TestMorningPeakDeliversEveryReminderOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 2,500 users")
 	}
 	t.Parallel()
+	t.Run("at the instant", func(t *testing.T) { t.Parallel(); testMorningPeak(t, false) })
+	t.Run("staged ahead", func(t *testing.T) { t.Parallel(); testMorningPeak(t, true) })
+}
+
+func testMorningPeak(t *testing.T, staged bool) {
 	storetest.ForEach(t, func(t *testing.T, open func(testing.TB, clock.Clock) *store.Store) {
 		ctx := context.Background()
 		peak := mustTime("2026-01-15T07:00:00Z") // 08:00 in Paris
@@ -121,6 +127,9 @@ func TestMorningPeakDeliversEveryReminderOnce(t *testing.T) {
 		}
 		cfg := DefaultEngineConfig()
 		cfg.Grace = time.Minute // the earlier offsets are not part of the peak
+		if !staged {
+			cfg.StageAhead = 0
+		}
 		engine := NewEngine(st, nil, clk, quietLogger(), cfg)
 		rc, err := NewClient(st, engine.Workers(), ClientConfig{Work: true, Logger: quietLogger()})
 		if err != nil {
@@ -145,8 +154,15 @@ func TestMorningPeakDeliversEveryReminderOnce(t *testing.T) {
 		if counts.Planned != peakFamilies*peakMeds {
 			t.Fatalf("planned %d reminders, want %d", counts.Planned, peakFamilies*peakMeds)
 		}
-		// After planning, the world changes for two doses of different
-		// families: one is given early, the other medication is stopped.
+		if staged {
+			n, err := engine.DispatchDue(ctx, clk.Now())
+			if err != nil || n != peakFamilies*peakMeds {
+				t.Fatalf("staged %d reminders, %v; want %d", n, err, peakFamilies*peakMeds)
+			}
+		}
+		// After planning (and staging), the world changes for two doses of
+		// different families: one is given early, the other medication is
+		// stopped.
 		given, stopped := fams[17].meds[0], fams[400].meds[1]
 		if _, _, err := st.LogDose(ctx, given.ID, care.DoseEntry{Status: care.DoseGiven, ScheduledTime: peak, LoggedByID: fams[17].adminID}); err != nil {
 			t.Fatal(err)
@@ -167,6 +183,9 @@ func TestMorningPeakDeliversEveryReminderOnce(t *testing.T) {
 			t.Fatalf("dispatched %d reminders, want %d", n, peakFamilies*peakMeds)
 		}
 		jobs := (n + cfg.BatchSize - 1) / cfg.BatchSize
+		if staged {
+			jobs = 0 // sent by the dispatcher itself
+		}
 		for i := 0; i < jobs; i++ {
 			select {
 			case ev := <-jobEvents:
@@ -183,7 +202,7 @@ func TestMorningPeakDeliversEveryReminderOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		if want := peakFamilies*peakMeds - 2; ledger[store.LedgerSent] != want || ledger[store.LedgerSuppressed] != 2 ||
-			ledger[store.LedgerPlanned] != 0 || ledger[store.LedgerEnqueued] != 0 {
+			ledger[store.LedgerPlanned] != 0 || ledger[store.LedgerEnqueued] != 0 || ledger[store.LedgerStaged] != 0 {
 			t.Fatalf("ledger = %v, want %d SENT and 2 SUPPRESSED", ledger, want)
 		}
 		var notes, recipients, dupes, stale int

@@ -2,9 +2,14 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -51,6 +56,9 @@ type Notice struct {
 	// "notification.created" carries them, when at least one was written.
 	Event     string
 	EventData map[string]any
+	// At dates the notifications and their event; zero is when they are
+	// written. A reminder staged ahead of its instant is dated at it.
+	At time.Time
 }
 
 // Addressed is a Notice whose recipients' preferences have been applied:
@@ -112,22 +120,65 @@ func (n *Notifier) Write(ctx context.Context, as ...Addressed) ([]care.Notificat
 	if len(as) == 0 {
 		return nil, nil
 	}
+	var created []care.Notification
+	err := n.Store.Atomically(ctx, func(ctx context.Context) error {
+		var evs []store.OutboxEvent
+		var err error
+		if created, evs, err = n.write(ctx, as); err != nil {
+			return err
+		}
+		var announce []store.OutboxEvent
+		for _, ev := range evs {
+			if ev.ID != "" {
+				announce = append(announce, ev)
+			}
+		}
+		return n.Store.AppendEvents(ctx, announce)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return created, nil
+}
+
+// WriteHeld stores the notices' notifications as Write does but holds back
+// the events that announce them: it returns them, one per notice (a zero
+// event for a notice that needs none), for the caller to append when the
+// notifications are due. A staged reminder's notifications are written
+// this way; they stay hidden until its ledger entry is sent.
+func (n *Notifier) WriteHeld(ctx context.Context, as ...Addressed) ([]store.OutboxEvent, error) {
+	var evs []store.OutboxEvent
+	err := n.Store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		_, evs, err = n.write(ctx, as)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return evs, nil
+}
+
+// write stores the notifications of as in the transaction ctx carries and
+// builds the event announcing each notice's (a zero event where none is
+// due).
+func (n *Notifier) write(ctx context.Context, as []Addressed) ([]care.Notification, []store.OutboxEvent, error) {
+	if len(as) == 0 {
+		return nil, nil, nil
+	}
 	datas := make([][]byte, len(as))
 	var rows []care.Notification
 	owner := map[string]int{} // notification id → index in as
 	for i, a := range as {
 		nt := a.notice
-		data := []byte("{}")
-		if nt.Data != nil {
-			var err error
-			if data, err = json.Marshal(nt.Data); err != nil {
-				return nil, fmt.Errorf("notify: encode data: %w", err)
-			}
+		data, err := nt.data()
+		if err != nil {
+			return nil, nil, err
 		}
 		datas[i] = data
 		for _, uid := range nt.To {
 			row := care.Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: uid, Type: nt.Type,
-				Title: nt.Text.Title, Body: nt.Text.Body, Data: data}
+				Title: nt.Text.Title, Body: nt.Text.Body, Data: data, CreatedAt: nt.At}
 			if nt.DedupeKey != "" {
 				key := nt.DedupeKey
 				row.DedupeKey = &key
@@ -136,33 +187,63 @@ func (n *Notifier) Write(ctx context.Context, as ...Addressed) ([]care.Notificat
 			rows = append(rows, row)
 		}
 	}
-	var created []care.Notification
-	err := n.Store.Atomically(ctx, func(ctx context.Context) error {
-		var err error
-		if created, err = n.Store.InsertNotifications(ctx, rows); err != nil {
-			return err
-		}
-		byNotice := make([][]care.Notification, len(as))
-		for _, c := range created {
-			byNotice[owner[c.ID]] = append(byNotice[owner[c.ID]], c)
-		}
-		var evs []store.OutboxEvent
-		for i, a := range as {
-			if a.notice.Event == "" && len(byNotice[i]) == 0 {
-				continue // every recipient already had it
-			}
-			ev, err := n.event(ctx, a.notice, datas[i], byNotice[i])
-			if err != nil {
-				return err
-			}
-			evs = append(evs, ev)
-		}
-		return n.Store.AppendEvents(ctx, evs)
-	})
+	created, err := n.Store.InsertNotifications(ctx, rows)
 	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
+		return nil, nil, err
 	}
-	return created, nil
+	byNotice := make([][]care.Notification, len(as))
+	for _, c := range created {
+		byNotice[owner[c.ID]] = append(byNotice[owner[c.ID]], c)
+	}
+	evs := make([]store.OutboxEvent, len(as))
+	for i, a := range as {
+		if a.notice.Event == "" && len(byNotice[i]) == 0 {
+			continue // every recipient already had it
+		}
+		if evs[i], err = n.event(ctx, a.notice, datas[i], byNotice[i]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return created, evs, nil
+}
+
+// data is the notification's data as stored: {} when it has none.
+func (nt Notice) data() ([]byte, error) {
+	if nt.Data == nil {
+		return []byte("{}"), nil
+	}
+	data, err := json.Marshal(nt.Data)
+	if err != nil {
+		return nil, fmt.Errorf("notify: encode data: %w", err)
+	}
+	return data, nil
+}
+
+// Fingerprint identifies what the addressed notice would write and
+// announce — its recipients, kind, text, data, key, scope and event — but
+// not when: two notices with the same fingerprint create the same
+// notifications. A reminder staged ahead is sent as staged only while its
+// fingerprint still matches.
+func (a Addressed) Fingerprint() (string, error) {
+	nt := a.notice
+	data, err := nt.data()
+	if err != nil {
+		return "", err
+	}
+	eventData, err := json.Marshal(nt.EventData)
+	if err != nil {
+		return "", fmt.Errorf("notify: encode event data: %w", err)
+	}
+	to := slices.Clone(nt.To)
+	slices.Sort(to)
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(strings.Join(to, ",")), []byte(nt.Type), []byte(nt.Text.Title), []byte(nt.Text.Body),
+		data, []byte(nt.DedupeKey), []byte(nt.FamilyID), []byte(nt.CareRecipientID), []byte(nt.ActorID),
+		[]byte(nt.CorrelationID), []byte(nt.Event), eventData} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // event is the domain event announcing the notifications of nt created.
@@ -189,7 +270,11 @@ func (n *Notifier) event(ctx context.Context, nt Notice, data []byte, created []
 		m["userIds"], m["notificationIds"] = notified.UserIDs, notified.NotificationIDs
 		payload = m
 	}
-	env, id, err := events.Build(n.Clock, typ, family, nt.CareRecipientID, nt.ActorID, nt.CorrelationID, payload)
+	clk := n.Clock
+	if !nt.At.IsZero() {
+		clk = clock.NewFake(nt.At)
+	}
+	env, id, err := events.Build(clk, typ, family, nt.CareRecipientID, nt.ActorID, nt.CorrelationID, payload)
 	if err != nil {
 		return store.OutboxEvent{}, err
 	}

@@ -137,7 +137,7 @@ func (s *Store) EachExported(ctx context.Context, userID string, section ExportS
 			FROM documents WHERE `+userFamiliesFilter+` ORDER BY family_id, created_at, id`, userID)
 	case ExportNotifications:
 		err = scanEach(ctx, s.rq(ctx), scanNotification, fn, `SELECT `+notificationColumns+`
-			FROM notifications WHERE user_id = $1 ORDER BY created_at, id`, userID)
+			FROM notifications WHERE user_id = $1 AND `+visibleNotification+` ORDER BY created_at, id`, userID)
 	case ExportSessions:
 		err = scanEach(ctx, s.rq(ctx), scanExportedSession, fn, `SELECT id, device_info, ip_address,
 			user_agent, created_at, last_used_at, expires_at, revoked_at

@@ -12,7 +12,7 @@ import (
 const (
 	LedgerPlanned    = "PLANNED"    // waiting for its fire time
 	LedgerEnqueued   = "ENQUEUED"   // handed to the job queue for delivery
-	LedgerSent       = "SENT"       // delivered to its recipients
+	LedgerSent       = "SENT"       // delivered to its recipients (LedgerStaged: decided ahead)
 	LedgerSkipped    = "SKIPPED"    // planned too late to be useful (after downtime)
 	LedgerSuppressed = "SUPPRESSED" // no longer true at delivery (dose logged, cancelled, ...)
 )
@@ -184,17 +184,6 @@ func doneAt(status, now string) any {
 		return nil
 	}
 	return now
-}
-
-// NextFireAt returns the earliest fire time of a planned entry, or nil.
-func (s *Store) NextFireAt(ctx context.Context) (*time.Time, error) {
-	var t *time.Time
-	err := s.rq(ctx).QueryRowContext(ctx, `SELECT MIN(fire_at) FROM reminder_ledger WHERE status = $1`,
-		LedgerPlanned).Scan(nullTimeCol{&t})
-	if err != nil {
-		return nil, fmt.Errorf("store: next fire time: %w", err)
-	}
-	return t, nil
 }
 
 // ClaimDue takes up to limit planned entries whose fire time has come, oldest

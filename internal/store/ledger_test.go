@@ -57,9 +57,9 @@ func TestLedgerPlanIsIdempotentAndSkipsLateEntries(t *testing.T) {
 		if err != nil || !ok || !wm.Equal(now.Add(10*time.Minute).Truncate(time.Microsecond)) {
 			t.Fatalf("watermark went backwards or missing: %v %v %v", wm, ok, err)
 		}
-		next, err := s.NextFireAt(ctx)
-		if err != nil || next == nil || !next.Equal(now.Add(-time.Minute).Truncate(time.Microsecond)) {
-			t.Fatalf("next fire = %v, %v", next, err)
+		next, staged, err := s.NextFireTimes(ctx)
+		if err != nil || next == nil || !next.Equal(now.Add(-time.Minute).Truncate(time.Microsecond)) || staged != nil {
+			t.Fatalf("next fire = %v, staged %v, %v", next, staged, err)
 		}
 		counts, _ := s.LedgerCounts(ctx)
 		if counts[store.LedgerPlanned] != 2 || counts[store.LedgerSkipped] != 1 {

@@ -32,7 +32,7 @@ func (s *Store) UserNotifications(ctx context.Context, userID string, q Notifica
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	where := `user_id = $1`
+	where := `user_id = $1 AND ` + visibleNotification
 	if q.UnreadOnly {
 		where += ` AND read = FALSE`
 	}
@@ -47,7 +47,7 @@ func (s *Store) UserNotifications(ctx context.Context, userID string, q Notifica
 // UnreadNotificationCount counts a user's unread notifications.
 func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int, error) {
 	var n int
-	if err := s.rq(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read = FALSE`,
+	if err := s.rq(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read = FALSE AND `+visibleNotification,
 		userID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: unread count: %w", err)
 	}
@@ -57,7 +57,7 @@ func (s *Store) UnreadNotificationCount(ctx context.Context, userID string) (int
 // MarkNotificationsRead marks the user's notifications with the given ids
 // read (all of them when ids is nil) and returns how many changed.
 func (s *Store) MarkNotificationsRead(ctx context.Context, userID string, ids []string) (int, error) {
-	q := `UPDATE notifications SET read = TRUE, read_at = $2 WHERE user_id = $1 AND read = FALSE`
+	q := `UPDATE notifications SET read = TRUE, read_at = $2 WHERE user_id = $1 AND read = FALSE AND ` + visibleNotification
 	args := []any{userID, ts(s.now())}
 	if ids != nil {
 		if len(ids) == 0 {
@@ -79,7 +79,7 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, userID string, ids []
 // Notification loads one of a user's notifications.
 func (s *Store) Notification(ctx context.Context, userID, id string) (*care.Notification, error) {
 	n, err := scanNotification(s.rq(ctx).QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE id = $1 AND user_id = $2`, id, userID))
+		WHERE id = $1 AND user_id = $2 AND `+visibleNotification, id, userID))
 	if err != nil {
 		return nil, fmt.Errorf("store: notification: %w", err)
 	}

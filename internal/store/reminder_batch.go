@@ -216,7 +216,8 @@ func (s *Store) markLedgerMany(ctx context.Context, tx *sql.Tx, updates []Ledger
 			args = append(args, u.Key, u.Status, u.Reason, u.Recipients)
 		}
 		rows, err := tx.QueryContext(ctx, `WITH v (k, st, rsn, n) AS (VALUES `+values.String()+`)
-			UPDATE reminder_ledger SET status = v.st, reason = v.rsn, recipients = v.n,
+			UPDATE reminder_ledger SET status = v.st, reason = v.rsn, recipients = v.n, fingerprint = NULL,
+			event_id = NULL, event_type = NULL, event_family_id = NULL, event_envelope = NULL,
 			enqueued_at = CASE WHEN v.st = 'ENQUEUED' THEN $1 ELSE reminder_ledger.enqueued_at END,
 			done_at = CASE WHEN v.st = 'ENQUEUED' THEN reminder_ledger.done_at ELSE $1 END
 			FROM v WHERE reminder_ledger.key = v.k AND reminder_ledger.status IN (`+placeholders(2, len(from))+`)
