@@ -9,6 +9,11 @@
 //
 // The engine runs on a clock shifted so that the peak falls 30 seconds after
 // start; everything else (timers, River, the database) runs in real time.
+// With -stage (the engine's default) the reminders are staged during those
+// 30 seconds and sent at the instant; -stage 0 decides and writes them all
+// at the instant. An outbox dispatcher hands the reminder events to a
+// consumer that notes when each arrives: where the realtime node publishes
+// them to the family's sockets.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,7 +39,9 @@ import (
 	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
+	"github.com/carecircle/carecircle/internal/events"
 	"github.com/carecircle/carecircle/internal/jobs"
+	"github.com/carecircle/carecircle/internal/outbox"
 	"github.com/carecircle/carecircle/internal/store"
 )
 
@@ -48,6 +56,7 @@ type options struct {
 	families, members, meds int
 	postgres                string
 	queue                   bool
+	stage                   time.Duration
 	timeout                 time.Duration
 	cpuProfile              string
 }
@@ -60,6 +69,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.meds, "meds", 2, "medications per care recipient, all due at the peak minute")
 	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL URL; a schema is created and dropped (default: SQLite in a temp dir)")
 	fs.BoolVar(&o.queue, "queue", true, "deliver through River (false: inline in the dispatcher)")
+	fs.DurationVar(&o.stage, "stage", jobs.DefaultEngineConfig().StageAhead, "stage reminders this long before their instant (0: decide and write them at the instant)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of planning and delivery (not seeding) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -95,6 +105,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	// A one-minute grace keeps the peak's earlier offsets (30, 15, 5 minutes
 	// before) out of the measurement: they are recorded as skipped.
 	cfg.Grace = time.Minute
+	cfg.StageAhead = o.stage
 	engine := jobs.NewEngine(st, nil, clk, logger, cfg)
 	rc, err := jobs.NewClient(st, engine.Workers(), jobs.ClientConfig{Work: true, Logger: logger})
 	if err != nil {
@@ -129,29 +140,71 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	planTime := time.Since(planStart)
 	fmt.Fprintf(out, "planned %d reminder instants (%d skipped) in %s\n", counts.Planned, counts.Skipped, planTime.Round(time.Millisecond))
 
+	doses := want / o.members
+	published := newPublications()
+	dispatcher := outbox.New(st, clk, logger, outbox.Options{}, outbox.ConsumerFunc{ConsumerName: "sockets", Fn: published.take(clk)})
 	runCtx, stopEngine := context.WithCancel(ctx)
-	engineDone := make(chan error, 1)
+	engineDone := make(chan error, 2)
 	go func() { engineDone <- engine.Run(runCtx, false) }()
-	defer func() { stopEngine(); <-engineDone }()
+	go func() { engineDone <- dispatcher.Run(runCtx) }()
+	defer func() { stopEngine(); <-engineDone; <-engineDone }()
 
 	for {
-		n, err := delivered(ctx, st.DB())
+		n, err := done(ctx, st.DB())
 		if err != nil {
 			return err
 		}
-		if n >= want {
+		if n >= doses && published.count() >= doses {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("only %d of %d reminders delivered: %w", n, want, ctx.Err())
+			return fmt.Errorf("%d of %d doses done, %d published: %w", n, doses, published.count(), ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	if err := checkLedger(ctx, out, st, want); err != nil {
 		return err
 	}
-	return report(ctx, out, st, peak, want, planTime)
+	return report(ctx, out, st, peak, want, planTime, o.stage, published)
+}
+
+// publications notes when each reminder event reached the consumer, with
+// how many notifications it announced.
+type publications struct {
+	mu   sync.Mutex
+	late []weighted
+}
+
+type weighted struct {
+	at time.Time
+	n  int
+}
+
+func newPublications() *publications { return &publications{} }
+
+func (p *publications) take(clk clock.Clock) func(context.Context, events.Event) error {
+	return func(_ context.Context, e events.Event) error {
+		if e.Type != events.MedicationReminder {
+			return nil
+		}
+		var d struct {
+			UserIDs []string `json:"userIds"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.late = append(p.late, weighted{at: clk.Now(), n: len(d.UserIDs)})
+		return nil
+	}
+}
+
+func (p *publications) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.late)
 }
 
 // checkLedger proves the peak went out once: every reminder of the peak
@@ -329,49 +382,79 @@ func seedFamily(ctx context.Context, st *store.Store, o options, f int) error {
 	return nil
 }
 
-func delivered(ctx context.Context, db *sql.DB) (int, error) {
+// done counts the peak's doses whose ledger entry is finished.
+func done(ctx context.Context, db *sql.DB) (int, error) {
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE type = 'MEDICATION_REMINDER'`).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM reminder_ledger WHERE kind = 'MEDICATION' AND offset_minutes = 0
+		AND status IN ('SENT', 'SUPPRESSED', 'SKIPPED')`).Scan(&n)
 	return n, err
 }
 
-func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime time.Duration) error {
-	// When the dispatcher had handed the last reminder to the queue: the
-	// rest of the lateness is delivery.
-	var lastEnqueued any
+// report prints the peak's figures. A notification is visible when its
+// ledger entry is done (it commits with the entry), and published when the
+// event announcing it reaches the consumer.
+func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime, stage time.Duration, pub *publications) error {
+	// When the last reminder was staged, or handed to the queue: the rest
+	// of the lateness is sending.
+	var lastHanded any
 	if err := st.DB().QueryRowContext(ctx, `SELECT MAX(enqueued_at) FROM reminder_ledger
-		WHERE kind = 'MEDICATION' AND offset_minutes = 0`).Scan(&lastEnqueued); err != nil {
+		WHERE kind = 'MEDICATION' AND offset_minutes = 0`).Scan(&lastHanded); err != nil {
 		return err
 	}
-	if t, ok := parseTime(lastEnqueued); ok {
-		fmt.Fprintf(out, "dispatch: every reminder enqueued %s after the peak\n", t.Sub(peak).Round(time.Millisecond))
+	if t, ok := parseTime(lastHanded); ok {
+		what := "enqueued"
+		if stage > 0 {
+			what = "staged"
+		}
+		when := t.Sub(peak).Round(time.Millisecond)
+		side := "after"
+		if when < 0 {
+			when, side = -when, "before"
+		}
+		fmt.Fprintf(out, "every reminder %s %s %s the peak\n", what, when, side)
 	}
-	rows, err := st.DB().QueryContext(ctx, `SELECT created_at FROM notifications WHERE type = 'MEDICATION_REMINDER'`)
+	rows, err := st.DB().QueryContext(ctx, `SELECT l.done_at FROM notifications n JOIN reminder_ledger l ON l.key = n.dedupe_key
+		WHERE n.type = 'MEDICATION_REMINDER'`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var late []time.Duration
+	var visible []time.Duration
 	for rows.Next() {
 		var raw any
 		if err := rows.Scan(&raw); err != nil {
 			return err
 		}
 		t, _ := parseTime(raw)
-		late = append(late, t.Sub(peak))
+		visible = append(visible, t.Sub(peak))
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
-	pct := func(d []time.Duration, p float64) time.Duration {
-		return d[min(len(d)-1, int(float64(len(d))*p))]
+	var published []time.Duration
+	for _, w := range pub.late {
+		for range w.n {
+			published = append(published, w.at.Sub(peak))
+		}
 	}
-	first := late[:min(1000, len(late))]
-	last := late[len(late)-1]
-	fmt.Fprintf(out, "| %s | %d | %s | %.0f | %s | %s | %s | %s |\n", st.Dialect(), want, planTime.Round(time.Millisecond),
-		float64(want)/max(last.Seconds(), 0.001), pct(late, 0.5).Round(time.Millisecond), pct(late, 0.99).Round(time.Millisecond),
-		last.Round(time.Millisecond), pct(first, 0.99).Round(time.Millisecond))
+	if len(visible) == 0 || len(published) == 0 {
+		return fmt.Errorf("nothing to report: %d visible, %d published", len(visible), len(published))
+	}
+	for _, d := range [][]time.Duration{visible, published} {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	}
+	pct := func(d []time.Duration, p float64) string {
+		return d[min(len(d)-1, int(float64(len(d))*p))].Round(time.Millisecond).String()
+	}
+	last := max(visible[len(visible)-1], published[len(published)-1])
+	mode := "at the instant"
+	if stage > 0 {
+		mode = "staged " + stage.String() + " ahead"
+	}
+	fmt.Fprintln(out, "| backend | reminders | planning | mode | delivered/s | visible p50 | p99 | max | published p50 | p99 | max |")
+	fmt.Fprintf(out, "| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", st.Dialect(), want, planTime.Round(time.Millisecond),
+		mode, float64(want)/max(last.Seconds(), 0.001), pct(visible, 0.5), pct(visible, 0.99), pct(visible, 1),
+		pct(published, 0.5), pct(published, 0.99), pct(published, 1))
 	return nil
 }
 
