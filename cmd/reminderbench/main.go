@@ -57,6 +57,7 @@ type options struct {
 	postgres                string
 	queue                   bool
 	stage                   time.Duration
+	senders                 int
 	timeout                 time.Duration
 	cpuProfile              string
 }
@@ -70,6 +71,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL URL; a schema is created and dropped (default: SQLite in a temp dir)")
 	fs.BoolVar(&o.queue, "queue", true, "deliver through River (false: inline in the dispatcher)")
 	fs.DurationVar(&o.stage, "stage", jobs.DefaultEngineConfig().StageAhead, "stage reminders this long before their instant (0: decide and write them at the instant)")
+	fs.IntVar(&o.senders, "senders", 0, "transactions sending staged reminders at once (0: the engine's default)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of planning and delivery (not seeding) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -106,6 +108,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	// before) out of the measurement: they are recorded as skipped.
 	cfg.Grace = time.Minute
 	cfg.StageAhead = o.stage
+	cfg.Senders = o.senders
 	engine := jobs.NewEngine(st, nil, clk, logger, cfg)
 	rc, err := jobs.NewClient(st, engine.Workers(), jobs.ClientConfig{Work: true, Logger: logger})
 	if err != nil {
@@ -166,7 +169,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := checkLedger(ctx, out, st, want); err != nil {
 		return err
 	}
-	return report(ctx, out, st, peak, want, planTime, o.stage, published)
+	return report(ctx, out, st, peak, want, planTime, o.stage, o.senders, published)
 }
 
 // publications notes when each reminder event reached the consumer, with
@@ -393,7 +396,7 @@ func done(ctx context.Context, db *sql.DB) (int, error) {
 // report prints the peak's figures. A notification is visible when its
 // ledger entry is done (it commits with the entry), and published when the
 // event announcing it reaches the consumer.
-func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime, stage time.Duration, pub *publications) error {
+func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime, stage time.Duration, senders int, pub *publications) error {
 	// When the last reminder was staged, or handed to the queue: the rest
 	// of the lateness is sending.
 	var lastHanded any
@@ -450,6 +453,9 @@ func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time,
 	mode := "at the instant"
 	if stage > 0 {
 		mode = "staged " + stage.String() + " ahead"
+		if senders > 0 {
+			mode += fmt.Sprintf(", %d senders", senders)
+		}
 	}
 	fmt.Fprintln(out, "| backend | reminders | planning | mode | delivered/s | visible p50 | p99 | max | published p50 | p99 | max |")
 	fmt.Fprintf(out, "| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", st.Dialect(), want, planTime.Round(time.Millisecond),

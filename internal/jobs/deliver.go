@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -91,10 +92,14 @@ func (e *Engine) prepare(ctx context.Context, entries []store.LedgerEntry) ([]ou
 			notices = append(notices, *o.notice)
 		}
 	}
-	addressed, err := e.notifier().Address(ctx, notices...)
-	if err != nil {
-		return nil, fmt.Errorf("deliver: %w", err)
+	// The recipients are members, read with their preferences.
+	prefs := map[string]json.RawMessage{}
+	for _, ms := range p.members {
+		for _, m := range ms {
+			prefs[m.UserID] = m.Preferences
+		}
 	}
+	addressed := notify.AddressWith(prefs, notices...)
 	for i := range outs {
 		if outs[i].notice != nil {
 			outs[i].addressed, addressed = addressed[0], addressed[1:]

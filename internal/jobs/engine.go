@@ -35,7 +35,11 @@ type EngineConfig struct {
 	// written, hidden, so that the instant itself only flips it (stage.go);
 	// 0 decides and writes everything at the instant.
 	StageAhead time.Duration
-	Rules      PlanRules
+	// Senders is how many transactions send due staged reminders at once;
+	// 0 is 3 on PostgreSQL and 1 on SQLite, whose one writer takes them in
+	// turn anyway.
+	Senders int
+	Rules   PlanRules
 }
 
 // DefaultEngineConfig is the production configuration.

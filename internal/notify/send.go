@@ -96,19 +96,38 @@ func (n *Notifier) Address(ctx context.Context, notices ...Notice) ([]Addressed,
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}
+	return AddressWith(prefs, notices...), nil
+}
+
+// AddressWith is Address with the addressed users' preferences already at
+// hand (read with the users, as a reminder's members are), by user id; a
+// user missing from prefs has turned nothing off.
+func AddressWith(prefs map[string]json.RawMessage, notices ...Notice) []Addressed {
+	type choice struct{ user, kind string }
+	wants := map[choice]bool{}
 	out := make([]Addressed, len(notices))
 	for i, nt := range notices {
 		kind := PreferenceKind(nt.Type)
 		to := make([]string, 0, len(nt.To))
 		for _, uid := range nt.To {
-			if kind == "" || care.WantsNotification(prefs[uid], kind) {
+			if kind == "" {
+				to = append(to, uid)
+				continue
+			}
+			c := choice{uid, kind}
+			want, ok := wants[c]
+			if !ok {
+				want = care.WantsNotification(prefs[uid], kind)
+				wants[c] = want
+			}
+			if want {
 				to = append(to, uid)
 			}
 		}
 		nt.To = to
 		out[i] = Addressed{notice: nt}
 	}
-	return out, nil
+	return out
 }
 
 // Write stores the addressed notices' notifications, all in one set of
