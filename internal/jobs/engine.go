@@ -35,9 +35,9 @@ type EngineConfig struct {
 	// written, hidden, so that the instant itself only flips it (stage.go);
 	// 0 decides and writes everything at the instant.
 	StageAhead time.Duration
-	// Senders is how many transactions send due staged reminders at once;
-	// 0 is 3 on PostgreSQL and 1 on SQLite, whose one writer takes them in
-	// turn anyway.
+	// Senders is how many pages of due staged reminders are decided and
+	// sent at once; 0 is 3 on PostgreSQL and 2 on SQLite (one decides while
+	// the other writes).
 	Senders int
 	Rules   PlanRules
 }

@@ -88,18 +88,48 @@ func (e *Engine) stage(ctx context.Context, entries []store.LedgerEntry) error {
 	return e.store.StageMany(ctx, staged)
 }
 
-// SendStagedDue sends every staged reminder whose instant has come, with
-// several transactions at once on PostgreSQL (they skip each other's rows),
-// so that the database and the engine work on a peak side by side. It
-// returns how many entries it handled.
+// SendStagedDue sends every staged reminder whose instant has come. One
+// goroutine lists the due entries, a page at a time; Senders goroutines
+// each decide a page again from the world as it is now, reading outside any
+// transaction, then claim the page and send it (send). So the reads and
+// rendering of one page overlap the writes of another — on SQLite too,
+// whose readers do not wait for its one writer — and nothing waits on a
+// lock while a page is being decided. It returns how many entries it
+// handled.
 func (e *Engine) SendStagedDue(ctx context.Context, now time.Time) (int, error) {
 	senders := e.cfg.Senders
 	if senders <= 0 {
-		senders = 1
+		senders = 2
 		if e.store.Dialect() == store.Postgres {
 			senders = 3
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan []store.StagedEntry, senders)
+	var listErr error
+	listed := make(chan struct{})
+	go func() {
+		defer close(listed)
+		defer close(pages)
+		var after *store.StagedEntry
+		for {
+			due, err := e.store.StagedDue(ctx, now, after, claimBatch)
+			if err != nil || len(due) == 0 {
+				listErr = err
+				return
+			}
+			select {
+			case pages <- due:
+			case <-ctx.Done():
+				return
+			}
+			if len(due) < claimBatch {
+				return
+			}
+			after = &due[len(due)-1]
+		}
+	}()
 	var total atomic.Int64
 	errs := make([]error, senders)
 	var wg sync.WaitGroup
@@ -107,62 +137,75 @@ func (e *Engine) SendStagedDue(ctx context.Context, now time.Time) (int, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				n, err := e.store.ClaimStaged(ctx, now, claimBatch, func(ctx context.Context, due []store.StagedEntry) error {
-					return e.send(ctx, now, due)
-				})
+			for page := range pages {
+				n, err := e.sendPage(ctx, now, page)
 				total.Add(int64(n))
-				if err != nil || n < claimBatch {
+				if err != nil {
 					errs[i] = err
+					cancel() // the rest stay STAGED for the next pass
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return int(total.Load()), errors.Join(errs...)
+	cancel()
+	<-listed
+	return int(total.Load()), errors.Join(append(errs, listErr)...)
 }
 
-// send decides staged entries again as of now and sends each as staged
-// when its outcome is unchanged, or as decided now when not, inside the
-// claim's transaction, which ctx carries.
-func (e *Engine) send(ctx context.Context, now time.Time, due []store.StagedEntry) error {
+// sendPage decides a page of due staged entries as of now, outside any
+// transaction, then claims those still staged and sends them.
+func (e *Engine) sendPage(ctx context.Context, now time.Time, page []store.StagedEntry) (int, error) {
+	entries := make([]store.LedgerEntry, len(page))
+	keys := make([]string, len(page))
+	for i, en := range page {
+		entries[i], keys[i] = en.LedgerEntry, en.Key
+	}
+	outs, err := e.prepare(ctx, entries)
+	if err != nil {
+		return 0, err
+	}
+	decided := make(map[string]outcome, len(page))
+	for i, en := range page {
+		decided[en.Key] = outs[i]
+	}
+	return e.store.ClaimStaged(ctx, keys, func(ctx context.Context, claimed []store.StagedEntry) error {
+		return e.send(ctx, now, claimed, decided)
+	})
+}
+
+// send sends claimed staged entries inside the claim's transaction, which
+// ctx carries: each as staged when its outcome, decided just now, is the
+// one it was staged with, or as decided now when not.
+func (e *Engine) send(ctx context.Context, now time.Time, claimed []store.StagedEntry, decided map[string]outcome) error {
 	var late []store.LedgerUpdate
 	var dropped []string
-	var ready []store.LedgerEntry
-	var staged []string
-	for _, en := range due {
+	var asStaged []store.LedgerUpdate
+	var changed []store.LedgerEntry
+	var changedOuts []outcome
+	for _, en := range claimed {
 		if en.FireAt.Before(now.Add(-e.cfg.Grace)) {
 			reason := "due during downtime, older than the grace period"
 			late = append(late, store.LedgerUpdate{Key: en.Key, Status: store.LedgerSkipped, Reason: &reason})
 			dropped = append(dropped, en.Key)
 			continue
 		}
-		ready = append(ready, en.LedgerEntry)
-		staged = append(staged, en.Fingerprint)
-	}
-	outs, err := e.prepare(ctx, ready)
-	if err != nil {
-		return err
-	}
-	var asStaged []store.LedgerUpdate
-	var changed []store.LedgerEntry
-	var changedOuts []outcome
-	for i, en := range ready {
-		o := outs[i]
+		o := decided[en.Key]
 		fp, err := o.fingerprint()
 		if err != nil {
 			return fmt.Errorf("send %s: %w", en.Key, err)
 		}
-		if fp != staged[i] {
-			changed = append(changed, en)
+		if fp != en.Fingerprint {
+			changed = append(changed, en.LedgerEntry)
 			changedOuts = append(changedOuts, o)
 			dropped = append(dropped, en.Key)
 			continue
 		}
 		u := store.LedgerUpdate{Key: en.Key, Status: o.status, Recipients: o.addressed.Recipients()}
 		if o.reason != "" {
-			u.Reason = &outs[i].reason
+			reason := o.reason
+			u.Reason = &reason
 		}
 		asStaged = append(asStaged, u)
 		if o.missedDose != nil {
@@ -180,6 +223,6 @@ func (e *Engine) send(ctx context.Context, now time.Time, due []store.StagedEntr
 	if err := e.store.SendStaged(ctx, asStaged); err != nil {
 		return err
 	}
-	_, err = e.apply(ctx, changed, changedOuts, store.LedgerStaged)
+	_, err := e.apply(ctx, changed, changedOuts, store.LedgerStaged)
 	return err
 }

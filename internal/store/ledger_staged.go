@@ -117,37 +117,64 @@ func (s *Store) StageMany(ctx context.Context, staged []Staging) error {
 	return err
 }
 
-// ClaimStaged takes up to limit STAGED entries whose fire time has come,
-// earliest first, with their fingerprints, and passes them to handle inside
-// one transaction, which the context handle gets carries; handle must move
-// each on (SendStaged, MarkLedgerMany from LedgerStaged). On PostgreSQL
-// concurrent claimers skip each other's rows.
-func (s *Store) ClaimStaged(ctx context.Context, now time.Time, limit int, handle func(ctx context.Context, due []StagedEntry) error) (int, error) {
+// StagedDue lists up to limit STAGED entries whose fire time has come,
+// in (fire time, key) order after the entry after (none when nil), with
+// their fingerprints. It locks nothing: a sender decides them outside any
+// transaction, then claims them (ClaimStaged).
+func (s *Store) StagedDue(ctx context.Context, now time.Time, after *StagedEntry, limit int) ([]StagedEntry, error) {
+	q := `SELECT ` + ledgerColumns + `, fingerprint FROM reminder_ledger WHERE status = $1 AND fire_at <= $2`
+	args := []any{LedgerStaged, ts(now)}
+	if after != nil {
+		q += ` AND (fire_at, key) > ($3, $4)`
+		args = append(args, ts(after.FireAt), after.Key)
+	}
+	q += ` ORDER BY fire_at, key LIMIT ` + fmt.Sprint(limit)
+	rows, err := s.rq(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: staged reminders due: %w", mapErr(err))
+	}
+	due, err := collect(rows, scanStaged)
+	if err != nil {
+		return nil, fmt.Errorf("store: staged reminders due: %w", err)
+	}
+	return due, nil
+}
+
+func scanStaged(row interface{ Scan(...any) error }) (*StagedEntry, error) {
+	var e StagedEntry
+	var fp sql.NullString
+	err := row.Scan(&e.Key, &e.Kind, &e.EntityID, &e.CareRecipientID, timeCol{&e.OccurrenceAt},
+		&e.OffsetMinutes, timeCol{&e.FireAt}, &e.Status, &e.Reason, &e.Recipients,
+		timeCol{&e.PlannedAt}, nullTimeCol{&e.EnqueuedAt}, nullTimeCol{&e.DoneAt}, &fp)
+	e.Fingerprint = fp.String
+	return &e, mapErr(err)
+}
+
+// ClaimStaged takes those of the given entries that are still STAGED and
+// passes them to handle inside one transaction, which the context handle
+// gets carries; handle must move each on (SendStaged, MarkLedgerMany from
+// LedgerStaged). On PostgreSQL an entry another sender holds is skipped.
+func (s *Store) ClaimStaged(ctx context.Context, keys []string, handle func(ctx context.Context, claimed []StagedEntry) error) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
 	n := 0
 	err := s.Atomically(ctx, func(ctx context.Context) error {
-		q := `SELECT ` + ledgerColumns + `, fingerprint FROM reminder_ledger WHERE status = $1 AND fire_at <= $2
-			ORDER BY fire_at LIMIT $3`
+		q := `SELECT ` + ledgerColumns + `, fingerprint FROM reminder_ledger WHERE status = $1 AND key IN (` +
+			placeholders(2, len(keys)) + `) ORDER BY fire_at, key`
 		if s.dialect == Postgres {
 			q += ` FOR UPDATE SKIP LOCKED`
 		}
-		rows, err := s.txFrom(ctx).QueryContext(ctx, q, LedgerStaged, ts(now), limit)
+		rows, err := s.txFrom(ctx).QueryContext(ctx, q, append([]any{LedgerStaged}, anyArgs(keys)...)...)
 		if err != nil {
 			return mapErr(err)
 		}
-		due, err := collect(rows, func(row interface{ Scan(...any) error }) (*StagedEntry, error) {
-			var e StagedEntry
-			var fp sql.NullString
-			err := row.Scan(&e.Key, &e.Kind, &e.EntityID, &e.CareRecipientID, timeCol{&e.OccurrenceAt},
-				&e.OffsetMinutes, timeCol{&e.FireAt}, &e.Status, &e.Reason, &e.Recipients,
-				timeCol{&e.PlannedAt}, nullTimeCol{&e.EnqueuedAt}, nullTimeCol{&e.DoneAt}, &fp)
-			e.Fingerprint = fp.String
-			return &e, mapErr(err)
-		})
-		if err != nil || len(due) == 0 {
+		claimed, err := collect(rows, scanStaged)
+		if err != nil || len(claimed) == 0 {
 			return err
 		}
-		n = len(due)
-		return handle(ctx, due)
+		n = len(claimed)
+		return handle(ctx, claimed)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: claim staged reminders: %w", err)
@@ -184,9 +211,15 @@ func (s *Store) SendStaged(ctx context.Context, updates []LedgerUpdate) error {
 					return fmt.Errorf("store: send staged reminders: %w", mapErr(err))
 				}
 			}
+			// The keys pick the rows: on SQLite, "+status" keeps its planner
+			// from scanning every staged entry by the status index instead.
+			status := `status`
+			if s.dialect == SQLite {
+				status = `+status`
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_events (id, type, family_id, envelope, created_at)
 				SELECT event_id, event_type, event_family_id, event_envelope, $`+fmt.Sprint(len(args)+1)+`
-				FROM reminder_ledger WHERE status = $1 AND event_id IS NOT NULL AND key IN (`+in+`)
+				FROM reminder_ledger WHERE key IN (`+in+`) AND `+status+` = $1 AND event_id IS NOT NULL
 				ORDER BY fire_at, key`, append(args, now)...); err != nil {
 				return fmt.Errorf("store: send staged reminders: %w", mapErr(err))
 			}

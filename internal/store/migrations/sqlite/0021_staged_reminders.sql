@@ -13,6 +13,10 @@ ALTER TABLE reminder_ledger ADD COLUMN event_type TEXT;
 ALTER TABLE reminder_ledger ADD COLUMN event_family_id TEXT;
 ALTER TABLE reminder_ledger ADD COLUMN event_envelope TEXT;
 
+-- Due entries are read in (fire time, key) order, a page at a time.
+DROP INDEX reminder_ledger_due_idx;
+CREATE INDEX reminder_ledger_due_idx ON reminder_ledger (status, fire_at, key);
+
 -- Dropping a changed reminder's staged notifications finds them by key.
 CREATE INDEX notifications_dedupe_key_idx ON notifications (dedupe_key) WHERE dedupe_key IS NOT NULL;
 
