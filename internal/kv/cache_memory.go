@@ -26,7 +26,10 @@ type MemoryCache struct {
 }
 
 type memEntry struct {
-	val     []byte
+	val []byte
+	// obj is a value kept as it is, without encoding (SetValue); val is
+	// then nil.
+	obj     any
 	expires time.Time
 	stamp   uint64
 	tomb    bool
