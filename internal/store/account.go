@@ -253,6 +253,7 @@ func (s *Store) DeleteAccount(ctx context.Context, userID string) (*AccountDelet
 		}
 		return s.eraseAccount(ctx, tx, userID, email, out)
 	})
+	s.accountsChanged(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: delete account: %w", err)
 	}

@@ -149,6 +149,7 @@ func (s *Store) SuspendUser(ctx context.Context, id string) (*care.User, int64, 
 		ended, err = s.revokeUserSessions(ctx, tx, id, "", "suspended")
 		return err
 	})
+	s.accountsChanged(ctx, id)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: suspend user: %w", err)
 	}
@@ -162,6 +163,7 @@ func (s *Store) UnsuspendUser(ctx context.Context, id string) (*care.User, error
 	u, err := scanUser(s.wq(ctx).QueryRowContext(ctx, `UPDATE users SET
 		status = CASE WHEN email_verified THEN $2 ELSE $3 END, updated_at = $4
 		WHERE id = $1 RETURNING `+userColumns, id, care.UserActive, care.UserPending, ts(s.now())))
+	s.accountsChanged(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: unsuspend user: %w", err)
 	}

@@ -46,9 +46,9 @@ func (s *Store) PasswordResetUser(ctx context.Context, tokenHash string) (*care.
 // unknown, used or expired token is ErrNotFound and changes nothing.
 func (s *Store) ResetPassword(ctx context.Context, tokenHash, passwordHash string) (*care.User, error) {
 	var u *care.User
+	var userID string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := ts(s.now())
-		var userID string
 		// The conditional update claims the token, so it is spent once even
 		// when two resets race.
 		err := tx.QueryRowContext(ctx, `UPDATE password_resets SET used_at = $2
@@ -70,6 +70,9 @@ func (s *Store) ResetPassword(ctx context.Context, tokenHash, passwordHash strin
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, userID))
 		return err
 	})
+	if userID != "" {
+		s.accountsChanged(ctx, userID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: reset password: %w", err)
 	}
@@ -86,6 +89,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, passwordHash, keepSe
 		_, err := s.revokeUserSessions(ctx, tx, userID, keepSessionID, "password changed")
 		return err
 	})
+	s.accountsChanged(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("store: change password: %w", err)
 	}

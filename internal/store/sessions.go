@@ -106,12 +106,14 @@ func (g *gathered) Scan(dest ...any) error {
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash, newHash string, ttl time.Duration) (*care.Session, error) {
 	var sess *care.Session
 	reused := false
+	var userID string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
 		var sessionID string
 		var rotatedAt *time.Time
-		err := tx.QueryRowContext(ctx, `SELECT session_id, rotated_at FROM refresh_tokens
-			WHERE token_hash = $1`, oldHash).Scan(&sessionID, nullTimeCol{&rotatedAt})
+		err := tx.QueryRowContext(ctx, `SELECT t.session_id, t.rotated_at, s.user_id
+			FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+			WHERE t.token_hash = $1`, oldHash).Scan(&sessionID, nullTimeCol{&rotatedAt}, &userID)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -139,6 +141,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash, newHash string,
 			VALUES ($1, $2, $3)`, newHash, sessionID, ts(now))
 		return mapErr(err)
 	})
+	if userID != "" {
+		s.accountsChanged(ctx, userID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: rotate refresh token: %w", err)
 	}
@@ -163,6 +168,7 @@ func (s *Store) SessionByRefreshToken(ctx context.Context, hash string) (*care.S
 func (s *Store) RevokeSession(ctx context.Context, userID, sessionID, reason string) error {
 	res, err := s.wq(ctx).ExecContext(ctx, `UPDATE sessions SET revoked_at = $3, revoke_reason = $4
 		WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`, sessionID, userID, ts(s.now()), reason)
+	s.accountsChanged(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("store: revoke session: %w", err)
 	}
@@ -172,7 +178,9 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID, reason str
 // RevokeUserSessions ends every session of the user except keepSessionID
 // (empty: all of them) and returns how many ended.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID, keepSessionID, reason string) (int64, error) {
-	return s.revokeUserSessions(ctx, s.wq(ctx), userID, keepSessionID, reason)
+	n, err := s.revokeUserSessions(ctx, s.wq(ctx), userID, keepSessionID, reason)
+	s.accountsChanged(ctx, userID)
+	return n, err
 }
 
 func (s *Store) revokeUserSessions(ctx context.Context, q querier, userID, keepSessionID, reason string) (int64, error) {

@@ -42,6 +42,9 @@ type Store struct {
 	// onEvents, when set, is called after a commit that appended outbox
 	// events, so an in-process dispatcher starts at once instead of polling.
 	onEvents atomic.Pointer[func()]
+	// watchers hear of committed changes to accounts and sessions
+	// (OnAccountsChanged).
+	watchers accountWatchers
 }
 
 // Options configures Open.

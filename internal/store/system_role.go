@@ -14,7 +14,9 @@ func (s *Store) SetSystemRole(ctx context.Context, email string, role care.Syste
 	u, err := scanUser(s.wq(ctx).QueryRowContext(ctx, `UPDATE users SET system_role = $2, updated_at = $3
 		WHERE email = $1 RETURNING `+userColumns, email, role, ts(s.now())))
 	if err != nil {
+		// One statement: when it fails, nothing changed.
 		return nil, fmt.Errorf("store: set system role: %w", err)
 	}
+	s.accountsChanged(ctx, u.ID)
 	return u, nil
 }

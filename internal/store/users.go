@@ -129,6 +129,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p UserPatch) (*care.U
 			jsonArg(cur.Preferences), ts(s.now())))
 		return err
 	})
+	s.accountsChanged(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: update user: %w", err)
 	}
@@ -139,6 +140,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p UserPatch) (*care.U
 func (s *Store) CompleteOnboarding(ctx context.Context, id string) (*care.User, error) {
 	u, err := scanUser(s.wq(ctx).QueryRowContext(ctx, `UPDATE users SET onboarding_completed = TRUE,
 		updated_at = $2 WHERE id = $1 RETURNING `+userColumns, id, ts(s.now())))
+	s.accountsChanged(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: complete onboarding: %w", err)
 	}
@@ -151,6 +153,7 @@ func (s *Store) ActivateUser(ctx context.Context, id string) (*care.User, error)
 	u, err := scanUser(s.wq(ctx).QueryRowContext(ctx, `UPDATE users SET status = $2, email_verified = TRUE,
 		email_verified_at = $3, updated_at = $3 WHERE id = $1 RETURNING `+userColumns,
 		id, care.UserActive, now))
+	s.accountsChanged(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: activate user: %w", err)
 	}
@@ -167,6 +170,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, id string, maxFailures i
 		updated_at = $4
 		WHERE id = $1 RETURNING `+userColumns,
 		id, maxFailures, ts(now.Add(lockFor)), ts(now)))
+	s.accountsChanged(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: record login failure: %w", err)
 	}
@@ -184,6 +188,7 @@ func (s *Store) RecordLoginSuccess(ctx context.Context, id string) error {
 	now := ts(s.now())
 	_, err := s.wq(ctx).ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL,
 		last_login_at = $2 WHERE id = $1`, id, now)
+	s.accountsChanged(ctx, id)
 	if err != nil {
 		return fmt.Errorf("store: record login: %w", err)
 	}
@@ -192,7 +197,9 @@ func (s *Store) RecordLoginSuccess(ctx context.Context, id string) error {
 
 // SetPassword replaces the password hash.
 func (s *Store) SetPassword(ctx context.Context, id, hash string) error {
-	return s.setPassword(ctx, s.wq(ctx), id, hash)
+	err := s.setPassword(ctx, s.wq(ctx), id, hash)
+	s.accountsChanged(ctx, id)
+	return err
 }
 
 // setPassword replaces the password hash and lifts any login lock.
