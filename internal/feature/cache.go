@@ -33,10 +33,14 @@ import (
 //     family needs no such call: its view says it is gone, and /auth/me
 //     leaves it out.
 //
-// The account itself is never cached: authentication reads it (and the
-// session) from the database on every request, so a profile, onboarding or
-// password change shows on the next read without any invalidation, and a
-// revoked session or barred account is refused at once.
+// The account is cached only with the session check (auth.Sessions,
+// Base.Authenticate): a session with its user, per user, for at most
+// auth.SessionCacheTTL. No feature drops it by hand: the store tells the
+// cache of every committed write to a user's row or sessions
+// (store.OnAccountsChanged), so a profile, onboarding or password change
+// shows on the next request, and a revoked session or barred account is
+// refused at once on the node that made the change and on the others when
+// the invalidation arrives.
 //
 // The cache is in each node's memory. Without Redis there is a cache only
 // on SQLite (one node by construction); with Redis, while a node does not

@@ -22,6 +22,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/kv"
 	"github.com/carecircle/carecircle/internal/mail"
@@ -50,6 +51,8 @@ type Base struct {
 	Clock  clock.Clock
 	Logger *slog.Logger
 	Mail   mail.Sender
+	// sessions is the session check (Authenticate), from the cache.
+	sessions *auth.Sessions
 }
 
 // New builds the base the feature services share.
@@ -58,6 +61,7 @@ func New(d Deps) *Base {
 	if b.Clock == nil {
 		b.Clock = clock.Real{}
 	}
+	b.sessions = auth.NewSessions(d.Store, d.Cache, b.Clock)
 	if b.Logger == nil {
 		b.Logger = slog.New(slog.DiscardHandler)
 	}

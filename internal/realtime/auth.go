@@ -36,7 +36,7 @@ func (n *Node) verify(ctx context.Context, token string) (identity, error) {
 	if n.tokens == nil {
 		return identity{}, errBadToken
 	}
-	in, err := auth.Authenticate(ctx, n.tokens, n.store, token)
+	in, err := auth.Authenticate(ctx, n.tokens, n.sessions, token)
 	switch {
 	case errors.Is(err, auth.ErrInvalidToken):
 		if n.expired(token) {
@@ -65,7 +65,7 @@ func (n *Node) expired(token string) bool {
 // sessionLive checks that the session is neither revoked nor expired and
 // that its user may still act.
 func (n *Node) sessionLive(ctx context.Context, sessionID, userID string) error {
-	_, _, err := auth.CheckSession(ctx, n.store, sessionID, userID)
+	_, _, err := n.sessions.Check(ctx, sessionID, userID)
 	if errors.Is(err, auth.ErrSessionEnded) || errors.Is(err, auth.ErrInactive) {
 		return errBadToken
 	}

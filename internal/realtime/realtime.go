@@ -81,10 +81,14 @@ type Deps struct {
 // Node is a Centrifuge node with CareCircle's authentication, channel rules
 // and limits.
 type Node struct {
-	opts     Options
-	node     *centrifuge.Node
-	store    *store.Store
-	tokens   *auth.Tokens
+	opts   Options
+	node   *centrifuge.Node
+	store  *store.Store
+	tokens *auth.Tokens
+	// sessions checks a connection's session in the database, not the
+	// node's memory: connecting and refreshing are rare, and the node
+	// cache's invalidations travel on this very node's bus.
+	sessions *auth.Sessions
 	clock    clock.Clock
 	logger   *slog.Logger
 	redis    *redisBroker
@@ -98,7 +102,8 @@ type Node struct {
 // New builds a node; Run starts it.
 func New(opts Options, d Deps) (*Node, error) {
 	opts.defaults()
-	n := &Node{opts: opts, store: d.Store, tokens: d.Tokens, clock: d.Clock, logger: d.Logger, registry: prometheus.NewRegistry()}
+	n := &Node{opts: opts, store: d.Store, tokens: d.Tokens, clock: d.Clock, logger: d.Logger, registry: prometheus.NewRegistry(),
+		sessions: auth.NewSessions(d.Store, nil, d.Clock)}
 	node, err := centrifuge.New(centrifuge.Config{
 		Name:                opts.Name,
 		LogLevel:            centrifuge.LogLevelWarn,
