@@ -167,4 +167,47 @@ func TestReadCacheAcrossProcesses(t *testing.T) {
 	// And invalidations cross again.
 	a.call("POST", recipients, ann, map[string]any{"fullName": "Uncle Lee"}, 201)
 	fresh(b, "B's care recipients after Redis restarted", listB, "Aunt Lee", "Grandma Lee", "Grandpa Lee", "Uncle Lee")
+
+	// A session ended through node A is refused by node B once A's
+	// invalidation has crossed the bus, though B checked it from memory
+	// just before.
+	bus = rdb.Subscribe(ctx, "cc:rt.bus")
+	if _, err := bus.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second, err := st.CreateSession(ctx, store.NewSession{UserID: u.ID, TTL: time.Hour, RefreshHash: auth.HashToken(auth.NewOpaqueToken())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone, err := auth.NewTokens([]byte(secret), time.Hour, time.Now).Issue(u.ID, u.Email, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meName := func(c *e2eClient, token string) string { return c.call("GET", "/auth/me", token, nil, 200)["fullName"].(string) }
+	if got := meName(b, phone); got != "Ann" {
+		t.Fatalf("B's /auth/me name %q", got)
+	}
+	// SQL by hand tells no node: B answers from memory.
+	if _, err := st.DB().Exec(`UPDATE users SET full_name = 'Ann by hand' WHERE id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := meName(b, phone); got != "Ann" {
+		t.Fatalf("B's /auth/me name %q: its session check did not come from memory", got)
+	}
+	a.call("POST", "/auth/logout", phone, nil, 200)
+	a.call("GET", "/auth/me", phone, nil, 401)
+	invalidated("sessions:" + u.ID)
+	waitFor(t, time.Now().Add(10*time.Second), "B refuses the ended session", func() bool {
+		req, _ := http.NewRequest("GET", baseB+"/api/v1/auth/me", nil)
+		req.Header.Set("Authorization", "Bearer "+phone)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusUnauthorized
+	})
+	if got := meName(b, ann); got != "Ann by hand" {
+		t.Fatalf("B's /auth/me name for Ann's other session %q; her account's entries were not all dropped", got)
+	}
 }
