@@ -183,7 +183,9 @@ func TestReadCacheAcrossProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meName := func(c *e2eClient, token string) string { return c.call("GET", "/auth/me", token, nil, 200)["fullName"].(string) }
+	meName := func(c *e2eClient, token string) string {
+		return c.call("GET", "/auth/me", token, nil, 200)["fullName"].(string)
+	}
 	if got := meName(b, phone); got != "Ann" {
 		t.Fatalf("B's /auth/me name %q", got)
 	}
