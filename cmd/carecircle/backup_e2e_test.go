@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/store/storetest"
 )
 
@@ -266,7 +267,12 @@ func TestUserSetRolePromotesAnExistingAccount(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "ann@example.com (Ann Lee) is now ADMIN") {
 				t.Fatalf("set-role exited %d: %s", code, out)
 			}
-			c.call("GET", "/admin/jobs/failed", token, nil, 200)
+			// The command tells the running server nothing: the session it
+			// checked just before sees the promotion once its entry in the
+			// server's memory ends (auth.SessionCacheTTL).
+			waitFor(t, time.Now().Add(auth.SessionCacheTTL+10*time.Second), "the promotion shows", func() bool {
+				return c.status("GET", "/admin/jobs/failed", token) == http.StatusOK
+			})
 			if me := c.call("GET", "/auth/me", token, nil, 200); !strings.Contains(fmt.Sprint(me), "ADMIN") {
 				t.Errorf("/auth/me after promotion: %v", me)
 			}

@@ -21,6 +21,21 @@ type e2eClient struct {
 	outbox string
 }
 
+// status answers the status of a request without a body (0 when it got
+// no answer), for waiting until it changes.
+func (c *e2eClient) status(method, path, token string) int {
+	req, _ := http.NewRequest(method, c.base+"/api/v1"+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	_ = res.Body.Close()
+	return res.StatusCode
+}
+
 func (c *e2eClient) call(method, path, token string, body any, want int) map[string]any {
 	c.t.Helper()
 	var rd io.Reader

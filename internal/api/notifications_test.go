@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/carecircle/carecircle/internal/auth"
 	"github.com/carecircle/carecircle/internal/care"
 )
 
@@ -94,6 +95,9 @@ func TestAdminFailedJobsNeedSystemAdmin(t *testing.T) {
 	if _, err := h.store.DB().Exec(`UPDATE users SET system_role = 'ADMIN' WHERE id = $1`, u.ID); err != nil {
 		t.Fatal(err)
 	}
+	// SQL by hand tells no cache: the session checked just before shows
+	// the role once its entry ends.
+	h.clock.Advance(auth.SessionCacheTTL)
 	if got := h.request("GET", "/admin/jobs/failed", u.Token, nil).expect(200).List(); len(got) != 0 {
 		t.Fatalf("failed jobs = %v", got)
 	}

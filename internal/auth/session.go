@@ -51,9 +51,11 @@ func Authenticate(ctx context.Context, tokens *Tokens, sessions *Sessions, token
 
 // SessionCacheTTL is how long a checked session, with its user, is kept in
 // a node's memory at most (never past the session's own expiry). It bounds
-// how long a change another node made stays unseen when its invalidation
-// does not arrive (see Sessions).
-const SessionCacheTTL = time.Minute
+// how long a change stays unseen when no invalidation reaches the node (see
+// Sessions). A client's requests come in bursts (an app opening makes
+// five), which a few seconds cover, so a longer TTL would save little and
+// widen that bound.
+const SessionCacheTTL = 10 * time.Second
 
 // Sessions checks sessions and their users, from the node's memory when it
 // can, so that a signed-in request normally makes no database round trip
@@ -83,6 +85,11 @@ const SessionCacheTTL = time.Minute
 //   - A change made outside a running server (the "carecircle user
 //     set-role" command, or SQL by hand) is not broadcast: it shows within
 //     SessionCacheTTL.
+//   - The sessions of system administrators are never kept: every one of
+//     their requests reads the database, so that a demotion, even one made
+//     from the command line, takes their rights away at once. A promotion
+//     from the command line shows on an existing session within
+//     SessionCacheTTL (and at once on a new one).
 //
 // A read that loaded a session while it was being ended is not kept, so a
 // late read never undoes a revocation. Checks made in a transaction read
@@ -143,8 +150,8 @@ func (s *Sessions) active(ctx context.Context, sessionID, userID string) (checke
 			return checkedSession{}, 0, err
 		}
 		ttl := min(SessionCacheTTL, sess.ExpiresAt.Sub(s.clock.Now()))
-		if sess.UserID != userID {
-			ttl = 0 // kept under userID, it must be userID's
+		if sess.UserID != userID || user.SystemRole.IsAdmin() {
+			ttl = 0 // kept under userID, it must be userID's; see Sessions for admins
 		}
 		return checkedSession{session: sess, user: user}, ttl, nil
 	}

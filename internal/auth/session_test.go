@@ -99,6 +99,28 @@ func TestSessionsKeepACheckedSession(t *testing.T) {
 	})
 }
 
+// A system administrator's session is never kept, so that a demotion made
+// outside the server (SQL by hand, the command line) takes effect at once.
+func TestAdminSessionsAreNeverKept(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(t0)
+	st := storetest.OpenSQLite(t, clk)
+	s := NewSessions(st, kv.NewMemoryCache(clk, 0), clk)
+	u, sess := newUser(t, st, "root@example.com", care.UserActive, 24*time.Hour)
+	if _, err := st.SetSystemRole(context.Background(), u.Email, care.SystemAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := s.Check(context.Background(), sess.ID, u.ID); err != nil || got.SystemRole != care.SystemAdmin {
+		t.Fatalf("check = %+v, %v", got, err)
+	}
+	if _, err := st.DB().Exec(`UPDATE users SET system_role = 'USER' WHERE id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := s.Check(context.Background(), sess.ID, u.ID); err != nil || got.SystemRole != care.SystemUser {
+		t.Fatalf("after a demotion by hand the check read %+v, %v", got, err)
+	}
+}
+
 // A session is never kept past its own expiry.
 func TestSessionsExpireWithTheSession(t *testing.T) {
 	t.Parallel()
