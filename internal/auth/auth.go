@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -79,7 +80,17 @@ type Tokens struct {
 	secret []byte
 	ttl    time.Duration
 	now    func() time.Time
+	// verified remembers the claims of tokens whose signature has been
+	// verified: a client sends the same token with every request for its
+	// 15 minutes, and a map lookup costs less than an HMAC and a JSON
+	// decode. The key is the whole token, so a token that differs in any
+	// byte is verified afresh; expiry is judged on every Parse.
+	mu       sync.RWMutex
+	verified map[string]*Claims
 }
+
+// maxVerified bounds Tokens.verified; when it is full it starts over.
+const maxVerified = 10_000
 
 // NewTokens returns an issuer signing with secret; tokens live for ttl as
 // measured by now.
@@ -109,8 +120,36 @@ func (t *Tokens) Issue(userID, email, sessionID string) (string, error) {
 	return s, nil
 }
 
-// Parse verifies an access token and returns its claims.
+// Parse verifies an access token and returns its claims, the caller's own
+// copy.
 func (t *Tokens) Parse(token string) (*Claims, error) {
+	t.mu.RLock()
+	seen := t.verified[token]
+	t.mu.RUnlock()
+	if seen != nil {
+		// As the jwt validator judges it: valid while now is before exp.
+		if !t.now().Before(seen.ExpiresAt.Time) {
+			return nil, ErrInvalidToken
+		}
+		c := *seen
+		return &c, nil
+	}
+	c, err := t.parse(token)
+	if err != nil {
+		return nil, err
+	}
+	kept := *c
+	t.mu.Lock()
+	if len(t.verified) >= maxVerified || t.verified == nil {
+		t.verified = make(map[string]*Claims)
+	}
+	t.verified[token] = &kept
+	t.mu.Unlock()
+	return c, nil
+}
+
+// parse verifies an access token's signature and expiry.
+func (t *Tokens) parse(token string) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(t.now), jwt.WithExpirationRequired())

@@ -68,3 +68,40 @@ func TestCodesAndTokens(t *testing.T) {
 		t.Fatal("opaque tokens are not random or hashes not stable")
 	}
 }
+
+// A token verified once is remembered, but only byte for byte, still
+// expires, and each caller gets claims of its own.
+func TestTokensRememberWhatTheyVerified(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tk := NewTokens([]byte("secret-secret-secret-secret-1234"), 15*time.Minute, func() time.Time { return now })
+	s, err := tk.Issue("u1", "a@b.c", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := tk.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Subject = "someone else"
+	again, err := tk.Parse(s)
+	if err != nil || again.Subject != "u1" || again.SessionID != "s1" {
+		t.Fatalf("second Parse = %+v, %v", again, err)
+	}
+	// The same claims signed with another key, and the token with its
+	// signature cut short, are verified afresh and refused.
+	forged, _ := NewTokens([]byte("another-secret-another-secret-12"), 15*time.Minute, func() time.Time { return now }).Issue("u1", "a@b.c", "s1")
+	for _, bad := range []string{forged, s[:len(s)-2], s + "A"} {
+		if _, err := tk.Parse(bad); !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("Parse(%q) = %v", bad, err)
+		}
+	}
+	now = now.Add(15*time.Minute - time.Nanosecond)
+	if _, err := tk.Parse(s); err != nil {
+		t.Fatalf("just before it expires: %v", err)
+	}
+	now = now.Add(time.Nanosecond)
+	if _, err := tk.Parse(s); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("once it expired: %v", err)
+	}
+}
