@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/carecircle/carecircle/internal/care"
@@ -63,14 +64,30 @@ const (
 // family apart; FamilyChanged drops them all. Whatever load reads, every
 // write to it must call b.FamilyChanged in its transaction.
 //
-// A cache that fails only costs the load; T must survive a JSON round trip.
-// Inside a transaction the cache is bypassed: what the transaction reads may
-// never commit, and must not be kept for others.
+// A cache that fails only costs the load. T must survive a JSON round trip
+// (a Redis cache keeps it encoded), and what is returned must not be changed:
+// a node-memory cache hands the same value to every reader (see
+// cachedRead). Inside a transaction the cache is bypassed: what the
+// transaction reads may never commit, and must not be kept for others.
 func FamilyRead[T any](ctx context.Context, b *Base, familyID, name string, ttl time.Duration, load func() (T, error)) (T, error) {
 	if b.Store.InTransaction(ctx) {
 		return load()
 	}
-	return kv.GetOrLoad(ctx, b.Cache, familyCacheKey(familyID, name), ttl, load)
+	return cachedRead(ctx, b.Cache, familyCacheKey(familyID, name), ttl, load)
+}
+
+// cachedRead reads through the cache (cache-aside). A cache in the node's
+// memory keeps the value as it is (kv.GetOrLoadValue), which spares every
+// hit a JSON decode but shares the value between readers, so nobody may
+// change it; any other cache keeps it as JSON (kv.GetOrLoad).
+func cachedRead[T any](ctx context.Context, c kv.Cache, key string, ttl time.Duration, load func() (T, error)) (T, error) {
+	if !kv.KeepsValues(c) {
+		return kv.GetOrLoad(ctx, c, key, ttl, load)
+	}
+	return kv.GetOrLoadValue(ctx, c, key, func() (T, time.Duration, error) {
+		v, err := load()
+		return v, ttl, err
+	})
 }
 
 // familyCacheKey is a key in the family's namespace.
@@ -134,8 +151,14 @@ type FamilyView struct {
 }
 
 // FamilyView returns the family's name and care recipients, from the cache
-// when it can.
+// when it can; the care recipients are the caller's own slice.
 func (b *Base) FamilyView(ctx context.Context, familyID string) (FamilyView, error) {
+	v, err := b.familyView(ctx, familyID)
+	v.CareRecipients = slices.Clone(v.CareRecipients)
+	return v, err
+}
+
+func (b *Base) familyView(ctx context.Context, familyID string) (FamilyView, error) {
 	return FamilyRead(ctx, b, familyID, "view", FamilyViewTTL, func() (FamilyView, error) {
 		f, err := b.Store.Family(ctx, familyID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -166,7 +189,7 @@ func (b *Base) UserFamilies(ctx context.Context, userID string) ([]care.FamilySu
 	if b.Store.InTransaction(ctx) {
 		cache = nil // see FamilyRead
 	}
-	ms, err := kv.GetOrLoad(ctx, cache, MembershipsKey(userID), MembershipsTTL, func() ([]Membership, error) {
+	ms, err := cachedRead(ctx, cache, MembershipsKey(userID), MembershipsTTL, func() ([]Membership, error) {
 		fams, err := b.Store.UserFamilies(ctx, userID)
 		if err != nil {
 			return nil, err
