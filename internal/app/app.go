@@ -144,12 +144,17 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		ExpiryReminders: cfg.CronEnabled})
 	// consumers take every committed domain event from the outbox.
 	var consumers []outbox.Consumer
+	var channels *jobs.Channels
 	if role != RoleAPI {
 		deliverer, err := newDeliverer(cfg, st, chain, vapid, texts, clk, logger)
 		if err != nil {
 			return nil, err
 		}
-		consumers = append(consumers, deliverer)
+		// Push, email and SMS go through the notifications queue, so the
+		// dispatcher's pass (which also feeds the sockets) never waits on
+		// them; emergencies are sent in the pass.
+		channels = jobs.NewChannels(deliverer)
+		consumers = append(consumers, channels)
 	}
 	if role != RoleAPI {
 		ecfg := jobs.DefaultEngineConfig()
@@ -157,11 +162,15 @@ func NewServer(ctx context.Context, cfg config.Config, logger *slog.Logger, role
 		ecfg.Grace = cfg.ReminderGrace
 		ecfg.Rules.MissedAfter = cfg.MissedAfter
 		srv.engine = jobs.NewEngine(st, nil, clk, logger, ecfg)
-		srv.river, err = jobs.NewClient(st, srv.engine.Workers(), jobs.ClientConfig{Work: true, Concurrency: cfg.QueueConcurrency, Logger: logger, Documents: docs})
+		srv.river, err = jobs.NewClient(st, srv.engine.Workers(), jobs.ClientConfig{Work: true, Concurrency: cfg.QueueConcurrency, Logger: logger,
+			Documents: docs, Channels: channels})
 		if err != nil {
 			return nil, err
 		}
 		srv.engine.SetRiver(srv.river)
+		if cfg.QueueEnabled {
+			channels.SetRiver(srv.river)
+		}
 		if srv.shared != nil {
 			srv.engine.SetLocker(srv.shared.Locker())
 		}

@@ -102,6 +102,9 @@ type ClientConfig struct {
 	Logger      *slog.Logger
 	// Documents, when set, adds the document-upload and expiry workers.
 	Documents *Documents
+	// Channels, when set, adds the worker that sends notifications on
+	// their channels (the notifications queue).
+	Channels *Channels
 }
 
 // NewClient builds a River client over the store's database with the given
@@ -122,6 +125,9 @@ func NewClient(st *store.Store, workers *river.Workers, cfg ClientConfig) (*rive
 	}
 	if cfg.Documents != nil {
 		cfg.Documents.register(workers, rc, cfg.Work)
+	}
+	if cfg.Channels != nil {
+		river.AddWorker(workers, &DeliverNotificationsWorker{channels: cfg.Channels})
 	}
 	if cfg.Work {
 		conc := DefaultConcurrency()
