@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/store"
 )
 
 // Channel carries notifications beyond the app. Each channel is one file
@@ -41,6 +42,27 @@ type Delivery struct {
 	// reserve.
 	Emergency bool
 	sending   map[string]*sending
+	// batch, when set, holds what was read for the deliveries this one
+	// was sent with.
+	batch *batch
+}
+
+// done reports whether an earlier try finished this delivery on channel
+// for target (store.DeliveryDone), from what was read for its batch.
+func (d *Delivery) done(ctx context.Context, st *store.Store, channel, target string) (bool, error) {
+	if d.batch != nil {
+		return d.batch.done[[3]string{d.Notification.ID, channel, target}], nil
+	}
+	return st.DeliveryDone(ctx, d.Notification.ID, channel, target)
+}
+
+// pushSubscriptions lists the user's push subscriptions, newest first,
+// from what was read for its batch.
+func (d *Delivery) pushSubscriptions(ctx context.Context, st *store.Store) ([]store.PushSubscription, error) {
+	if d.batch != nil {
+		return d.batch.subscriptions[d.User.ID], nil
+	}
+	return st.PushSubscriptions(ctx, d.User.ID)
 }
 
 // sending is one channel's work on a Delivery.

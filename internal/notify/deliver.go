@@ -69,7 +69,17 @@ func (d *Deliverer) Handle(ctx context.Context, e events.Event) error {
 
 // DeliverAll delivers each notification, all at once; it fails when any
 // failed in a way worth retrying (the rest are recorded and not resent).
+// What the deliveries share — the notifications, their users, the users'
+// push subscriptions and what earlier tries already did — is read up front,
+// a few queries for the whole batch.
 func (d *Deliverer) DeliverAll(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	b, err := d.read(ctx, ids)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(ids))
 	sem := make(chan struct{}, 16)
@@ -79,7 +89,7 @@ func (d *Deliverer) DeliverAll(ctx context.Context, ids []string) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errs[i] = d.Deliver(ctx, id)
+			errs[i] = d.deliver(ctx, id, b)
 		}()
 	}
 	wg.Wait()
@@ -89,25 +99,63 @@ func (d *Deliverer) DeliverAll(ctx context.Context, ids []string) error {
 // Deliver sends one notification on every channel its recipient should get
 // it on, all at once, skipping what an earlier try already delivered.
 func (d *Deliverer) Deliver(ctx context.Context, id string) error {
-	n, err := d.Store.NotificationByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	return d.DeliverAll(ctx, []string{id})
+}
+
+// batch is what the deliveries of one DeliverAll share, read before any
+// is sent.
+type batch struct {
+	notifications map[string]*care.Notification
+	users         map[string]*care.User
+	subscriptions map[string][]store.PushSubscription
+	// done holds the (notification, channel, target) that an earlier try
+	// finished: sent, or never to be (store.DeliveryDone).
+	done map[[3]string]bool
+}
+
+func (d *Deliverer) read(ctx context.Context, ids []string) (*batch, error) {
+	ns, err := d.Store.NotificationsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, n := range ns {
+		users = append(users, n.UserID)
+	}
+	b := &batch{notifications: ns, done: map[[3]string]bool{}}
+	if b.users, err = d.Store.UsersByID(ctx, users); err != nil {
+		return nil, err
+	}
+	if b.subscriptions, err = d.Store.PushSubscriptionsOf(ctx, users); err != nil {
+		return nil, err
+	}
+	tried, err := d.Store.Deliveries(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tried {
+		if t.Status != store.DeliveryFailed {
+			b.done[[3]string{t.NotificationID, t.Channel, t.Target}] = true
+		}
+	}
+	return b, nil
+}
+
+// deliver sends the notification id of b on its channels.
+func (d *Deliverer) deliver(ctx context.Context, id string, b *batch) error {
+	n := b.notifications[id]
+	if n == nil {
 		return nil // deleted with its user
 	}
-	if err != nil {
-		return err
-	}
-	u, err := d.Store.UserByID(ctx, n.UserID)
-	if errors.Is(err, store.ErrNotFound) {
+	u := b.users[n.UserID]
+	if u == nil {
 		return nil
-	}
-	if err != nil {
-		return err
 	}
 	channels, reason := d.route(n, u)
 	if reason != "" {
 		return d.Store.RecordDelivery(ctx, n.ID, "all", "-", store.DeliverySuppressed, "", reason)
 	}
-	del := &Delivery{Notification: n, User: u, Emergency: n.Type == care.NotifyEmergencyAlert, sending: map[string]*sending{}}
+	del := &Delivery{Notification: n, User: u, Emergency: n.Type == care.NotifyEmergencyAlert, sending: map[string]*sending{}, batch: b}
 	for _, ch := range channels {
 		del.sending[ch.Name()] = &sending{done: make(chan struct{})}
 	}

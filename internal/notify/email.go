@@ -47,7 +47,7 @@ func (c *EmailChannel) Send(ctx context.Context, p *Delivery) (bool, error) {
 	// A crash between sending and recording below sends it again after the
 	// restart: as the same message, which the recipient gets once.
 	m.ID = "notification/" + p.Notification.ID + "/email/" + p.User.Email
-	done, err := c.Store.DeliveryDone(ctx, p.Notification.ID, ChannelEmail, p.User.Email)
+	done, err := p.done(ctx, c.Store, ChannelEmail, p.User.Email)
 	if err != nil || done {
 		return false, err
 	}

@@ -36,7 +36,7 @@ func (*PushChannel) On(prefs care.NotificationPreferences) bool { return prefs.P
 // reports whether at least one browser has it. A subscription the push
 // service says is gone, or that is not at a push service, is removed.
 func (c *PushChannel) Send(ctx context.Context, p *Delivery) (bool, error) {
-	subs, err := c.Store.PushSubscriptions(ctx, p.User.ID)
+	subs, err := p.pushSubscriptions(ctx, c.Store)
 	if err != nil {
 		return false, err
 	}
@@ -48,7 +48,7 @@ func (c *PushChannel) Send(ctx context.Context, p *Delivery) (bool, error) {
 	var errs []error
 	reached := false
 	for _, sub := range subs {
-		done, err := c.Store.DeliveryDone(ctx, p.Notification.ID, ChannelPush, sub.Endpoint)
+		done, err := p.done(ctx, c.Store, ChannelPush, sub.Endpoint)
 		if err != nil {
 			errs = append(errs, err)
 			continue

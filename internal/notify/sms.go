@@ -38,7 +38,7 @@ func (c *SMSChannel) Send(ctx context.Context, p *Delivery) (bool, error) {
 		return false, nil
 	}
 	to := *u.Phone
-	done, err := c.Store.DeliveryDone(ctx, p.Notification.ID, ChannelSMS, to)
+	done, err := p.done(ctx, c.Store, ChannelSMS, to)
 	if err != nil || done {
 		return false, err
 	}
