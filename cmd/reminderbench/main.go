@@ -58,6 +58,7 @@ type options struct {
 	queue                   bool
 	stage                   time.Duration
 	senders                 int
+	pushEvery               int
 	timeout                 time.Duration
 	cpuProfile              string
 }
@@ -72,6 +73,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.queue, "queue", true, "deliver through River (false: inline in the dispatcher)")
 	fs.DurationVar(&o.stage, "stage", jobs.DefaultEngineConfig().StageAhead, "stage reminders this long before their instant (0: decide and write them at the instant)")
 	fs.IntVar(&o.senders, "senders", 0, "transactions sending staged reminders at once (0: the engine's default)")
+	fs.IntVar(&o.pushEvery, "push-every", 5, "subscribe one user in this many to web push at a local HTTPS push service (0: none)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of planning and delivery (not seeding) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -110,11 +112,28 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	cfg.StageAhead = o.stage
 	cfg.Senders = o.senders
 	engine := jobs.NewEngine(st, nil, clk, logger, cfg)
-	rc, err := jobs.NewClient(st, engine.Workers(), jobs.ClientConfig{Work: true, Logger: logger})
+	// Push, as the application sends it: the outbox's channels consumer
+	// queues each event's notifications on the notifications queue, whose
+	// workers send them to the push service.
+	push := newPushService(clk)
+	defer push.srv.Close()
+	subscribed := 0
+	if o.pushEvery > 0 {
+		if subscribed, err = push.subscribe(ctx, st, o.pushEvery); err != nil {
+			return err
+		}
+	}
+	deliverer, err := push.deliverer(st, clk, logger)
+	if err != nil {
+		return err
+	}
+	channels := jobs.NewChannels(deliverer)
+	rc, err := jobs.NewClient(st, engine.Workers(), jobs.ClientConfig{Work: true, Logger: logger, Channels: channels})
 	if err != nil {
 		return err
 	}
 	engine.SetRiver(rc)
+	channels.SetRiver(rc)
 	if err := rc.Start(ctx); err != nil {
 		return err
 	}
@@ -145,7 +164,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 	doses := want / o.members
 	published := newPublications()
-	dispatcher := outbox.New(st, clk, logger, outbox.Options{}, outbox.ConsumerFunc{ConsumerName: "sockets", Fn: published.take(clk)})
+	dispatcher := outbox.New(st, clk, logger, outbox.Options{}, channels, outbox.ConsumerFunc{ConsumerName: "sockets", Fn: published.take(clk)})
+	pushes := subscribed * o.meds // each subscribed member gets every peak reminder of the family
 	runCtx, stopEngine := context.WithCancel(ctx)
 	engineDone := make(chan error, 2)
 	go func() { engineDone <- engine.Run(runCtx, false) }()
@@ -157,19 +177,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if n >= doses && published.count() >= doses {
+		if n >= doses && published.count() >= doses && push.count() >= pushes {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d of %d doses done, %d published: %w", n, doses, published.count(), ctx.Err())
+			return fmt.Errorf("%d of %d doses done, %d published, %d of %d pushed: %w", n, doses, published.count(), push.count(), pushes, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	if err := checkLedger(ctx, out, st, want); err != nil {
 		return err
 	}
-	return report(ctx, out, st, peak, want, planTime, o.stage, o.senders, published)
+	if got := push.count(); got != pushes {
+		return fmt.Errorf("%d push messages for %d subscribed members' reminders", got, pushes)
+	}
+	return report(ctx, out, st, peak, want, planTime, o.stage, o.senders, published, push.received())
 }
 
 // publications notes when each reminder event reached the consumer, with
@@ -396,7 +419,7 @@ func done(ctx context.Context, db *sql.DB) (int, error) {
 // report prints the peak's figures. A notification is visible when its
 // ledger entry is done (it commits with the entry), and published when the
 // event announcing it reaches the consumer.
-func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime, stage time.Duration, senders int, pub *publications) error {
+func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime, stage time.Duration, senders int, pub *publications, pushed []time.Time) error {
 	// When the last reminder was staged, or handed to the queue: the rest
 	// of the lateness is sending.
 	var lastHanded any
@@ -440,13 +463,20 @@ func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time,
 			published = append(published, w.at.Sub(peak))
 		}
 	}
+	var pushLate []time.Duration
+	for _, t := range pushed {
+		pushLate = append(pushLate, t.Sub(peak))
+	}
 	if len(visible) == 0 || len(published) == 0 {
 		return fmt.Errorf("nothing to report: %d visible, %d published", len(visible), len(published))
 	}
-	for _, d := range [][]time.Duration{visible, published} {
+	for _, d := range [][]time.Duration{visible, published, pushLate} {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	}
 	pct := func(d []time.Duration, p float64) string {
+		if len(d) == 0 {
+			return "–"
+		}
 		return d[min(len(d)-1, int(float64(len(d))*p))].Round(time.Millisecond).String()
 	}
 	last := max(visible[len(visible)-1], published[len(published)-1])
@@ -457,10 +487,10 @@ func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time,
 			mode += fmt.Sprintf(", %d senders", senders)
 		}
 	}
-	fmt.Fprintln(out, "| backend | reminders | planning | mode | delivered/s | visible p50 | p99 | max | published p50 | p99 | max |")
-	fmt.Fprintf(out, "| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", st.Dialect(), want, planTime.Round(time.Millisecond),
+	fmt.Fprintln(out, "| backend | reminders | planning | mode | delivered/s | visible p50 | p99 | max | published p50 | p99 | max | pushes | push p50 | p99 | max | peak RSS |")
+	fmt.Fprintf(out, "| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", st.Dialect(), want, planTime.Round(time.Millisecond),
 		mode, float64(want)/max(last.Seconds(), 0.001), pct(visible, 0.5), pct(visible, 0.99), pct(visible, 1),
-		pct(published, 0.5), pct(published, 0.99), pct(published, 1))
+		pct(published, 0.5), pct(published, 0.99), pct(published, 1), len(pushLate), pct(pushLate, 0.5), pct(pushLate, 0.99), pct(pushLate, 1), peakRSS())
 	return nil
 }
 
