@@ -59,6 +59,7 @@ type options struct {
 	stage                   time.Duration
 	senders                 int
 	pushEvery               int
+	inlineChannels          bool
 	timeout                 time.Duration
 	cpuProfile              string
 }
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.stage, "stage", jobs.DefaultEngineConfig().StageAhead, "stage reminders this long before their instant (0: decide and write them at the instant)")
 	fs.IntVar(&o.senders, "senders", 0, "transactions sending staged reminders at once (0: the engine's default)")
 	fs.IntVar(&o.pushEvery, "push-every", 5, "subscribe one user in this many to web push at a local HTTPS push service (0: none)")
+	fs.BoolVar(&o.inlineChannels, "inline-channels", false, "send push in the outbox dispatcher's pass, not through the notifications queue (as QUEUE_ENABLED=false does)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of planning and delivery (not seeding) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -102,7 +104,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "backend=%s families=%d members=%d meds=%d reminders=%d seeded in %s\n",
 		st.Dialect(), o.families, o.members, o.meds, want, time.Since(seedStart).Round(time.Millisecond))
 
-	clk.shiftTo(peak.Add(-30 * time.Second))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := jobs.DefaultEngineConfig()
 	cfg.QueueEnabled = o.queue
@@ -123,6 +124,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
+	clk.shiftTo(peak.Add(-30 * time.Second))
 	deliverer, err := push.deliverer(st, clk, logger)
 	if err != nil {
 		return err
@@ -133,7 +135,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	engine.SetRiver(rc)
-	channels.SetRiver(rc)
+	if !o.inlineChannels {
+		channels.SetRiver(rc)
+	}
 	if err := rc.Start(ctx); err != nil {
 		return err
 	}
@@ -192,7 +196,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if got := push.count(); got != pushes {
 		return fmt.Errorf("%d push messages for %d subscribed members' reminders", got, pushes)
 	}
-	return report(ctx, out, st, peak, want, planTime, o.stage, o.senders, published, push.received())
+	return report(ctx, out, st, peak, want, planTime, o.stage, o.senders, o.inlineChannels, published, push.received())
 }
 
 // publications notes when each reminder event reached the consumer, with
@@ -419,7 +423,7 @@ func done(ctx context.Context, db *sql.DB) (int, error) {
 // report prints the peak's figures. A notification is visible when its
 // ledger entry is done (it commits with the entry), and published when the
 // event announcing it reaches the consumer.
-func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime, stage time.Duration, senders int, pub *publications, pushed []time.Time) error {
+func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time, want int, planTime, stage time.Duration, senders int, inline bool, pub *publications, pushed []time.Time) error {
 	// When the last reminder was staged, or handed to the queue: the rest
 	// of the lateness is sending.
 	var lastHanded any
@@ -486,6 +490,9 @@ func report(ctx context.Context, out io.Writer, st *store.Store, peak time.Time,
 		if senders > 0 {
 			mode += fmt.Sprintf(", %d senders", senders)
 		}
+	}
+	if inline {
+		mode += ", push in the pass"
 	}
 	fmt.Fprintln(out, "| backend | reminders | planning | mode | delivered/s | visible p50 | p99 | max | published p50 | p99 | max | pushes | push p50 | p99 | max | peak RSS |")
 	fmt.Fprintf(out, "| %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", st.Dialect(), want, planTime.Round(time.Millisecond),
