@@ -15,19 +15,8 @@ import (
 // NotificationsByID loads notifications by id, as Notification would (a
 // staged reminder's stay hidden); missing ones are left out.
 func (s *Store) NotificationsByID(ctx context.Context, ids []string) (map[string]*care.Notification, error) {
-	out := make(map[string]*care.Notification, len(ids))
-	err := inChunks(distinct(ids), s.batchRows(), func(chunk []string) error {
-		rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE id IN (`+
-			placeholders(1, len(chunk))+`) AND `+visibleNotification, anyArgs(chunk)...)
-		if err != nil {
-			return mapErr(err)
-		}
-		ns, err := collect(rows, scanNotification)
-		for i := range ns {
-			out[ns[i].ID] = &ns[i]
-		}
-		return err
-	})
+	out, err := byIDs(ctx, s, ids, `SELECT `+notificationColumns+` FROM notifications`, visibleNotification, scanNotification,
+		func(n *care.Notification) string { return n.ID })
 	if err != nil {
 		return nil, fmt.Errorf("store: notifications by id: %w", err)
 	}
@@ -36,19 +25,7 @@ func (s *Store) NotificationsByID(ctx context.Context, ids []string) (map[string
 
 // UsersByID loads users by id; missing ones are left out.
 func (s *Store) UsersByID(ctx context.Context, ids []string) (map[string]*care.User, error) {
-	out := make(map[string]*care.User, len(ids))
-	err := inChunks(distinct(ids), s.batchRows(), func(chunk []string) error {
-		rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE id IN (`+
-			placeholders(1, len(chunk))+`)`, anyArgs(chunk)...)
-		if err != nil {
-			return mapErr(err)
-		}
-		us, err := collect(rows, scanUser)
-		for i := range us {
-			out[us[i].ID] = &us[i]
-		}
-		return err
-	})
+	out, err := byIDs(ctx, s, ids, `SELECT `+userColumns+` FROM users`, "", scanUser, func(u *care.User) string { return u.ID })
 	if err != nil {
 		return nil, fmt.Errorf("store: users by id: %w", err)
 	}

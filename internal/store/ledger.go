@@ -192,29 +192,38 @@ func doneAt(status, now string) any {
 // state (MarkLedgerMany). On PostgreSQL concurrent claimers skip each
 // other's rows.
 func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, handle func(ctx context.Context, due []LedgerEntry) error) (int, error) {
-	n := 0
-	err := s.Atomically(ctx, func(ctx context.Context) error {
-		tx := s.txFrom(ctx)
-		q := `SELECT ` + ledgerColumns + ` FROM reminder_ledger WHERE status = $1 AND fire_at <= $2
-			ORDER BY fire_at LIMIT $3`
-		if s.dialect == Postgres {
-			q += ` FOR UPDATE SKIP LOCKED`
-		}
-		rows, err := tx.QueryContext(ctx, q, LedgerPlanned, ts(now), limit)
-		if err != nil {
-			return mapErr(err)
-		}
-		due, err := collect(rows, scanLedger)
-		if err != nil || len(due) == 0 {
-			return err
-		}
-		n = len(due)
-		return handle(ctx, due)
-	})
+	n, err := claim(ctx, s, `SELECT `+ledgerColumns+` FROM reminder_ledger WHERE status = $1 AND fire_at <= $2
+		ORDER BY fire_at LIMIT $3`, []any{LedgerPlanned, ts(now), limit}, scanLedger, handle)
 	if err != nil {
 		return 0, fmt.Errorf("store: claim due reminders: %w", err)
 	}
 	return n, nil
+}
+
+// claim runs q, a SELECT of ledger rows, in a transaction of its own and
+// passes what it found to handle in that transaction, which the context
+// handle gets carries; nothing found calls nothing. On PostgreSQL the rows
+// are locked, and rows another claimer holds are skipped. It returns how
+// many rows it found.
+func claim[T any](ctx context.Context, s *Store, q string, args []any, scan func(interface{ Scan(...any) error }) (*T, error),
+	handle func(ctx context.Context, rows []T) error) (int, error) {
+	if s.dialect == Postgres {
+		q += ` FOR UPDATE SKIP LOCKED`
+	}
+	n := 0
+	err := s.Atomically(ctx, func(ctx context.Context) error {
+		rows, err := s.txFrom(ctx).QueryContext(ctx, q, args...)
+		if err != nil {
+			return mapErr(err)
+		}
+		found, err := collect(rows, scan)
+		if err != nil || len(found) == 0 {
+			return err
+		}
+		n = len(found)
+		return handle(ctx, found)
+	})
+	return n, err
 }
 
 // LedgerUpdate moves one entry to a new state.

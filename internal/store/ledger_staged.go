@@ -49,24 +49,8 @@ type StagedEntry struct {
 // each (StageMany). On PostgreSQL concurrent claimers skip each other's
 // rows.
 func (s *Store) ClaimToStage(ctx context.Context, now, until time.Time, limit int, handle func(ctx context.Context, entries []LedgerEntry) error) (int, error) {
-	n := 0
-	err := s.Atomically(ctx, func(ctx context.Context) error {
-		q := `SELECT ` + ledgerColumns + ` FROM reminder_ledger WHERE status = $1 AND fire_at > $2 AND fire_at <= $3
-			ORDER BY fire_at LIMIT $4`
-		if s.dialect == Postgres {
-			q += ` FOR UPDATE SKIP LOCKED`
-		}
-		rows, err := s.txFrom(ctx).QueryContext(ctx, q, LedgerPlanned, ts(now), ts(until), limit)
-		if err != nil {
-			return mapErr(err)
-		}
-		entries, err := collect(rows, scanLedger)
-		if err != nil || len(entries) == 0 {
-			return err
-		}
-		n = len(entries)
-		return handle(ctx, entries)
-	})
+	n, err := claim(ctx, s, `SELECT `+ledgerColumns+` FROM reminder_ledger WHERE status = $1 AND fire_at > $2 AND fire_at <= $3
+		ORDER BY fire_at LIMIT $4`, []any{LedgerPlanned, ts(now), ts(until), limit}, scanLedger, handle)
 	if err != nil {
 		return 0, fmt.Errorf("store: claim reminders to stage: %w", err)
 	}
@@ -158,24 +142,8 @@ func (s *Store) ClaimStaged(ctx context.Context, keys []string, handle func(ctx 
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	n := 0
-	err := s.Atomically(ctx, func(ctx context.Context) error {
-		q := `SELECT ` + ledgerColumns + `, fingerprint FROM reminder_ledger WHERE status = $1 AND key IN (` +
-			placeholders(2, len(keys)) + `) ORDER BY fire_at, key`
-		if s.dialect == Postgres {
-			q += ` FOR UPDATE SKIP LOCKED`
-		}
-		rows, err := s.txFrom(ctx).QueryContext(ctx, q, append([]any{LedgerStaged}, anyArgs(keys)...)...)
-		if err != nil {
-			return mapErr(err)
-		}
-		claimed, err := collect(rows, scanStaged)
-		if err != nil || len(claimed) == 0 {
-			return err
-		}
-		n = len(claimed)
-		return handle(ctx, claimed)
-	})
+	n, err := claim(ctx, s, `SELECT `+ledgerColumns+`, fingerprint FROM reminder_ledger WHERE status = $1 AND key IN (`+
+		placeholders(2, len(keys))+`) ORDER BY fire_at, key`, append([]any{LedgerStaged}, anyArgs(keys)...), scanStaged, handle)
 	if err != nil {
 		return 0, fmt.Errorf("store: claim staged reminders: %w", err)
 	}

@@ -57,21 +57,33 @@ func inChunks(ids []string, size int, fn func(chunk []string) error) error {
 	return nil
 }
 
-// MedicationsByID loads medications by id; missing ones are left out.
-func (s *Store) MedicationsByID(ctx context.Context, ids []string) (map[string]*care.Medication, error) {
-	out := make(map[string]*care.Medication, len(ids))
+// byIDs loads rows by id into a map, one query per chunk of ids; missing
+// ids are left out. query is the statement up to its WHERE clause; the ids
+// are its "id IN (...)", and extra, when not empty, more conditions.
+func byIDs[T any](ctx context.Context, s *Store, ids []string, query, extra string,
+	scan func(interface{ Scan(...any) error }) (*T, error), id func(*T) string) (map[string]*T, error) {
+	out := make(map[string]*T, len(ids))
+	if extra != "" {
+		extra = " AND " + extra
+	}
 	err := inChunks(distinct(ids), s.batchRows(), func(chunk []string) error {
-		rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+medicationColumns+` FROM medications WHERE id IN (`+
-			placeholders(1, len(chunk))+`)`, anyArgs(chunk)...)
+		rows, err := s.rq(ctx).QueryContext(ctx, query+` WHERE id IN (`+placeholders(1, len(chunk))+`)`+extra, anyArgs(chunk)...)
 		if err != nil {
 			return mapErr(err)
 		}
-		ms, err := collect(rows, scanMedication)
-		for i := range ms {
-			out[ms[i].ID] = &ms[i]
+		vs, err := collect(rows, scan)
+		for i := range vs {
+			out[id(&vs[i])] = &vs[i]
 		}
 		return err
 	})
+	return out, err
+}
+
+// MedicationsByID loads medications by id; missing ones are left out.
+func (s *Store) MedicationsByID(ctx context.Context, ids []string) (map[string]*care.Medication, error) {
+	out, err := byIDs(ctx, s, ids, `SELECT `+medicationColumns+` FROM medications`, "", scanMedication,
+		func(m *care.Medication) string { return m.ID })
 	if err != nil {
 		return nil, fmt.Errorf("store: medications by id: %w", err)
 	}
@@ -80,19 +92,8 @@ func (s *Store) MedicationsByID(ctx context.Context, ids []string) (map[string]*
 
 // CareRecipientsByID loads care recipients by id; missing ones are left out.
 func (s *Store) CareRecipientsByID(ctx context.Context, ids []string) (map[string]*care.CareRecipient, error) {
-	out := make(map[string]*care.CareRecipient, len(ids))
-	err := inChunks(distinct(ids), s.batchRows(), func(chunk []string) error {
-		rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+careRecipientColumns+` FROM care_recipients WHERE id IN (`+
-			placeholders(1, len(chunk))+`)`, anyArgs(chunk)...)
-		if err != nil {
-			return mapErr(err)
-		}
-		cs, err := collect(rows, scanCareRecipient)
-		for i := range cs {
-			out[cs[i].ID] = &cs[i]
-		}
-		return err
-	})
+	out, err := byIDs(ctx, s, ids, `SELECT `+careRecipientColumns+` FROM care_recipients`, "", scanCareRecipient,
+		func(c *care.CareRecipient) string { return c.ID })
 	if err != nil {
 		return nil, fmt.Errorf("store: care recipients by id: %w", err)
 	}
