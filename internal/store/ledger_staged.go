@@ -59,7 +59,8 @@ func (s *Store) ClaimToStage(ctx context.Context, now, until time.Time, limit in
 
 // StageMany moves planned entries to STAGED with what they were staged
 // with, in one statement per chunk, in the transaction ctx carries (or one
-// of its own). Entries no longer planned are left alone.
+// of its own); an entry's enqueued_at records when it was staged. Entries
+// no longer planned are left alone.
 func (s *Store) StageMany(ctx context.Context, staged []Staging) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := ts(s.now())
