@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/carecircle/carecircle/internal/auth"
+	"github.com/carecircle/carecircle/internal/care"
 	"github.com/carecircle/carecircle/internal/clock"
 	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/kv"
@@ -428,4 +429,94 @@ func TestCacheDropsAfterCommitOnly(t *testing.T) {
 	expect("after the commit", 4, 2)
 	read(ctx)
 	expect("read again", 4, 2)
+}
+
+// TestAccessChecksSeeMembershipChanges: the access checks answer from the
+// cached memberships and care recipients, yet a member removed or demoted
+// on one server is refused or limited on the very next request to the
+// other, and a care recipient or family deleted is gone there at once.
+func TestAccessChecksSeeMembershipChanges(t *testing.T) {
+	t.Parallel()
+	forEachCache(t, func(t *testing.T, a, b *harness) {
+		ann := a.newUser("ann@example.com")
+		bo := a.newUser("bo@example.com")
+		fam := a.createFamilyAs(ann, "The Lees")
+		cr := a.request("POST", "/families/"+fam+"/care-recipients", ann.Token,
+			map[string]any{"fullName": "Grandma Lee"}).expect(201).Map()["id"].(string)
+		memberID := a.joinFamily(ann, fam, bo, "CAREGIVER")
+		reads := []string{"/families/" + fam + "/care-recipients", "/care-recipients/" + cr,
+			medicationsPath(cr), medicationsPath(cr) + "/schedule/today"}
+
+		// b caches bo's memberships and the care recipient on these reads.
+		for _, p := range reads {
+			b.request("GET", p, bo.Token, nil).expect(200)
+		}
+		b.createMedicationAs(bo, cr, dailyMedication())
+
+		a.request("PATCH", "/families/"+fam+"/members/"+memberID+"/role", ann.Token,
+			map[string]any{"role": "VIEWER"}).expect(200)
+		b.request("POST", medicationsPath(cr), bo.Token, dailyMedication()).errorEnvelope(403)
+		b.request("PATCH", "/care-recipients/"+cr, bo.Token, map[string]any{"fullName": "Granny"}).errorEnvelope(403)
+		for _, p := range reads {
+			b.request("GET", p, bo.Token, nil).expect(200)
+		}
+
+		a.request("DELETE", "/families/"+fam+"/members/"+memberID, ann.Token, nil).expect(200)
+		for _, p := range reads {
+			b.request("GET", p, bo.Token, nil).errorEnvelope(403)
+		}
+
+		// A renamed care recipient reads as renamed, a deleted one is gone.
+		b.request("GET", "/care-recipients/"+cr, ann.Token, nil).expect(200)
+		a.request("PATCH", "/care-recipients/"+cr, ann.Token, map[string]any{"fullName": "Granny Lee"}).expect(200)
+		if got := b.request("GET", "/care-recipients/"+cr, ann.Token, nil).expect(200).Map()["fullName"]; got != "Granny Lee" {
+			t.Fatalf("care recipient after a rename on the other server: fullName %v", got)
+		}
+		a.request("DELETE", "/care-recipients/"+cr, ann.Token, nil).expect(200)
+		for _, p := range reads[1:] {
+			b.request("GET", p, ann.Token, nil).errorEnvelope(404)
+		}
+
+		b.request("GET", "/families/"+fam+"/care-recipients", ann.Token, nil).expect(200)
+		a.request("DELETE", "/families/"+fam, ann.Token, nil).expect(200)
+		b.request("GET", "/families/"+fam+"/care-recipients", ann.Token, nil).errorEnvelope(404)
+	})
+}
+
+// TestAccessChecksConfirmRefusals: a membership made or raised where no
+// invalidation reaches the cache (straight in the database) is honoured on
+// the next request, although the cache still holds the old memberships.
+func TestAccessChecksConfirmRefusals(t *testing.T) {
+	t.Parallel()
+	forEachCache(t, func(t *testing.T, a, b *harness) {
+		ctx := context.Background()
+		ann := a.newUser("ann@example.com")
+		bo := a.newUser("bo@example.com")
+		fam := a.createFamilyAs(ann, "The Lees")
+		cr := a.request("POST", "/families/"+fam+"/care-recipients", ann.Token,
+			map[string]any{"fullName": "Grandma Lee"}).expect(201).Map()["id"].(string)
+		mine := a.createFamilyAs(bo, "The Parks")
+		b.request("GET", "/families/"+mine+"/care-recipients", bo.Token, nil).expect(200)
+		b.request("GET", medicationsPath(cr), bo.Token, nil).errorEnvelope(403)
+
+		inv, err := a.store.CreateInvitation(ctx, store.NewInvitation{FamilyID: fam, Email: bo.Email, Role: care.RoleViewer,
+			TokenHash: auth.HashToken("straight-in"), InvitedByID: ann.ID, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.store.AcceptInvitation(ctx, auth.HashToken("straight-in"), bo.ID, bo.Email); err != nil {
+			t.Fatal(err)
+		}
+		b.request("GET", medicationsPath(cr), bo.Token, nil).expect(200)
+		b.request("POST", medicationsPath(cr), bo.Token, dailyMedication()).errorEnvelope(403)
+
+		m, err := a.store.MemberOf(ctx, inv.FamilyID, bo.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.store.ChangeMemberRole(ctx, fam, m.ID, care.RoleCaregiver); err != nil {
+			t.Fatal(err)
+		}
+		b.createMedicationAs(bo, cr, dailyMedication())
+	})
 }

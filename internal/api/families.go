@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/carecircle/carecircle/internal/care"
+	"github.com/carecircle/carecircle/internal/feature"
 	"github.com/carecircle/carecircle/internal/feature/family"
 )
 
@@ -25,14 +26,14 @@ func (s *Server) familyRoutes() {
 // familyAccess reads {familyId} and checks the principal's membership
 // (as family.Access does): 404 when there is no such family, 403 for a
 // non-member or a role not enough.
-func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, *care.Member, error) {
+func (s *Server) familyAccess(r *http.Request, p *Principal, n need) (string, feature.Membership, error) {
 	id, err := pathID(r, "familyId")
 	if err != nil {
-		return "", nil, err
+		return "", feature.Membership{}, err
 	}
 	m, err := s.svc.Family.Access(r.Context(), *p, id, n)
 	if err != nil {
-		return "", nil, err
+		return "", feature.Membership{}, err
 	}
 	return id, m, nil
 }

@@ -28,11 +28,17 @@ import (
 //     (a namespace bump): after a care recipient is created, changed or
 //     deleted, and after the family is renamed or deleted.
 //   - A user's memberships (which families, with which role) are cached per
-//     user for MembershipsTTL, for GET /auth/me. MembershipsChanged drops them, for
-//     any number of users in one command: after a family is created, an
-//     invitation accepted, a role changed or a member removed. A deleted
-//     family needs no such call: its view says it is gone, and /auth/me
-//     leaves it out.
+//     user for MembershipsTTL, for GET /auth/me and, in node memory, for the
+//     access checks (Base.Member, Base.Family, Base.CareRecipient; see
+//     access.go), which trust them only to let a member in. MembershipsChanged
+//     drops them, for any number of users in one command: after a family is
+//     created, an invitation accepted, a role changed, a member removed, an
+//     account deleted and a family deleted. A deleted family's view also
+//     says it is gone, and /auth/me and the access checks go by that too.
+//   - Which family a care recipient belongs to is kept in node memory for
+//     CareRecipientFamilyTTL; it never changes. The care recipient is then
+//     read from the family's view, so no write to them needs more than
+//     FamilyChanged.
 //
 // The account is cached only with the session check (auth.Sessions,
 // Base.Authenticate): a session with its user, per user, for at most
@@ -185,21 +191,7 @@ type Membership struct {
 // GET /auth/me shows them: the memberships from the user's cache entry, each
 // family from its own.
 func (b *Base) UserFamilies(ctx context.Context, userID string) ([]care.FamilySummary, error) {
-	cache := b.Cache
-	if b.Store.InTransaction(ctx) {
-		cache = nil // see FamilyRead
-	}
-	ms, err := cachedRead(ctx, cache, MembershipsKey(userID), MembershipsTTL, func() ([]Membership, error) {
-		fams, err := b.Store.UserFamilies(ctx, userID)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]Membership, len(fams))
-		for i, f := range fams {
-			out[i] = Membership{FamilyID: f.ID, Role: f.Role}
-		}
-		return out, nil
-	})
+	ms, err := b.memberships(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -215,4 +207,25 @@ func (b *Base) UserFamilies(ctx context.Context, userID string) ([]care.FamilySu
 		out = append(out, care.FamilySummary{ID: m.FamilyID, Name: v.Name, Role: m.Role, CareRecipients: v.CareRecipients})
 	}
 	return out, nil
+}
+
+// memberships returns the user's active memberships, oldest family first,
+// from the cache when it can; nobody may change what it returns (see
+// cachedRead).
+func (b *Base) memberships(ctx context.Context, userID string) ([]Membership, error) {
+	cache := b.Cache
+	if b.Store.InTransaction(ctx) {
+		cache = nil // see FamilyRead
+	}
+	return cachedRead(ctx, cache, MembershipsKey(userID), MembershipsTTL, func() ([]Membership, error) {
+		fams, err := b.Store.UserFamilies(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Membership, len(fams))
+		for i, f := range fams {
+			out[i] = Membership{FamilyID: f.ID, Role: f.Role}
+		}
+		return out, nil
+	})
 }

@@ -37,17 +37,17 @@ type Records[T any] struct {
 // actor's membership in its care recipient's family with at least n. With
 // crID set (the record named under its care recipient), a record of
 // another care recipient is not found either.
-func (r Records[T]) Get(ctx context.Context, a Actor, crID, id string, n Need) (*T, *care.CareRecipient, *care.Member, error) {
+func (r Records[T]) Get(ctx context.Context, a Actor, crID, id string, n Need) (*T, *care.CareRecipient, Membership, error) {
 	v, err := r.Load(ctx, id)
 	if IsNotFound(err) || (err == nil && crID != "" && *r.Owner(v) != crID) {
-		return nil, nil, nil, NotFound(r.What)
+		return nil, nil, Membership{}, NotFound(r.What)
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, Membership{}, err
 	}
 	cr, m, err := r.Base.CareRecipient(ctx, a, *r.Owner(v), n)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, Membership{}, err
 	}
 	return v, cr, m, nil
 }
@@ -55,17 +55,17 @@ func (r Records[T]) Get(ctx context.Context, a Actor, crID, id string, n Need) (
 // Of checks the actor's membership in the family of the care recipient
 // crID with at least n, then loads the record id, which must be the care
 // recipient's (KindNotFound otherwise).
-func (r Records[T]) Of(ctx context.Context, a Actor, crID, id string, n Need) (*T, *care.CareRecipient, *care.Member, error) {
+func (r Records[T]) Of(ctx context.Context, a Actor, crID, id string, n Need) (*T, *care.CareRecipient, Membership, error) {
 	cr, m, err := r.Base.CareRecipient(ctx, a, crID, n)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, Membership{}, err
 	}
 	v, err := r.Load(ctx, id)
 	if IsNotFound(err) || (err == nil && *r.Owner(v) != cr.ID) {
-		return nil, nil, nil, NotFound(r.What)
+		return nil, nil, Membership{}, NotFound(r.What)
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, Membership{}, err
 	}
 	return v, cr, m, nil
 }

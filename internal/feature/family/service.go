@@ -74,7 +74,7 @@ type NewFamily struct {
 // Access checks that the family exists (KindNotFound otherwise) and that
 // the actor is a member of it with at least the needed role, and returns
 // the membership.
-func (s *Service) Access(ctx context.Context, a feature.Actor, familyID string, n feature.Need) (*care.Member, error) {
+func (s *Service) Access(ctx context.Context, a feature.Actor, familyID string, n feature.Need) (feature.Membership, error) {
 	return s.b.Family(ctx, a, familyID, n)
 }
 
@@ -192,6 +192,7 @@ func (s *Service) Delete(ctx context.Context, a feature.Actor, familyID string) 
 		for i, m := range members {
 			users[i] = m.UserID
 		}
+		s.b.MembershipsChanged(ctx, users...)
 		return s.b.Emit(ctx, feature.Event{Type: events.FamilyDeleted, FamilyID: familyID, ActorID: a.ID(),
 			Data: events.FamilyDeletedData{Family: f, UserIDs: users}})
 	})

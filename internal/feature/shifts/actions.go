@@ -26,8 +26,8 @@ type CheckOut struct {
 }
 
 // assigneeOnly lets only the shift's caregiver act on it.
-func assigneeOnly(verb string) func(feature.Actor, *care.Shift, *care.Member) error {
-	return func(a feature.Actor, sh *care.Shift, _ *care.Member) error {
+func assigneeOnly(verb string) func(feature.Actor, *care.Shift, feature.Membership) error {
+	return func(a feature.Actor, sh *care.Shift, _ feature.Membership) error {
 		if sh.CaregiverID != a.ID() {
 			return feature.Forbidden("Only the assigned caregiver can %s this shift", verb)
 		}
@@ -39,7 +39,7 @@ func assigneeOnly(verb string) func(feature.Actor, *care.Shift, *care.Member) er
 type transition struct {
 	action care.ShiftAction
 	// may refuses actors who may not take the action.
-	may func(feature.Actor, *care.Shift, *care.Member) error
+	may func(feature.Actor, *care.Shift, feature.Membership) error
 	// read reads the command's input, once the actor may act.
 	read func() error
 	// edit, when set, records what else comes with the action.
@@ -176,7 +176,7 @@ func (s *Service) handOff(ctx context.Context, a feature.Actor, sh *care.Shift) 
 // assigned caregiver may. The caregiver hears of it when someone else does.
 // read checks the command's (empty) input.
 func (s *Service) Cancel(ctx context.Context, a feature.Actor, crID, id string, read feature.Input[struct{}]) (*care.Shift, error) {
-	may := func(a feature.Actor, sh *care.Shift, m *care.Member) error {
+	may := func(a feature.Actor, sh *care.Shift, m feature.Membership) error {
 		if m.Role != care.RoleAdmin && sh.CaregiverID != a.ID() {
 			return feature.Forbidden("Only a family admin or the assigned caregiver can cancel this shift")
 		}

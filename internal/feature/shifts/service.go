@@ -33,7 +33,7 @@ func New(b *feature.Base) *Service {
 // access checks the actor's membership in the family of the care recipient
 // crID, then loads the shift id, which must be the care recipient's
 // (KindNotFound otherwise).
-func (s *Service) access(ctx context.Context, a feature.Actor, crID, id string, n feature.Need) (*care.Shift, *care.Member, error) {
+func (s *Service) access(ctx context.Context, a feature.Actor, crID, id string, n feature.Need) (*care.Shift, feature.Membership, error) {
 	sh, _, m, err := s.shifts.Of(ctx, a, crID, id, n)
 	return sh, m, err
 }

@@ -46,7 +46,7 @@ type Page struct {
 
 // mayChange applies care.MayChangeTimelineEntry: the author or a family
 // ADMIN, never a VIEWER.
-func mayChange(m *care.Member, a feature.Actor, e *care.TimelineEntry) error {
+func mayChange(m feature.Membership, a feature.Actor, e *care.TimelineEntry) error {
 	if care.MayChangeTimelineEntry(m.Role, a.ID(), e) {
 		return nil
 	}
