@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -518,5 +519,49 @@ func TestAccessChecksConfirmRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.createMedicationAs(bo, cr, dailyMedication())
+	})
+}
+
+// TestFamilyListSeesEveryWrite: GET /families takes its care recipients
+// from the cached family views, yet shows each family's own members and
+// care recipients as the last write left them, on either server.
+func TestFamilyListSeesEveryWrite(t *testing.T) {
+	t.Parallel()
+	forEachCache(t, func(t *testing.T, a, b *harness) {
+		ann := a.newUser("ann@example.com")
+		bo := a.newUser("bo@example.com")
+		lees := a.createFamilyAs(ann, "The Lees")
+		parks := a.createFamilyAs(bo, "The Parks")
+		a.joinFamily(bo, parks, ann, "VIEWER")
+		a.request("POST", "/families/"+lees+"/care-recipients", ann.Token, map[string]any{"fullName": "Grandma Lee"}).expect(201)
+		list := func() map[string][3]any {
+			out := map[string][3]any{}
+			for _, f := range b.request("GET", "/families", ann.Token, nil).expect(200).List() {
+				var names []string
+				for _, cr := range f["careRecipients"].([]any) {
+					names = append(names, cr.(map[string]any)["fullName"].(string))
+				}
+				out[f["name"].(string)] = [3]any{f["role"], f["memberCount"], strings.Join(names, ",")}
+			}
+			return out
+		}
+		want := func(what string, w map[string][3]any) {
+			t.Helper()
+			got := list()
+			if len(got) != len(w) {
+				t.Fatalf("%s: families %v, want %v", what, got, w)
+			}
+			for k, v := range w {
+				if got[k] != v {
+					t.Fatalf("%s: families %v, want %v", what, got, w)
+				}
+			}
+		}
+		want("at first", map[string][3]any{"The Lees": {"ADMIN", 1.0, "Grandma Lee"}, "The Parks": {"VIEWER", 2.0, ""}})
+		a.request("POST", "/families/"+parks+"/care-recipients", bo.Token, map[string]any{"fullName": "Grandpa Park"}).expect(201)
+		want("after a care recipient joins the Parks", map[string][3]any{"The Lees": {"ADMIN", 1.0, "Grandma Lee"},
+			"The Parks": {"VIEWER", 2.0, "Grandpa Park"}})
+		a.request("DELETE", "/families/"+lees, ann.Token, nil).expect(200)
+		want("after the Lees are deleted", map[string][3]any{"The Parks": {"VIEWER", 2.0, "Grandpa Park"}})
 	})
 }

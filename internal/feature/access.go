@@ -79,7 +79,7 @@ func (b *Base) Member(ctx context.Context, a Actor, familyID string, n Need) (Me
 // nothing inside a transaction (see FamilyRead) or without a cache in the
 // node's memory, where a lookup would cost as much as the query it spares.
 func (b *Base) knownMember(ctx context.Context, userID, familyID string) (Membership, bool) {
-	if !kv.KeepsValues(b.Cache) || b.Store.InTransaction(ctx) {
+	if !b.FamilyViewsInMemory(ctx) {
 		return Membership{}, false
 	}
 	ms, err := b.memberships(ctx, userID)
@@ -135,7 +135,7 @@ func (b *Base) CareRecipient(ctx context.Context, a Actor, id string, n Need) (*
 // CareRecipientFamilyTTL), else from the database. One the view does not
 // hold, deleted or created since it was cached, is read from the database.
 func (b *Base) careRecipient(ctx context.Context, id string) (*care.CareRecipient, error) {
-	if !kv.KeepsValues(b.Cache) || b.Store.InTransaction(ctx) {
+	if !b.FamilyViewsInMemory(ctx) {
 		return b.Store.CareRecipient(ctx, id)
 	}
 	var loaded *care.CareRecipient

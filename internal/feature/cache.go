@@ -156,6 +156,13 @@ type FamilyView struct {
 	CareRecipients []care.CareRecipient `json:"careRecipients"`
 }
 
+// FamilyViewsInMemory reports whether FamilyView answers from the node's
+// memory here, at the cost of a map lookup; elsewhere (another cache, none,
+// or inside a transaction) it costs a round trip or two.
+func (b *Base) FamilyViewsInMemory(ctx context.Context) bool {
+	return kv.KeepsValues(b.Cache) && !b.Store.InTransaction(ctx)
+}
+
 // FamilyView returns the family's name and care recipients, from the cache
 // when it can; the care recipients are the caller's own slice.
 func (b *Base) FamilyView(ctx context.Context, familyID string) (FamilyView, error) {

@@ -157,9 +157,31 @@ func (s *Store) UserFamilies(ctx context.Context, userID string) ([]care.FamilyS
 // FamilyListings lists the families in which the user is an active member,
 // each with the user's role, its active members and its care recipients.
 func (s *Store) FamilyListings(ctx context.Context, userID string) ([]care.FamilyListing, error) {
-	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("f.", familyColumns)+`, f.description, m.role
-		FROM family_members m JOIN families f ON f.id = m.family_id
-		WHERE m.user_id = $1 AND m.is_active = TRUE ORDER BY f.created_at, f.id`, userID)
+	out, err := s.FamilyListingsWithoutCareRecipients(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	crs, err := s.careRecipientsWhere(ctx, userFamiliesFilter, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: family listings: %w", err)
+	}
+	for i := range out {
+		out[i].CareRecipients = append(out[i].CareRecipients, crs[out[i].ID]...)
+	}
+	return out, nil
+}
+
+// FamilyListingsWithoutCareRecipients lists the user's families as
+// FamilyListings does, in one query, with their care recipients left empty
+// for the caller to fill (from each family's cached view).
+func (s *Store) FamilyListingsWithoutCareRecipients(ctx context.Context, userID string) ([]care.FamilyListing, error) {
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("f.", familyColumns)+`, f.description, me.role,
+		`+prefixed("m.", memberColumns)+`, `+memberUserColumns+`
+		FROM family_members me JOIN families f ON f.id = me.family_id
+		JOIN family_members m ON m.family_id = f.id AND m.is_active = TRUE
+		JOIN users u ON u.id = m.user_id
+		WHERE me.user_id = $1 AND me.is_active = TRUE
+		ORDER BY f.created_at, f.id, m.joined_at, m.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: family listings: %w", mapErr(err))
 	}
@@ -167,27 +189,25 @@ func (s *Store) FamilyListings(ctx context.Context, userID string) ([]care.Famil
 	out := []care.FamilyListing{}
 	for rows.Next() {
 		var l care.FamilyListing
-		if err := rows.Scan(&l.ID, &l.Name, timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}, &l.Description, &l.Role); err != nil {
+		var m care.Member
+		var u care.UserRef
+		if err := rows.Scan(&l.ID, &l.Name, timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}, &l.Description, &l.Role,
+			&m.ID, &m.FamilyID, &m.UserID, &m.Role, &m.Nickname, &m.CanEdit, &m.IsActive, timeCol{&m.JoinedAt},
+			&u.ID, &u.Email, &u.FullName, &u.Phone, &u.AvatarURL); err != nil {
 			return nil, fmt.Errorf("store: family listings: %w", mapErr(err))
 		}
-		out = append(out, l)
+		m.User = &u
+		if n := len(out); n == 0 || out[n-1].ID != l.ID {
+			l.Members = []care.Member{}
+			l.CareRecipients = []care.CareRecipient{}
+			out = append(out, l)
+		}
+		last := &out[len(out)-1]
+		last.Members = append(last.Members, m)
+		last.MemberCount = len(last.Members)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: family listings: %w", mapErr(err))
-	}
-	members, err := s.membersWhere(ctx, "m."+userFamiliesFilter, userID)
-	if err != nil {
-		return nil, fmt.Errorf("store: family listings: %w", err)
-	}
-	crs, err := s.careRecipientsWhere(ctx, userFamiliesFilter, userID)
-	if err != nil {
-		return nil, fmt.Errorf("store: family listings: %w", err)
-	}
-	for i := range out {
-		l := &out[i]
-		l.Members = append([]care.Member{}, members[l.ID]...)
-		l.MemberCount = len(l.Members)
-		l.CareRecipients = append([]care.CareRecipient{}, crs[l.ID]...)
 	}
 	return out, nil
 }

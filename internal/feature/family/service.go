@@ -128,8 +128,24 @@ func (s *Service) Create(ctx context.Context, a feature.Actor, in NewFamily) (*c
 }
 
 // List lists the actor's families with their role in each.
+// Where the node keeps family views in memory, the care recipients come
+// from them (dropped by FamilyChanged, as for GET /auth/me), sparing a query.
 func (s *Service) List(ctx context.Context, a feature.Actor) ([]care.FamilyListing, error) {
-	return s.b.Store.FamilyListings(ctx, a.ID())
+	if !s.b.FamilyViewsInMemory(ctx) {
+		return s.b.Store.FamilyListings(ctx, a.ID())
+	}
+	out, err := s.b.Store.FamilyListingsWithoutCareRecipients(ctx, a.ID())
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		v, err := s.b.FamilyView(ctx, out[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].CareRecipients = v.CareRecipients
+	}
+	return out, nil
 }
 
 // Get returns a family of the actor's with its members, care recipients
