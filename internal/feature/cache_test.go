@@ -40,3 +40,39 @@ func TestFamilyViewFromMemoryIsEachReadersOwn(t *testing.T) {
 		t.Fatalf("view after readers changed theirs = %+v, %v", again, err)
 	}
 }
+
+// A care recipient read through an access check is the reader's own, though
+// it comes from the family's view kept in node memory.
+func TestCareRecipientFromMemoryIsEachReadersOwn(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC))
+	st := storetest.OpenSQLite(t, clk)
+	b := feature.New(feature.Deps{Store: st, Cache: kv.NewMemoryCache(clk, 0), Clock: clk})
+	ann := featuretest.Actor(t, st, "ann@example.com")
+	_, gran := featuretest.Family(t, st, ann, "UTC")
+	ctx := context.Background()
+	for i := range 3 {
+		cr, m, err := b.CareRecipient(ctx, ann, gran.ID, feature.Admin)
+		if err != nil || cr.FullName != "Gran Lee" || len(cr.Allergies) != 0 || m.FamilyID != cr.FamilyID {
+			t.Fatalf("read %d: care recipient %+v, membership %+v, %v", i, cr, m, err)
+		}
+		cr.FullName = "Changed by a reader"
+		cr.Allergies = append(cr.Allergies, "changed by a reader")
+	}
+}
+
+// Zones are loaded once and kept; a name that is no zone is an error.
+func TestLocationKeepsZones(t *testing.T) {
+	t.Parallel()
+	b := feature.New(feature.Deps{})
+	first, err := b.Location("Asia/Tokyo")
+	if err != nil || first.String() != "Asia/Tokyo" {
+		t.Fatalf("Location(Asia/Tokyo) = %v, %v", first, err)
+	}
+	if again, err := b.Location("Asia/Tokyo"); err != nil || again != first {
+		t.Fatalf("second Location(Asia/Tokyo) = %p, %v; want the same zone %p", again, err, first)
+	}
+	if _, err := b.Location("Mars/Olympus_Mons"); err == nil {
+		t.Fatal("Location(Mars/Olympus_Mons) succeeded")
+	}
+}

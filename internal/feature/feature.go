@@ -53,6 +53,7 @@ type Base struct {
 	Mail   mail.Sender
 	// sessions is the session check (Authenticate), from the cache.
 	sessions *auth.Sessions
+	zones    zones
 }
 
 // New builds the base the feature services share.

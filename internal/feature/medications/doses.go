@@ -128,7 +128,7 @@ func (s *Service) Logs(ctx context.Context, a feature.Actor, crID, medID string,
 	if err != nil {
 		return nil, err
 	}
-	loc, err := zone(cr)
+	loc, err := s.zone(cr)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (s *Service) Today(ctx context.Context, a feature.Actor, crID string, date 
 	if err != nil {
 		return nil, err
 	}
-	loc, err := zone(cr)
+	loc, err := s.zone(cr)
 	if err != nil {
 		return nil, err
 	}

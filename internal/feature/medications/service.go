@@ -106,8 +106,8 @@ func (s *Service) Delete(ctx context.Context, a feature.Actor, crID, medID strin
 }
 
 // zone is the IANA zone of a care recipient, where its dates are read.
-func zone(cr *care.CareRecipient) (*time.Location, error) {
-	loc, err := time.LoadLocation(cr.Timezone)
+func (s *Service) zone(cr *care.CareRecipient) (*time.Location, error) {
+	loc, err := s.b.Location(cr.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("care recipient %s: zone: %w", cr.ID, err)
 	}
