@@ -2,19 +2,23 @@
 # Measures the API's tail and its CPU per request on PostgreSQL + Redis:
 # loadgen drives GET /auth/me and the care-recipient list with WORKERS
 # keep-alive connections, and the server's own CPU time (utime + stime from
-# /proc) is divided by the requests it answered.
+# /proc) is divided by the requests it answered. The other reads an app
+# makes when it opens (families, medications, today's schedule) follow, each
+# alone, then app-open: all five in turn.
 #
 #   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
 #   BENCH_REDIS_PORT=6492 bash scripts/bench-api-cpu.sh
 #
 # It starts its own redis-server on BENCH_REDIS_PORT and a fresh database,
-# and removes both at the end. DURATION (default 15s), WORKERS (default 32).
+# and removes both at the end. DURATION (default 15s), WORKERS (default 32),
+# SCENARIOS (default: all of the above, in that order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15s}
 WORKERS=${WORKERS:-32}
 PORT=${PORT:-4110}
 RPORT=${BENCH_REDIS_PORT:-6492}
+SCENARIOS=${SCENARIOS:-me list-care-recipients list-families list-medications schedule-today app-open}
 : "${BENCH_POSTGRES_URL:?set BENCH_POSTGRES_URL}"
 work=$(mktemp -d)
 db="carecircle_cpu_$$"
@@ -44,7 +48,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
 echo "| scenario | workers | requests | req/s | p50 ms | p99 ms | server CPU ms/request | requests per CPU-second |"
 echo "|---|---|---|---|---|---|---|---|"
-for scenario in me list-care-recipients; do
+for scenario in $SCENARIOS; do
   t0=$(ticks)
   out=$("$work/loadgen" -target "http://127.0.0.1:$PORT" -outbox "$work/data/outbox" -scenario "$scenario" \
     -workers "$WORKERS" -duration "$DURATION" -format markdown)

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.Var(&o.targets, "target", "base URL of the server (default http://127.0.0.1:4000); repeat it for the API nodes of a deployment (-scenario mix)")
 	fs.StringVar(&o.prefix, "prefix", "/api/v1", "API prefix")
 	fs.StringVar(&o.outbox, "outbox", "./data/outbox", "the server's mail outbox directory, to read the verification code")
-	fs.StringVar(&o.scenario, "scenario", "me", "me | list-care-recipients | create-care-recipient | mix")
+	fs.StringVar(&o.scenario, "scenario", "me", "me | list-care-recipients | list-families | list-medications | schedule-today | app-open (the five reads in turn) | create-care-recipient | mix")
 	fs.IntVar(&o.users, "users", 4, "people signed up for -scenario mix, each with a family of their own")
 	fs.DurationVar(&o.think, "think", 600*time.Millisecond, "mean pause between one person's visits in -scenario mix")
 	fs.Uint64Var(&o.workers, "workers", 16, "concurrent connections")
@@ -129,9 +129,58 @@ func scenario(ctx context.Context, c *client, o options, token string) (vegeta.T
 			"allergies": []string{"penicillin"}, "conditions": []string{"diabetes"},
 		})
 		return vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: c.base + "/families/" + fam.ID + "/care-recipients", Header: hdr, Body: body}), nil
+	case "list-families", "list-medications", "schedule-today", "app-open":
+		urls, err := appOpenURLs(ctx, c, token)
+		if err != nil {
+			return nil, err
+		}
+		var targets []vegeta.Target
+		for _, u := range urls {
+			if o.scenario == "app-open" || u.scenario == o.scenario {
+				targets = append(targets, vegeta.Target{Method: "GET", URL: c.base + u.path, Header: hdr})
+			}
+		}
+		return vegeta.NewStaticTargeter(targets...), nil
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", o.scenario)
 	}
+}
+
+// appOpenURL is one of the reads an app makes when it opens, with the
+// scenario that drives it alone.
+type appOpenURL struct{ scenario, path string }
+
+// appOpenURLs gives the user a family with a care recipient taking two
+// medications, and returns the reads an app makes when it opens: the
+// signed-in user, their families, the family's care recipients, the care
+// recipient's medications and today's schedule. -scenario app-open sends
+// them in turn.
+func appOpenURLs(ctx context.Context, c *client, token string) ([]appOpenURL, error) {
+	var fam, cr struct{ ID string }
+	if err := c.call(ctx, "POST", "/families", token, map[string]any{"name": "Load family"}, &fam); err != nil {
+		return nil, fmt.Errorf("create family: %w", err)
+	}
+	if err := c.call(ctx, "POST", "/families/"+fam.ID+"/care-recipients", token, map[string]any{
+		"fullName": "Load Recipient", "timezone": "Asia/Tokyo", "allergies": []string{"penicillin"},
+	}, &cr); err != nil {
+		return nil, fmt.Errorf("create care recipient: %w", err)
+	}
+	meds := "/care-recipients/" + cr.ID + "/medications"
+	for _, name := range []string{"Metformin", "Lisinopril"} {
+		if err := c.call(ctx, "POST", meds, token, map[string]any{
+			"name": name, "dosage": "10 mg", "form": "TABLET", "frequency": "TWICE_DAILY",
+			"scheduledTimes": []string{"08:00", "20:00"},
+		}, nil); err != nil {
+			return nil, fmt.Errorf("create medication: %w", err)
+		}
+	}
+	return []appOpenURL{
+		{"me", "/auth/me"},
+		{"list-families", "/families"},
+		{"list-care-recipients", "/families/" + fam.ID + "/care-recipients"},
+		{"list-medications", meds},
+		{"schedule-today", meds + "/schedule/today"},
+	}, nil
 }
 
 // attack drives the targeter as fast as o.workers connections allow.
