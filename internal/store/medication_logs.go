@@ -177,3 +177,60 @@ func (s *Store) CareRecipientDoseLogs(ctx context.Context, careRecipientID strin
 	}
 	return out, nil
 }
+
+// ActiveMedicationsWithDoseLogs lists a care recipient's active medications
+// by name, each with its dose logs scheduled in [from, to) in order, in one
+// query: what a day's schedule is built from.
+func (s *Store) ActiveMedicationsWithDoseLogs(ctx context.Context, careRecipientID string, from, to time.Time) ([]care.Medication, map[string][]care.MedicationLog, error) {
+	rows, err := s.rq(ctx).QueryContext(ctx, `SELECT `+prefixed("m.", medicationColumns)+`,
+		l.id, l.given_by_id, u.full_name, l.scheduled_time, l.given_time, l.status, l.skip_reason,
+		l.notes, l.created_at, l.updated_at
+		FROM medications m
+		LEFT JOIN medication_logs l ON l.medication_id = m.id AND l.scheduled_time >= $2 AND l.scheduled_time < $3
+		LEFT JOIN users u ON u.id = l.given_by_id
+		WHERE m.care_recipient_id = $1 AND m.is_active = TRUE
+		ORDER BY m.name, m.id, l.scheduled_time, l.id`, careRecipientID, ts(from), ts(to))
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: medications with dose logs: %w", mapErr(err))
+	}
+	defer rows.Close()
+	meds := []care.Medication{}
+	logs := map[string][]care.MedicationLog{}
+	for rows.Next() {
+		var m care.Medication
+		var logID, givenByID, givenByName, status *string
+		var l care.MedicationLog
+		var scheduled, created, updated *time.Time
+		err := rows.Scan(&m.ID, &m.CareRecipientID, &m.Name, &m.GenericName, &m.Dosage, &m.Form,
+			&m.Frequency, &m.TimesPerDay, jsonCol{&m.ScheduledTimes}, &m.Instructions, &m.PrescribedBy,
+			&m.Pharmacy, &m.PharmacyPhone, &m.CurrentSupply, &m.RefillAt, &m.LastRefillDate,
+			&m.IsActive, &m.StartDate, &m.EndDate, &m.Notes, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt},
+			&logID, &givenByID, &givenByName, nullTimeCol{&scheduled}, nullTimeCol{&l.GivenTime}, &status,
+			&l.SkipReason, &l.Notes, nullTimeCol{&created}, nullTimeCol{&updated})
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: medications with dose logs: %w", mapErr(err))
+		}
+		if n := len(meds); n == 0 || meds[n-1].ID != m.ID {
+			if m.ScheduledTimes == nil {
+				m.ScheduledTimes = []string{}
+			}
+			meds = append(meds, m)
+		}
+		if logID == nil {
+			continue // a medication without a log in the range
+		}
+		if scheduled == nil || created == nil || updated == nil || status == nil {
+			return nil, nil, fmt.Errorf("store: medications with dose logs: dose log %s: unexpected NULL", *logID)
+		}
+		l.ID, l.MedicationID, l.GivenByID, l.Status = *logID, m.ID, givenByID, care.DoseStatus(*status)
+		l.ScheduledTime, l.CreatedAt, l.UpdatedAt = *scheduled, *created, *updated
+		if givenByID != nil && givenByName != nil {
+			l.GivenBy = &care.UserRef{ID: *givenByID, FullName: *givenByName}
+		}
+		logs[m.ID] = append(logs[m.ID], l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: medications with dose logs: %w", mapErr(err))
+	}
+	return meds, logs, nil
+}

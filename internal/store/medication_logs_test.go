@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -215,6 +216,66 @@ func TestMedicationLogRanges(t *testing.T) {
 		ls, err := w.s.CareRecipientDoseLogs(ctx, w.cr.ID, day(2), day(4))
 		if err != nil || len(ls) != 4 || !ls[0].ScheduledTime.Equal(day(2)) || !ls[3].ScheduledTime.Equal(day(3)) {
 			t.Fatalf("CareRecipientDoseLogs = %+v, %v", ls, err)
+		}
+	})
+}
+
+// The one-query read of a day's schedule gives what the medications and the
+// care recipient's dose logs give apart: active medications by name (one
+// without logs included, an inactive one left out), each with its logs in
+// the range, in order.
+func TestActiveMedicationsWithDoseLogs(t *testing.T) {
+	t.Parallel()
+	storetest.ForEach(t, func(t *testing.T, open openFunc) {
+		w := newMedWorld(t, open, "UTC")
+		ctx := context.Background()
+		b := w.medication(t, care.Medication{Name: "B", IsActive: true, ScheduledTimes: []string{"08:00", "20:00"}})
+		a := w.medication(t, care.Medication{Name: "A", IsActive: true, ScheduledTimes: []string{"08:00"}})
+		w.medication(t, care.Medication{Name: "C", IsActive: true, ScheduledTimes: []string{"08:00"}})
+		stopped := w.medication(t, care.Medication{Name: "0 stopped", IsActive: true, ScheduledTimes: []string{"08:00"}})
+		at := func(d, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, time.UTC) }
+		for _, l := range []struct {
+			id     string
+			at     time.Time
+			status care.DoseStatus
+		}{
+			{b.ID, at(2, 20), care.DoseGiven}, {b.ID, at(2, 8), care.DoseSkipped}, {a.ID, at(2, 8), care.DoseGiven},
+			{a.ID, at(1, 8), care.DoseGiven}, {b.ID, at(3, 8), care.DoseGiven}, {stopped.ID, at(2, 8), care.DoseGiven},
+		} {
+			if _, _, err := w.s.LogDose(ctx, l.id, care.DoseEntry{Status: l.status, ScheduledTime: l.at, LoggedByID: w.admin.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := w.s.UpdateMedication(ctx, stopped.ID, func(m *care.Medication) error { m.IsActive = false; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		from, to := at(2, 0), at(3, 0)
+		meds, logs, err := w.s.ActiveMedicationsWithDoseLogs(ctx, w.cr.ID, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMeds, err := w.s.Medications(ctx, w.cr.ID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := w.s.CareRecipientDoseLogs(ctx, w.cr.ID, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantLogs := map[string][]care.MedicationLog{}
+		for _, l := range all {
+			if l.MedicationID != stopped.ID {
+				wantLogs[l.MedicationID] = append(wantLogs[l.MedicationID], l)
+			}
+		}
+		if len(meds) != 3 || !reflect.DeepEqual(meds, wantMeds) {
+			t.Fatalf("medications = %+v\nwant %+v", meds, wantMeds)
+		}
+		if len(logs[b.ID]) != 2 || len(logs[a.ID]) != 1 || !reflect.DeepEqual(logs, wantLogs) {
+			t.Fatalf("logs = %+v\nwant %+v", logs, wantLogs)
+		}
+		if logs[b.ID][0].Status != care.DoseSkipped || logs[b.ID][0].GivenBy == nil || logs[b.ID][0].GivenBy.ID != w.admin.ID {
+			t.Fatalf("first log of B = %+v", logs[b.ID][0])
 		}
 	})
 }

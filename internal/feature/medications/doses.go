@@ -162,17 +162,9 @@ func (s *Service) Today(ctx context.Context, a feature.Actor, crID string, date 
 	}
 	year, month, day, start, end := care.LocalDay(at, loc)
 	iso := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
-	meds, err := s.b.Store.Medications(ctx, cr.ID, true)
+	meds, byMedication, err := s.b.Store.ActiveMedicationsWithDoseLogs(ctx, cr.ID, start, end)
 	if err != nil {
 		return nil, err
-	}
-	logs, err := s.b.Store.CareRecipientDoseLogs(ctx, cr.ID, start, end)
-	if err != nil {
-		return nil, err
-	}
-	byMedication := map[string][]care.MedicationLog{}
-	for _, l := range logs {
-		byMedication[l.MedicationID] = append(byMedication[l.MedicationID], l)
 	}
 	out := []care.DayScheduleEntry{}
 	for _, m := range meds {
