@@ -173,9 +173,8 @@ func (e *Engine) dispatch(ctx context.Context, now time.Time, due []store.Ledger
 	var late []store.LedgerUpdate
 	var ready []store.LedgerEntry
 	for _, en := range due {
-		if en.FireAt.Before(now.Add(-e.cfg.Grace)) {
-			reason := "due during downtime, older than the grace period"
-			late = append(late, store.LedgerUpdate{Key: en.Key, Status: store.LedgerSkipped, Reason: &reason})
+		if skip, ok := e.tooLate(en, now); ok {
+			late = append(late, skip)
 			continue
 		}
 		ready = append(ready, en)
@@ -207,6 +206,16 @@ func (e *Engine) dispatch(ctx context.Context, now time.Time, due []store.Ledger
 		return fmt.Errorf("dispatch: enqueue: %w", err)
 	}
 	return nil
+}
+
+// tooLate is the SKIPPED move of an entry due longer ago than the grace
+// period (after downtime), and whether it is one.
+func (e *Engine) tooLate(en store.LedgerEntry, now time.Time) (store.LedgerUpdate, bool) {
+	if !en.FireAt.Before(now.Add(-e.cfg.Grace)) {
+		return store.LedgerUpdate{}, false
+	}
+	reason := "due during downtime, older than the grace period"
+	return store.LedgerUpdate{Key: en.Key, Status: store.LedgerSkipped, Reason: &reason}, true
 }
 
 // batches splits entries into runs of one kind of at most size each.

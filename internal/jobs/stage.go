@@ -185,9 +185,8 @@ func (e *Engine) send(ctx context.Context, now time.Time, claimed []store.Staged
 	var changed []store.LedgerEntry
 	var changedOuts []outcome
 	for _, en := range claimed {
-		if en.FireAt.Before(now.Add(-e.cfg.Grace)) {
-			reason := "due during downtime, older than the grace period"
-			late = append(late, store.LedgerUpdate{Key: en.Key, Status: store.LedgerSkipped, Reason: &reason})
+		if skip, ok := e.tooLate(en.LedgerEntry, now); ok {
+			late = append(late, skip)
 			dropped = append(dropped, en.Key)
 			continue
 		}

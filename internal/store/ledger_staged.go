@@ -86,12 +86,12 @@ func (s *Store) StageMany(ctx context.Context, staged []Staging) error {
 				}
 				args = append(args, st.Key, st.Fingerprint, st.Recipients, id, typ, family, env)
 			}
-			set := `status = 'STAGED', fingerprint = v.fp, recipients = v.n, event_id = v.eid, event_type = v.etype,
-				event_family_id = v.efam, event_envelope = v.env, enqueued_at = $1`
+			id, family := `v.eid`, `v.efam`
 			if s.dialect == Postgres {
-				set = `status = 'STAGED', fingerprint = v.fp, recipients = v.n, event_id = CAST(v.eid AS UUID), event_type = v.etype,
-				event_family_id = CAST(v.efam AS UUID), event_envelope = v.env, enqueued_at = $1`
+				id, family = `CAST(v.eid AS UUID)`, `CAST(v.efam AS UUID)`
 			}
+			set := `status = 'STAGED', fingerprint = v.fp, recipients = v.n, event_id = ` + id + `, event_type = v.etype,
+				event_family_id = ` + family + `, event_envelope = v.env, enqueued_at = $1`
 			if _, err := tx.ExecContext(ctx, `WITH v (k, fp, n, eid, etype, efam, env) AS (VALUES `+values.String()+`)
 				UPDATE reminder_ledger SET `+set+` FROM v WHERE reminder_ledger.key = v.k AND reminder_ledger.status = $2`, args...); err != nil {
 				return fmt.Errorf("store: stage reminders: %w", mapErr(err))
@@ -126,14 +126,21 @@ func (s *Store) StagedDue(ctx context.Context, now time.Time, after *StagedEntry
 }
 
 func scanStaged(row interface{ Scan(...any) error }) (*StagedEntry, error) {
-	var e StagedEntry
 	var fp sql.NullString
-	err := row.Scan(&e.Key, &e.Kind, &e.EntityID, &e.CareRecipientID, timeCol{&e.OccurrenceAt},
-		&e.OffsetMinutes, timeCol{&e.FireAt}, &e.Status, &e.Reason, &e.Recipients,
-		timeCol{&e.PlannedAt}, nullTimeCol{&e.EnqueuedAt}, nullTimeCol{&e.DoneAt}, &fp)
-	e.Fingerprint = fp.String
-	return &e, mapErr(err)
+	e, err := scanLedger(withColumn{row, &fp})
+	if err != nil {
+		return nil, err
+	}
+	return &StagedEntry{LedgerEntry: *e, Fingerprint: fp.String}, nil
 }
+
+// withColumn scans one more column after what its caller scans.
+type withColumn struct {
+	row  interface{ Scan(...any) error }
+	last any
+}
+
+func (w withColumn) Scan(dest ...any) error { return w.row.Scan(append(dest, w.last)...) }
 
 // ClaimStaged takes those of the given entries that are still STAGED and
 // passes them to handle inside one transaction, which the context handle
