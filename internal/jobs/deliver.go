@@ -184,6 +184,24 @@ type preparer struct {
 	meds    map[string]*care.Medication
 	logs    map[store.DoseRef]*care.MedicationLog
 	fetched map[string]bool
+	// zones holds the time zones loaded for the batch: a batch's
+	// reminders share a few, and loading one reads its file.
+	zones map[string]*time.Location
+}
+
+func (p *preparer) location(name string) (*time.Location, error) {
+	if loc, ok := p.zones[name]; ok {
+		return loc, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	if p.zones == nil {
+		p.zones = map[string]*time.Location{}
+	}
+	p.zones[name] = loc
+	return loc, nil
 }
 
 // prefetch reads, in a few queries, what the entries' outcomes depend on:
@@ -302,7 +320,7 @@ func (p *preparer) decide(ctx context.Context, en store.LedgerEntry) (outcome, e
 	if err != nil || cr == nil {
 		return suppressed("care recipient removed"), err
 	}
-	loc, err := time.LoadLocation(cr.Timezone)
+	loc, err := p.location(cr.Timezone)
 	if err != nil {
 		return suppressed("unknown time zone"), nil
 	}

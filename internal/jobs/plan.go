@@ -50,10 +50,15 @@ func (w window) contains(t time.Time) bool { return t.After(w.From) && !t.After(
 // refill checks of the medications whose fire time falls in w.
 func planMedications(meds []care.MedicationSchedule, w window, rules PlanRules) []store.LedgerEntry {
 	var out []store.LedgerEntry
+	zones := map[string]*time.Location{} // loading a zone reads its file
 	for _, m := range meds {
-		loc, err := time.LoadLocation(m.Timezone)
-		if err != nil {
-			continue // zones are validated on write; an unknown one cannot be planned
+		loc, ok := zones[m.Timezone]
+		if !ok {
+			var err error
+			if loc, err = time.LoadLocation(m.Timezone); err != nil {
+				continue // zones are validated on write; an unknown one cannot be planned
+			}
+			zones[m.Timezone] = loc
 		}
 		// Doses whose reminders (up to 30 min before) or missed check (after)
 		// can fire in w.
